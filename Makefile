@@ -1,0 +1,50 @@
+# The two commands a newcomer needs are `make synth` and `make test`; both install what they use
+# (npm packages pinned in package-lock.json, Go modules pinned in go.sum) before running.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The pinned Node.js from node_modules comes first, so jsii and the CDK CLI run on a supported
+# release instead of whatever the machine has.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+GO ?= go
+NPM_STAMP := node_modules/.installed
+GO_STAMP := .build/go-modules
+
+.PHONY: help deps synth test vet unit bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --loglevel=error
+	@touch $@
+
+$(GO_STAMP): go.mod go.sum
+	@mkdir -p $(@D)
+	$(GO) mod download
+	@touch $@
+
+deps: $(NPM_STAMP) $(GO_STAMP) ## install the pinned npm tools and Go modules
+
+synth: deps ## synthesize the reference app into cdk.out/ with the pinned CDK CLI
+	cdk synth --quiet --no-notices
+
+vet: deps
+	$(GO) vet ./...
+
+unit: deps
+	$(GO) test -count=1 ./...
+
+test: vet unit ## vet, unit and snapshot tests, then the compliance gates (cdk-nag, cfn-guard, cfn-lint)
+
+bench: deps ## measure synth times against the jsii floor, and the wall time of make test
+	@./scripts/bench.sh
+
+lint: deps ## gofmt, go vet and shellcheck
+	@./scripts/lint.sh
+
+clean: ## remove build output (keeps node_modules)
+	rm -rf cdk.out .build
