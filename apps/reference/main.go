@@ -1,0 +1,25 @@
+// Command reference is the CDK app of the reference WSO2 API Manager deployment. cdk.json runs it;
+// see the README for the context values it reads.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/apimkit/apimkit/apps/reference/refarch"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	cfg, err := refarch.ConfigFromContext(app.Node())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "reference app:", err)
+		os.Exit(2)
+	}
+	refarch.New(app, cfg)
+	app.Synth(nil)
+}
