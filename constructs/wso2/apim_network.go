@@ -210,7 +210,6 @@ func NewApimNetwork(scope constructs.Construct, id string, props *ApimNetworkPro
 	n.addAcls(cfg)
 	n.addFlowLogs(props)
 	n.addEndpoints(props)
-	suppressRestrictDefaultSgFindings(awscdk.Stack_Of(n))
 	return n
 }
 
@@ -526,7 +525,7 @@ func (n *ApimNetwork) addFlowLogs(props *ApimNetworkProps) {
 // addEndpoints adds the S3 gateway endpoint for the private tiers and the requested interface
 // endpoints, the latter reachable on 443 from the tiers that run instances.
 func (n *ApimNetwork) addEndpoints(props *ApimNetworkProps) {
-	n.vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{
+	n.vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
 		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
 		Subnets: &[]*awsec2.SubnetSelection{n.Subnets(TierApplication), n.Subnets(TierManagement)},
 	})
@@ -567,23 +566,6 @@ func endpointID(short string) string {
 		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 	}
 	return b.String() + "Endpoint"
-}
-
-// suppressRestrictDefaultSgFindings documents the findings on the custom resource that aws-cdk-lib
-// adds to strip the rules of the VPC's default security group. It is a singleton per stack,
-// outside this construct, so the suppressions are applied by path once it exists.
-func suppressRestrictDefaultSgFindings(stack awscdk.Stack) {
-	provider := stack.Node().TryFindChild(jsii.String("Custom::VpcRestrictDefaultSGCustomResourceProvider"))
-	if provider == nil {
-		return
-	}
-	cdknag.NagSuppressions_AddResourceSuppressions(provider, &[]*cdknag.NagPackSuppression{
-		{
-			Id: jsii.String("AwsSolutions-IAM4"),
-			Reason: jsii.String("aws-cdk-lib's provider for RestrictDefaultSecurityGroup runs with the AWS-managed " +
-				"basic execution policy; it only writes its own logs."),
-		},
-	}, jsii.Bool(true))
 }
 
 // importNetwork wraps a VPC the caller already has.

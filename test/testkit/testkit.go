@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -20,16 +21,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/require"
-)
 
-// init puts the repository's pinned Node.js (installed by `make deps`) first on PATH, so a plain
-// `go test` runs jsii on the same supported Node.js as make does.
-func init() {
-	bin := filepath.Join(RepoRoot(), "node_modules", ".bin")
-	if _, err := os.Stat(filepath.Join(bin, "node")); err == nil {
-		os.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	}
-}
+	// Must come first: sets PATH before any jsii package starts node.
+	_ "github.com/apimkit/apimkit/test/testkit/nodepath"
+)
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/ instead of comparing with them")
 
@@ -147,10 +142,19 @@ func (a *Assembly) Stack(t testing.TB, id string) *Stack {
 	return nil
 }
 
-// Synth synthesizes app and reads every stack's template and annotations.
-func Synth(app awscdk.App) (*Assembly, error) {
+// Synth synthesizes app and reads every stack's template and annotations. When synthesis fails
+// validation (a cdk-nag error, for one), the error carries the validation report.
+func Synth(app awscdk.App) (asm *Assembly, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synth failed: %v", r)
+			if report, rerr := os.ReadFile(filepath.Join(*app.Outdir(), "validation-report.json")); rerr == nil {
+				err = fmt.Errorf("%w\n%s", err, report)
+			}
+		}
+	}()
 	cx := app.Synth(nil)
-	asm := &Assembly{Dir: *cx.Directory()}
+	asm = &Assembly{Dir: *cx.Directory()}
 	for _, st := range *cx.Stacks() {
 		s, err := readStack(st)
 		if err != nil {
@@ -172,7 +176,7 @@ func readStack(st cxapi.CloudFormationStackArtifact) (*Stack, error) {
 	}
 	Normalize(s.Template)
 	for _, m := range *st.Messages() {
-		s.Messages = append(s.Messages, Message{Level: string(m.Level), Path: *m.Id, Text: fmt.Sprint(m.Entry.Data)})
+		s.Messages = append(s.Messages, Message{Level: strings.ToLower(string(m.Level)), Path: *m.Id, Text: fmt.Sprint(m.Entry.Data)})
 	}
 	return s, nil
 }
@@ -254,9 +258,12 @@ func replaceHashes(v any) any {
 // package directory). With -update it rewrites the file instead.
 func Golden(t testing.TB, path string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	got = append(got, '\n')
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	require.NoError(t, enc.Encode(v))
+	got := buf.Bytes()
 	if *update {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, got, 0o644))
