@@ -38,7 +38,10 @@ vet: deps
 unit: deps
 	$(GO) test -count=1 ./...
 
-test: vet unit ## vet, unit and snapshot tests, then the compliance gates (cdk-nag, cfn-guard, cfn-lint)
+# The compliance gates (cdk-nag, cfn-guard with the Control Tower rules, cfn-lint) run inside the
+# Go tests of ./test over the synthesized reference app; the last step proves that the pinned CLI
+# still synthesizes the app the way an operator runs it.
+test: vet unit synth ## vet, unit and snapshot tests, compliance gates, then a CLI synth of the reference app
 
 bench: deps ## measure synth times against the jsii floor, and the wall time of make test
 	@./scripts/bench.sh

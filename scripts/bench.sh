@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Prints the numbers the README's performance table keeps:
+#  - warm `cdk synth` of the reference app against the jsii floor (an app with one trivial
+#    resource run the same way: compiled Go binary, cdk.json context, pinned CLI and Node.js);
+#  - the same two syntheses inside one warm Go process (the constructs' own cost);
+#  - the wall time of `make test` with a warm build cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${BENCH_RUNS:-5}
+work=.build/bench
+mkdir -p "$work"
+go build -o "$work/reference" ./apps/reference
+go build -o "$work/empty" ./test/benchapp
+
+# median seconds of $runs warm `cdk synth` runs of one app binary (one unmeasured warm-up first)
+median_synth() {
+  local app=$1 times=() i start end
+  for ((i = 0; i <= runs; i++)); do
+    start=$(date +%s.%N)
+    cdk synth --app "$work/$app" --output "$work/out-$app" --quiet --no-notices >/dev/null
+    end=$(date +%s.%N)
+    ((i > 0)) && times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+cli_empty=$(median_synth empty)
+cli_ref=$(median_synth reference)
+
+out=$(go test -run '^$' -bench 'BenchmarkSynth' -benchtime "${runs}x" -count 1 ./test/)
+ns() { awk -v name="$1" '$1 ~ "^"name"(-[0-9]+)?$" { print $3 }' <<<"$out"; }
+go_empty=$(ns BenchmarkSynthEmpty)
+go_ref=$(ns BenchmarkSynthReference)
+if [[ -z "$go_empty" || -z "$go_ref" ]]; then
+  echo "bench: could not read the benchmark output:" >&2
+  echo "$out" >&2
+  exit 1
+fi
+
+start=$(date +%s.%N)
+make --no-print-directory test >/dev/null
+end=$(date +%s.%N)
+
+awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v s="$start" -v f="$end" \
+  -v n="$runs" -v cpus="$(nproc)" 'BEGIN {
+  printf "| measure (%d CPUs; median or mean of %d warm runs) | empty app (floor) | reference app | ratio |\n", cpus, n
+  printf "|---|---|---|---|\n"
+  printf "| `cdk synth`, whole process (target ratio <= 1.5) | %.2f s | %.2f s | %.2f |\n", ce, cr, cr / ce
+  printf "| synth inside one warm Go process | %.3f s | %.3f s | %.1f |\n", ge / 1e9, gr / 1e9, gr / ge
+  printf "| `make test`, warm build cache | | %.0f s | |\n", f - s
+}'
