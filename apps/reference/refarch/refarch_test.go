@@ -1,0 +1,55 @@
+package refarch
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	_ "github.com/apimkit/apimkit/test/testkit/nodepath"
+)
+
+func configFrom(t *testing.T, ctx map[string]any) (Config, error) {
+	t.Helper()
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	return ConfigFromContext(app.Node())
+}
+
+func TestConfigDefaultsAreTheArticlesLayout(t *testing.T) {
+	c, err := configFrom(t, map[string]any{})
+	require.NoError(t, err)
+	assert.Equal(t, Config{
+		Region:             "us-west-1",
+		Azs:                []string{"us-west-1b", "us-west-1c"},
+		InterfaceEndpoints: true,
+		StackPrefix:        "apim",
+	}, c)
+}
+
+func TestConfigReadsCommandLineAndJsonForms(t *testing.T) {
+	c, err := configFrom(t, map[string]any{
+		CtxAccount:   "123456789012",
+		CtxRegion:    "eu-west-1",
+		CtxAdminSSH:  " 203.0.113.0/24 , 198.51.100.0/24,",
+		CtxSingleNat: "true",
+		CtxEndpoints: false,
+		CtxVpcCidr:   "10.20.0.0/16",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "123456789012", c.Account)
+	assert.Equal(t, []string{"eu-west-1b", "eu-west-1c"}, c.Azs, "default zones follow the region")
+	assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.0/24"}, c.AdminSSH)
+	assert.True(t, c.SingleNat)
+	assert.False(t, c.InterfaceEndpoints)
+	assert.Equal(t, "10.20.0.0/16", c.VpcCidr)
+
+	c, err = configFrom(t, map[string]any{CtxAzs: []any{"eu-west-1a", "eu-west-1c", "eu-west-1b"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"eu-west-1a", "eu-west-1c", "eu-west-1b"}, c.Azs)
+}
+
+func TestConfigRefusesANonBoolean(t *testing.T) {
+	_, err := configFrom(t, map[string]any{CtxSingleNat: "maybe"})
+	assert.ErrorContains(t, err, `context "singleNatGateway" must be true or false`)
+}
