@@ -3,6 +3,8 @@ package netplan
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 )
 
 // AclRule is one TCP allow rule of a tier's network ACL. A network ACL is stateless: a rule for a
@@ -129,4 +131,27 @@ func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 		TierManagement:  management,
 		TierData:        dataTier,
 	}
+}
+
+// FormatTables renders every tier's rules, inbound before outbound and in rule order, the way the
+// README shows them.
+func FormatTables(tables map[Tier][]AclRule) string {
+	var b strings.Builder
+	for _, t := range Tiers() {
+		rules := slices.Clone(tables[t])
+		slices.SortStableFunc(rules, func(x, y AclRule) int {
+			if x.Egress != y.Egress {
+				if x.Egress {
+					return 1
+				}
+				return -1
+			}
+			return x.Number - y.Number
+		})
+		fmt.Fprintf(&b, "%s tier\n", t)
+		for _, r := range rules {
+			fmt.Fprintf(&b, "  %s\n", r)
+		}
+	}
+	return b.String()
 }

@@ -1,0 +1,30 @@
+package netplan
+
+import (
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The README shows the rule tables of the default plan with one admin range; this keeps them true.
+func TestReadmeShowsTheRuleTables(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start, end = "<!-- acl-tables:start -->\n```text\n", "```\n<!-- acl-tables:end -->"
+	readme := string(raw)
+	i, j := strings.Index(readme, start), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q ... %q block", start, end)
+	}
+	tiers, _ := DefaultTiers(netip.MustParsePrefix(DefaultVpcCidr))
+	want := FormatTables(Acls(Plan{Vpc: netip.MustParsePrefix(DefaultVpcCidr), Tiers: tiers}, AclOptions{
+		DatabasePort: 3306,
+		AdminSSH:     []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
+	}))
+	if got := readme[i+len(start) : j]; got != want {
+		t.Errorf("README.md's network ACL tables are out of date; replace the block with:\n%s", want)
+	}
+}
