@@ -4,7 +4,6 @@
 package test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -13,11 +12,7 @@ import (
 	"github.com/apimkit/apimkit/test/testkit"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testkit.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // referenceApp builds the reference deployment exactly as `make synth` does: the context of
 // cdk.json plus extra, read by the same ConfigFromContext.

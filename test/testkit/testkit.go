@@ -295,3 +295,10 @@ func Props(r map[string]any) map[string]any {
 	p, _ := r["Properties"].(map[string]any)
 	return p
 }
+
+// Main runs a test binary's tests and then removes the synthesized output; call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
