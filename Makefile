@@ -13,7 +13,7 @@ GO ?= go
 NPM_STAMP := node_modules/.installed
 GO_STAMP := .build/go-modules
 
-.PHONY: help deps synth test vet unit bench lint clean
+.PHONY: help deps debian-deps synth test vet unit bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -29,13 +29,17 @@ $(GO_STAMP): go.mod go.sum
 
 deps: $(NPM_STAMP) $(GO_STAMP) ## install the pinned npm tools and Go modules
 
+# Debian packages the tests use (mariadb-server for the dbinit handler tests); synth needs none.
+debian-deps:
+	@./scripts/debian-deps.sh
+
 synth: deps ## synthesize the reference app into cdk.out/ with the pinned CDK CLI
 	cdk synth --quiet --no-notices
 
 vet: deps
 	$(GO) vet ./...
 
-unit: deps
+unit: deps debian-deps
 	$(GO) test -count=1 ./...
 
 # The compliance gates (cdk-nag, cfn-guard with the Control Tower rules, cfn-lint) run inside the

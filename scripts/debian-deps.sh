@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need when they are missing: mariadb-server, whose
+# server the dbinit handler tests start on a loopback port (they never use a system service).
+set -euo pipefail
+
+missing=()
+command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then
+    sudo=(sudo)
+  else
+    echo "debian-deps: ${missing[*]} missing; install as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+echo "installing Debian packages: ${missing[*]}"
+log=$(mktemp)
+if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  exit 1
+fi
+rm -f "$log"
