@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -145,6 +144,7 @@ type ApimNetwork struct {
 	subnets  map[Tier][]awsec2.ISubnet
 	plan     *netplan.Plan
 	flowLogs awslogs.ILogGroup
+	dbPort   int
 }
 
 const networkName = "ApimNetwork"
@@ -166,7 +166,7 @@ func NewApimNetwork(scope constructs.Construct, id string, props *ApimNetworkPro
 	}
 	cfg := resolveNetwork(scope, props)
 
-	n := &ApimNetwork{plan: &cfg.plan, azs: cfg.azs}
+	n := &ApimNetwork{plan: &cfg.plan, azs: cfg.azs, dbPort: cfg.acl.DatabasePort}
 	constructs.NewConstruct_Override(n, scope, &id)
 
 	subnetConfig := func(t Tier, kind awsec2.SubnetType) *awsec2.SubnetConfiguration {
@@ -218,6 +218,9 @@ func (n *ApimNetwork) Vpc() awsec2.IVpc { return n.vpc }
 
 // AvailabilityZones returns the zones the network spans, in subnet order.
 func (n *ApimNetwork) AvailabilityZones() []string { return slices.Clone(n.azs) }
+
+// DatabasePort returns the port the data tier admits (3306 for an imported VPC).
+func (n *ApimNetwork) DatabasePort() int { return n.dbPort }
 
 // FlowLogGroup returns the log group that receives the VPC flow logs, or nil for an imported VPC.
 func (n *ApimNetwork) FlowLogGroup() awslogs.ILogGroup { return n.flowLogs }
@@ -492,20 +495,7 @@ func (n *ApimNetwork) addFlowLogs(props *ApimNetworkProps) {
 	if key == nil {
 		key = newKey(n, "FlowLogKey", fmt.Sprintf("Encrypts the VPC flow logs of %s", *n.Node().Path()))
 	}
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchLogsForFlowLogs"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *stack.Region())), nil)},
-		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{
-			"ArnLike": map[string]any{
-				"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{
-					Service: jsii.String("logs"), Resource: jsii.String("log-group"),
-					ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
-				}),
-			},
-		},
-	}), jsii.Bool(true))
+	allowLogsToUseKey(key, stack)
 	retention := props.FlowLogRetention
 	if retention == "" {
 		retention = awslogs.RetentionDays_ONE_YEAR
@@ -607,7 +597,7 @@ func importNetwork(scope constructs.Construct, id string, props *ApimNetworkProp
 		}
 	}
 
-	n := &ApimNetwork{vpc: props.ExistingVpc, subnets: map[Tier][]awsec2.ISubnet{}}
+	n := &ApimNetwork{vpc: props.ExistingVpc, subnets: map[Tier][]awsec2.ISubnet{}, dbPort: DefaultDatabasePort}
 	for _, t := range netplan.Tiers() {
 		if given[t] == nil {
 			continue

@@ -272,9 +272,31 @@ func Golden(t testing.TB, path string, v any) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err, "golden file missing: run `go test ./test/ -run %s -update` and review the new file", t.Name())
 	if !bytes.Equal(want, got) {
-		require.JSONEq(t, string(want), string(got),
-			"%s differs from the synthesized template; if the change is intended, rerun with -update and read the diff (a changed logical id replaces a resource in every user's account)", path)
+		t.Fatalf("%s differs from what was synthesized:\n%s\nIf the change is intended, rerun with -update and read the whole diff: a changed logical id replaces a resource in every user's account.",
+			path, firstDifference(string(want), string(got)))
 	}
+}
+
+// firstDifference shows the golden and the new text around their first differing line.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	window := func(lines []string) string {
+		lo, hi := max(0, i-4), min(len(lines), i+8)
+		var b strings.Builder
+		for n := lo; n < hi; n++ {
+			mark := "  "
+			if n == i {
+				mark = "> "
+			}
+			fmt.Fprintf(&b, "%s%5d %s\n", mark, n+1, lines[n])
+		}
+		return b.String()
+	}
+	return fmt.Sprintf("golden (%d lines):\n%snew (%d lines):\n%s", len(w), window(w), len(g), window(g))
 }
 
 // Resources returns the resources of a template whose Type is typ, by logical id.

@@ -92,6 +92,7 @@ func (h *Handler) apply(ctx context.Context, p Props) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
+		defer pk.Close()
 		for _, d := range p.Databases {
 			text, err := pk.script(d.Script)
 			if err != nil {

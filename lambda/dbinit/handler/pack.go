@@ -2,10 +2,10 @@ package handler
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 
@@ -18,12 +18,13 @@ type Objects interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// maxPackBytes bounds what the handler reads into memory; WSO2 packs are a few hundred MB.
-const maxPackBytes = 2 << 30
+// maxPackBytes bounds the pack the handler copies to the function's ephemeral storage.
+const maxPackBytes = 8 << 30
 
-// pack is a product pack opened from S3.
+// pack is a product pack copied from S3 to a temporary file.
 type pack struct {
 	where string
+	file  *os.File
 	zip   *zip.Reader
 }
 
@@ -38,19 +39,29 @@ func openPack(ctx context.Context, objects Objects, p Props) (*pack, error) {
 		return nil, fmt.Errorf("reading the pack %s: %w", where, err)
 	}
 	defer out.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(out.Body, maxPackBytes+1))
+	f, err := os.CreateTemp("", "wso2-pack-*.zip")
 	if err != nil {
 		return nil, fmt.Errorf("reading the pack %s: %w", where, err)
 	}
-	if len(raw) > maxPackBytes {
+	os.Remove(f.Name()) // the open file lives until close
+	n, err := io.Copy(f, io.LimitReader(out.Body, maxPackBytes+1))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("reading the pack %s: %w", where, err)
+	}
+	if n > maxPackBytes {
+		f.Close()
 		return nil, fmt.Errorf("the pack %s is larger than %d bytes", where, maxPackBytes)
 	}
-	z, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	z, err := zip.NewReader(f, n)
 	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("the pack %s is not a zip archive: %w", where, err)
 	}
-	return &pack{where: where, zip: z}, nil
+	return &pack{where: where, file: f, zip: z}, nil
 }
+
+func (p *pack) Close() error { return p.file.Close() }
 
 // script returns the file at rel inside the pack, which may sit under one top-level folder
 // (wso2am-4.3.0/dbscripts/mysql.sql for dbscripts/mysql.sql).
