@@ -85,6 +85,19 @@ var guardExceptions = []guardException{
 			"EC2 API at deploy time; it is not ours to place in the VPC, and leaving the default group open is worse.",
 	},
 	{
+		control:  "CT.LAMBDA.PR.3",
+		resource: "DatabaseSchemaFunctionDF4F1591",
+		reason: "the schema function is in the VPC's application subnets, but they reach the data stack as " +
+			"cross-stack references (Fn::GetStackOutput), which the rule does not resolve; the construct " +
+			"tests assert the function's VpcConfig.",
+	},
+	{
+		control:  "CT.RDS.PR.20",
+		resource: "DatabaseF44359DD",
+		reason: "MySQL keeps its standard port 3306, the one WSO2's JDBC URLs and the data tier's network ACL " +
+			"name; a different port hides nothing from a client the security group already admits.",
+	},
+	{
 		control:  "CT.EC2.PR.5",
 		resource: "NetworkPublicAclIngress120",
 		reason: "the public tier's reply rule admits 1024-65535 from the internet because NAT gateways pick source " +

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -25,6 +27,8 @@ const (
 	CtxSingleNat   = "singleNatGateway"
 	CtxEndpoints   = "interfaceEndpoints"
 	CtxStackPrefix = "stackPrefix"
+	CtxPackBucket  = "packBucket"
+	CtxPackKey     = "packKey"
 	DefaultRegion  = "us-west-1"
 	DefaultPrefix  = "apim"
 )
@@ -50,6 +54,10 @@ type Config struct {
 	InterfaceEndpoints bool
 	// StackPrefix starts every stack name. Default: apim.
 	StackPrefix string
+	// PackBucket and PackKey locate the WSO2 product pack (a zip in an existing bucket) whose
+	// schema scripts initialise the database. Default: none; the databases and user are created,
+	// and the schema is loaded by a later deploy that names the pack.
+	PackBucket, PackKey string
 }
 
 // ConfigFromContext reads the Config from the app's context, applying defaults.
@@ -59,7 +67,12 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		Region:             str(node, CtxRegion),
 		VpcCidr:            str(node, CtxVpcCidr),
 		StackPrefix:        str(node, CtxStackPrefix),
+		PackBucket:         str(node, CtxPackBucket),
+		PackKey:            str(node, CtxPackKey),
 		InterfaceEndpoints: true,
+	}
+	if (c.PackBucket == "") != (c.PackKey == "") {
+		return c, fmt.Errorf("context %q and %q go together: give both or neither", CtxPackBucket, CtxPackKey)
 	}
 	if c.Region == "" {
 		c.Region = DefaultRegion
@@ -86,10 +99,15 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 type Deployment struct {
 	NetworkStack awscdk.Stack
 	Network      *wso2.ApimNetwork
+	// DataStack holds the state: it is termination-protected.
+	DataStack awscdk.Stack
+	Database  *wso2.ApimDatabase
+	// AlarmTopic receives every alarm; subscribe to it.
+	AlarmTopic awssns.ITopic
 }
 
 // Stacks returns every stack of the deployment.
-func (d *Deployment) Stacks() []awscdk.Stack { return []awscdk.Stack{d.NetworkStack} }
+func (d *Deployment) Stacks() []awscdk.Stack { return []awscdk.Stack{d.NetworkStack, d.DataStack} }
 
 // New adds the reference deployment to app, with the cdk-nag AwsSolutions checks applied to it.
 func New(app awscdk.App, c Config) *Deployment {
@@ -117,6 +135,22 @@ func New(app awscdk.App, c Config) *Deployment {
 		props.InterfaceEndpoints = wso2.RecommendedInterfaceEndpoints()
 	}
 	d.Network = wso2.NewApimNetwork(d.NetworkStack, "Network", props)
+
+	d.DataStack = awscdk.NewStack(app, jsii.String("Data"), &awscdk.StackProps{
+		Env:                   env,
+		StackName:             jsii.String(c.StackPrefix + "-data"),
+		Description:           jsii.String("WSO2 API Manager reference deployment: MySQL on RDS (Multi-AZ), its secrets and schema"),
+		TerminationProtection: jsii.Bool(true),
+	})
+	d.AlarmTopic = wso2.NewAlarmTopic(d.DataStack, "Alarms", nil)
+	dbProps := &wso2.ApimDatabaseProps{Network: d.Network, AlarmTopic: d.AlarmTopic}
+	if c.PackBucket != "" {
+		dbProps.Pack = &wso2.SchemaPack{
+			Bucket: awss3.Bucket_FromBucketName(d.DataStack, jsii.String("PackBucket"), jsii.String(c.PackBucket)),
+			Key:    jsii.String(c.PackKey),
+		}
+	}
+	d.Database = wso2.NewApimDatabase(d.DataStack, "Database", dbProps)
 
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return d

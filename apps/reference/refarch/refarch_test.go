@@ -53,3 +53,12 @@ func TestConfigRefusesANonBoolean(t *testing.T) {
 	_, err := configFrom(t, map[string]any{CtxSingleNat: "maybe"})
 	assert.ErrorContains(t, err, `context "singleNatGateway" must be true or false`)
 }
+
+func TestConfigPackNeedsBucketAndKey(t *testing.T) {
+	_, err := configFrom(t, map[string]any{CtxPackBucket: "my-packs"})
+	assert.ErrorContains(t, err, `context "packBucket" and "packKey" go together`)
+	c, err := configFrom(t, map[string]any{CtxPackBucket: "my-packs", CtxPackKey: "wso2am-4.3.0.zip"})
+	require.NoError(t, err)
+	assert.Equal(t, "my-packs", c.PackBucket)
+	assert.Equal(t, "wso2am-4.3.0.zip", c.PackKey)
+}

@@ -1,0 +1,41 @@
+package wso2
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// AlarmTopicProps configures NewAlarmTopic.
+type AlarmTopicProps struct {
+	// EncryptionKey encrypts the topic's messages.
+	// Default: a new customer-managed key with rotation.
+	EncryptionKey awskms.IKey
+}
+
+// NewAlarmTopic creates the SNS topic the library's alarms notify: encrypted with a customer-managed
+// key that CloudWatch may use, and refusing any request that is not over TLS. Subscribe people or
+// tools to it (email, chat, paging).
+func NewAlarmTopic(scope constructs.Construct, id string, props *AlarmTopicProps) awssns.Topic {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	var key awskms.IKey
+	if props != nil {
+		key = props.EncryptionKey
+	}
+	if key == nil {
+		key = newKey(c, "Key", "Encrypts the WSO2 API Manager alarm topic")
+	}
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarms"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(true))
+	return awssns.NewTopic(c, jsii.String("Resource"), &awssns.TopicProps{
+		DisplayName: jsii.String("WSO2 API Manager alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+}
