@@ -47,7 +47,7 @@ unit: deps debian-deps
 # still synthesizes the app the way an operator runs it.
 test: vet unit synth ## vet, unit and snapshot tests, compliance gates, then a CLI synth of the reference app
 
-bench: deps ## measure synth times against the jsii floor, and the wall time of make test
+bench: deps debian-deps ## measure synth times against the jsii floor, and the wall time of make test
 	@./scripts/bench.sh
 
 lint: deps ## gofmt, go vet and shellcheck

@@ -3,6 +3,7 @@
 #  - warm `cdk synth` of the reference app against the jsii floor (an app with one trivial
 #    resource run the same way: compiled Go binary, cdk.json context, pinned CLI and Node.js);
 #  - the same two syntheses inside one warm Go process (the constructs' own cost);
+#  - the dbinit handler's cold path against a local MariaDB, and its Lambda binary's size;
 #  - the wall time of `make test` with a warm build cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,15 +38,29 @@ if [[ -z "$go_empty" || -z "$go_ref" ]]; then
   exit 1
 fi
 
+dbinit_out=$(go test -run '^$' -bench 'BenchmarkInitFromPack' -benchtime "${runs}x" -count 1 ./lambda/dbinit/handler)
+dbinit=$(awk '$1 ~ /^BenchmarkInitFromPack(-[0-9]+)?$/ { print $3 }' <<<"$dbinit_out")
+if [[ -z "$dbinit" ]]; then
+  echo "bench: could not read the dbinit benchmark output:" >&2
+  echo "$dbinit_out" >&2
+  exit 1
+fi
+GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w" \
+  -o "$work/dbinit-bootstrap" ./lambda/dbinit
+dbinit_size=$(stat -c %s "$work/dbinit-bootstrap")
+
 start=$(date +%s.%N)
 make --no-print-directory test >/dev/null
 end=$(date +%s.%N)
 
 awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v s="$start" -v f="$end" \
-  -v n="$runs" -v cpus="$(nproc)" 'BEGIN {
+  -v n="$runs" -v cpus="$(nproc)" -v di="$dbinit" -v ds="$dbinit_size" 'BEGIN {
   printf "| measure (%d CPUs; median or mean of %d warm runs) | empty app (floor) | reference app | ratio |\n", cpus, n
   printf "|---|---|---|---|\n"
   printf "| `cdk synth`, whole process (target ratio <= 1.5) | %.2f s | %.2f s | %.2f |\n", ce, cr, cr / ce
   printf "| synth inside one warm Go process | %.3f s | %.3f s | %.1f |\n", ge / 1e9, gr / 1e9, gr / ge
   printf "| `make test`, warm build cache | | %.0f s | |\n", f - s
+  printf "\n| measure | value |\n|---|---|\n"
+  printf "| dbinit cold path: databases, user and both schemas (260 tables, 100 indexes) on local MariaDB | %.2f s |\n", di / 1e9
+  printf "| dbinit Lambda binary (arm64, stripped) | %.1f MiB |\n", ds / 1048576
 }'

@@ -80,7 +80,7 @@ func goLambdaCode(name string) awslambda.Code {
 		Bundling: &awscdk.BundlingOptions{
 			// Never pulled: the local bundler below always builds, and fails loudly if it cannot.
 			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-only")),
-			Local: &goBundler{root: root, pkg: "./lambda/" + name},
+			Local: &goBundler{root: root, pkg: "./lambda/" + name, hash: hash},
 		},
 	})
 }
@@ -113,20 +113,55 @@ func sourceHash(root, src string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 
-// goBundler builds a Go Lambda with the local Go toolchain.
+// goBundler builds a Go Lambda with the local Go toolchain. Binaries are kept in the user's cache
+// directory under their source hash, so a synth whose sources did not change copies instead of
+// linking again.
 type goBundler struct {
 	root string // module root, the build's working directory (may be read-only)
 	pkg  string // package to build, relative to root
+	hash string // sourceHash of the package
 }
 
 // TryBundle implements awscdk.ILocalBundling.
 func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	out := filepath.Join(*outputDir, "bootstrap")
+	cached := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		cached = filepath.Join(dir, "apimkit", "lambda", b.hash, "bootstrap")
+		if copyFile(cached, out) == nil {
+			return jsii.Bool(true)
+		}
+	}
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
-		"-ldflags", "-s -w", "-o", filepath.Join(*outputDir, "bootstrap"), b.pkg)
+		"-ldflags", "-s -w", "-o", out, b.pkg)
 	cmd.Dir = b.root
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		panic(fmt.Errorf("building the Lambda %s in %s with the local Go toolchain: %v\n%s", b.pkg, b.root, err, out))
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		panic(fmt.Errorf("building the Lambda %s in %s with the local Go toolchain: %v\n%s", b.pkg, b.root, err, msg))
+	}
+	if cached != "" && os.MkdirAll(filepath.Dir(cached), 0o755) == nil {
+		// Best effort: a cache that cannot be written only costs the next synth a link.
+		tmp := cached + ".tmp"
+		if copyFile(out, tmp) == nil {
+			os.Rename(tmp, cached)
+		}
 	}
 	return jsii.Bool(true)
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	o, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(o, in); err != nil {
+		o.Close()
+		return err
+	}
+	return o.Close()
 }
