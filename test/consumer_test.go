@@ -1,0 +1,133 @@
+package test
+
+import (
+	"debug/elf"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/test/testkit"
+)
+
+// consumerMain is a platform team's CDK app in its own module: a network and a database, the
+// database's schema function bundled from this library's sources.
+const consumerMain = `package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/apimkit/apimkit/constructs/wso2"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Consumer"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Region: jsii.String("eu-west-1")},
+	})
+	network := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{
+		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
+	})
+	wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: network})
+	app.Synth(nil)
+}
+`
+
+// The library works when another module imports it: a consumer module requires it through a
+// read-only copy (as the module cache holds it), builds with -trimpath from its own directory, and
+// synthesizes with the Lambda compiled from the library's sources. Nothing depends on the current
+// directory being this repository.
+func TestImportedByAnotherModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a separate module")
+	}
+	root := testkit.RepoRoot()
+	work := t.TempDir()
+	lib := filepath.Join(work, "apimkit")
+	for _, p := range []string{"go.mod", "go.sum", "constructs", "lambda"} {
+		copyTree(t, filepath.Join(root, p), filepath.Join(lib, p))
+	}
+	makeReadOnly(t, lib)
+
+	app := filepath.Join(work, "consumer")
+	require.NoError(t, os.MkdirAll(app, 0o755))
+	goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	require.NoError(t, err)
+	consumerMod := strings.Replace(string(goMod), "module github.com/apimkit/apimkit", "module example.com/consumer", 1) +
+		"\nrequire github.com/apimkit/apimkit v0.0.0\n\nreplace github.com/apimkit/apimkit => " + lib + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(app, "go.mod"), []byte(consumerMod), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(app, "main.go"), []byte(consumerMain), 0o644))
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(app, "go.sum"), sum, 0o644))
+
+	out := filepath.Join(work, "cdk.out")
+	cmd := exec.Command("go", "run", "-trimpath", "-mod=mod", ".")
+	cmd.Dir = app
+	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "GOFLAGS=", "GOWORK=off",
+		"XDG_CACHE_HOME="+filepath.Join(work, "cache")) // no binary cached by this repository's own tests
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the consumer's synth failed:\n%s", msg)
+
+	raw, err := os.ReadFile(filepath.Join(out, "Consumer.template.json"))
+	require.NoError(t, err)
+	var tmpl map[string]any
+	require.NoError(t, json.Unmarshal(raw, &tmpl))
+	assert.NotEmpty(t, testkit.Resources(tmpl, "AWS::RDS::DBInstance"))
+	assert.NotEmpty(t, testkit.Resources(tmpl, "Custom::Wso2Schema"))
+	bins, err := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
+	require.NoError(t, err)
+	require.Len(t, bins, 1, "the schema function was bundled")
+	f, err := elf.Open(bins[0])
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Equal(t, elf.EM_AARCH64, f.Machine)
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	require.NoError(t, filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	}))
+}
+
+// makeReadOnly strips the write bits, as the module cache does (root, as in CI, writes anyway, so
+// there the copy only proves the layout); t.TempDir's cleanup needs the bits back at the end.
+func makeReadOnly(t *testing.T, dir string) {
+	t.Helper()
+	chmod := func(mode func(fs.FileMode) fs.FileMode) {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil {
+				if info, err := d.Info(); err == nil {
+					os.Chmod(p, mode(info.Mode()))
+				}
+			}
+			return nil
+		})
+	}
+	chmod(func(m fs.FileMode) fs.FileMode { return m &^ 0o222 })
+	t.Cleanup(func() { chmod(func(m fs.FileMode) fs.FileMode { return m | 0o200 }) })
+}
