@@ -1,0 +1,199 @@
+package profiles
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden deployment.toml files")
+
+func mustVersion(t *testing.T, s string) Version {
+	t.Helper()
+	v, err := ParseVersion(s)
+	require.NoError(t, err)
+	return v
+}
+
+func TestLayouts(t *testing.T) {
+	names := func(v string) []Name {
+		l, err := Layout(mustVersion(t, v))
+		require.NoError(t, err)
+		var out []Name
+		for _, p := range l {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	assert.Equal(t, []Name{ControlPlane, Gateway, TrafficManager}, names("4.3.0"))
+	assert.Equal(t, []Name{ControlPlane, Gateway, TrafficManager}, names("4.5.0"))
+	assert.Equal(t, []Name{Publisher, DevPortal, KeyManager, Gateway, TrafficManager}, names("3.2.0"))
+
+	_, err := ParseVersion("2.6.0")
+	assert.EqualError(t, err, "version 2.6.0 is not supported: use 3.2.x or 4.x")
+	_, err = ParseVersion("4.3")
+	assert.EqualError(t, err, `version "4.3" is not major.minor.patch`)
+	_, err = Lookup(mustVersion(t, "4.3.0"), Publisher)
+	assert.EqualError(t, err, `profile "api-publisher" is not part of API Manager 4.3.0, which has control-plane, gateway-worker, traffic-manager`)
+}
+
+func TestProfileFacts(t *testing.T) {
+	v := mustVersion(t, "4.3.0")
+	tm, _ := Lookup(v, TrafficManager)
+	assert.False(t, tm.Scalable, "traffic managers are pinned, one node per group")
+	assert.Nil(t, tm.Exposure, "traffic managers are never behind a load balancer")
+	assert.Equal(t, HealthCheck{"TCP", 9611, ""}, tm.Health)
+	gw, _ := Lookup(v, Gateway)
+	assert.Equal(t, []string{SharedDb}, gw.Databases)
+	assert.Equal(t, &Exposure{8243, "gateway"}, gw.Exposure)
+	cp, _ := Lookup(v, ControlPlane)
+	assert.Equal(t, []string{ApimDb, SharedDb}, cp.Databases)
+	assert.Equal(t, HealthCheck{"HTTPS", 9443, "/services/Version"}, cp.Health)
+	assert.Equal(t, 9612, Port(PortBinary, 1), "ports move with the offset")
+}
+
+func TestPacksAndStartCommands(t *testing.T) {
+	cases := []struct {
+		version string
+		profile Name
+		want    Pack
+	}{
+		{"4.3.0", Gateway, Pack{"wso2am", "wso2am-4.3.0", []string{"bin/api-manager.sh", "--optimize", "-Dprofile=gateway-worker", "--skipConfigOptimization"}}},
+		{"4.4.0", ControlPlane, Pack{"wso2am", "wso2am-4.4.0", []string{"bin/api-manager.sh", "--optimize", "-Dprofile=control-plane", "--skipConfigOptimization"}}},
+		{"3.2.0", KeyManager, Pack{"wso2am", "wso2am-3.2.0", []string{"bin/wso2server.sh", "--optimize", "-Dprofile=api-key-manager", "--skipConfigOptimization"}}},
+		{"4.5.0", ControlPlane, Pack{"wso2am-acp", "wso2am-acp-4.5.0", []string{"bin/api-cp.sh"}}},
+		{"4.5.0", Gateway, Pack{"wso2am-universal-gw", "wso2am-universal-gw-4.5.0", []string{"bin/gateway.sh"}}},
+		{"4.5.0", TrafficManager, Pack{"wso2am-tm", "wso2am-tm-4.5.0", []string{"bin/traffic-manager.sh"}}},
+	}
+	for _, c := range cases {
+		got, err := PackOf(mustVersion(t, c.version), c.profile)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, got, "%s %s", c.version, c.profile)
+		for _, arg := range got.Start {
+			if c.version >= "4.5" {
+				assert.NotContains(t, arg, "-Dprofile", "split distributions start without -Dprofile")
+			}
+		}
+	}
+	p, _ := PackOf(mustVersion(t, "4.3.0"), Gateway)
+	assert.Equal(t, "packs/wso2am-4.3.0.zip", p.ArchiveKey("packs/"))
+}
+
+// exampleInput is a full set of inputs: two control-plane nodes, two traffic managers at the
+// article's offsets (tm1:9612, tm2:9613), both databases.
+func exampleInput(v Version, p Name) Input {
+	return Input{
+		Version:         v,
+		Profile:         p,
+		Hostname:        map[Name]string{ControlPlane: "portal.example.com", Publisher: "portal.example.com", DevPortal: "portal.example.com", Gateway: "api.example.com", KeyManager: "km1.apim.internal", TrafficManager: "tm1.apim.internal"}[p],
+		PortalHostname:  "portal.example.com",
+		GatewayHostname: "api.example.com",
+		ControlPlane:    []Node{{"cp1.apim.internal", 0}, {"cp2.apim.internal", 0}},
+		TrafficManagers: []Node{{"tm1.apim.internal", 1}, {"tm2.apim.internal", 2}},
+		Self:            Node{"tm1.apim.internal", 1},
+		Offset:          map[Name]int{TrafficManager: 1}[p],
+		Databases: map[string]Database{
+			ApimDb:   {Host: "db.apim.internal", Port: 3306, Name: "apim_db", Username: "wso2apim"},
+			SharedDb: {Host: "db.apim.internal", Port: 3306, Name: "shared_db", Username: "wso2apim"},
+		},
+	}
+}
+
+// Every profile of every modelled release renders, parses back as TOML, and matches its golden
+// file in testdata/ (rewrite with -update and read the diff).
+func TestRenderGoldens(t *testing.T) {
+	for _, vs := range []string{"3.2.0", "4.3.0", "4.5.0"} {
+		v := mustVersion(t, vs)
+		layout, _ := Layout(v)
+		for _, p := range layout {
+			t.Run(vs+"/"+string(p.Name), func(t *testing.T) {
+				out, err := Render(exampleInput(v, p.Name))
+				require.NoError(t, err)
+				var parsed map[string]any
+				require.NoError(t, toml.Unmarshal(out, &parsed), "rendered TOML must parse:\n%s", out)
+				assert.NotContains(t, string(out), "wso2apim-password", "no secret in the file")
+				golden := filepath.Join("testdata", vs, string(p.Name)+".toml")
+				if *update {
+					require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+					require.NoError(t, os.WriteFile(golden, out, 0o644))
+					return
+				}
+				want, err := os.ReadFile(golden)
+				require.NoError(t, err, "run go test ./constructs/profiles -update")
+				var wantParsed map[string]any
+				require.NoError(t, toml.Unmarshal(want, &wantParsed))
+				assert.Equal(t, wantParsed, parsed)
+				assert.True(t, bytes.Equal(want, out), "%s differs byte for byte; rerun with -update and read the diff", golden)
+			})
+		}
+	}
+}
+
+// The gateway gets §5's throttling block: decisions from every traffic manager, one url_group each.
+func TestGatewayThrottlingBlock(t *testing.T) {
+	out, err := Render(exampleInput(mustVersion(t, "4.3.0"), Gateway))
+	require.NoError(t, err)
+	var doc struct {
+		Apim struct {
+			Throttling struct {
+				Decisions []string `toml:"throttle_decision_endpoints"`
+				Groups    []struct {
+					URLs     []string `toml:"traffic_manager_urls"`
+					AuthURLs []string `toml:"traffic_manager_auth_urls"`
+				} `toml:"url_group"`
+			} `toml:"throttling"`
+		} `toml:"apim"`
+		Database map[string]any `toml:"database"`
+	}
+	require.NoError(t, toml.Unmarshal(out, &doc))
+	th := doc.Apim.Throttling
+	assert.Equal(t, []string{"tcp://tm1.apim.internal:5673", "tcp://tm2.apim.internal:5674"}, th.Decisions)
+	require.Len(t, th.Groups, 2)
+	assert.Equal(t, []string{"tcp://tm1.apim.internal:9612"}, th.Groups[0].URLs)
+	assert.Equal(t, []string{"ssl://tm1.apim.internal:9712"}, th.Groups[0].AuthURLs)
+	assert.Equal(t, []string{"tcp://tm2.apim.internal:9613"}, th.Groups[1].URLs)
+	assert.Equal(t, []string{"shared_db"}, keys(doc.Database), "a gateway uses shared_db only")
+	assert.Contains(t, string(out), "jdbc:mysql://db.apim.internal:3306/shared_db?useSSL=true&amp;requireSSL=true")
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestRenderNamesMissingInputs(t *testing.T) {
+	v := mustVersion(t, "4.3.0")
+	cases := []struct {
+		profile Name
+		mutate  func(*Input)
+		want    string
+	}{
+		{Gateway, func(in *Input) { in.TrafficManagers = nil }, "TrafficManagers"},
+		{Gateway, func(in *Input) { in.ControlPlane = nil }, "ControlPlane"},
+		{TrafficManager, func(in *Input) { delete(in.Databases, ApimDb) }, "Databases[apim_db]"},
+		{ControlPlane, func(in *Input) { in.Hostname = "" }, "Hostname"},
+		{ControlPlane, func(in *Input) { in.GatewayHostname = "" }, "GatewayHostname"},
+		{Gateway, func(in *Input) { d := in.Databases[SharedDb]; d.Username = ""; in.Databases[SharedDb] = d }, "Databases[shared_db] (Host, Port, Name, Username)"},
+	}
+	for _, c := range cases {
+		in := exampleInput(v, c.profile)
+		c.mutate(&in)
+		_, err := Render(in)
+		if assert.Error(t, err) {
+			assert.True(t, strings.HasPrefix(err.Error(), "deployment.toml for "+string(c.profile)+" 4.3.0: missing "), err.Error())
+			assert.Contains(t, err.Error(), c.want)
+		}
+	}
+	_, err := Render(exampleInput(v, Publisher))
+	assert.ErrorContains(t, err, `profile "api-publisher" is not part of API Manager 4.3.0`)
+}

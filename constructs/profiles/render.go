@@ -1,0 +1,286 @@
+package profiles
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Node is a peer a node talks to: a host name and that node's port offset.
+type Node struct {
+	Host   string
+	Offset int
+}
+
+func (n Node) url(scheme string, base int) string {
+	return fmt.Sprintf("%s://%s:%d", scheme, n.Host, Port(base, n.Offset))
+}
+
+// Database is how a node reaches one database.
+type Database struct {
+	Host string
+	Port int
+	Name string
+	// Username of the WSO2 application user.
+	Username string
+}
+
+// Default references WSO2 resolves at start from the node's environment, so no secret is written
+// into deployment.toml; the boot script sets the variables from Secrets Manager.
+const (
+	DbPasswordRef       = "$env{WSO2_DB_PASSWORD}"
+	AdminPasswordRef    = "$env{WSO2_ADMIN_PASSWORD}"
+	KeystorePasswordRef = "$env{WSO2_KEYSTORE_PASSWORD}"
+)
+
+// Keystore is the node's TLS and primary keystore.
+type Keystore struct {
+	File  string
+	Alias string
+}
+
+// Input is everything deployment.toml is rendered from.
+type Input struct {
+	Version Version
+	Profile Name
+	// Hostname is what the node calls itself: its public host name for exposed profiles, its
+	// internal name otherwise.
+	Hostname string
+	// Offset is this node's port offset.
+	Offset int
+	// PortalHostname and GatewayHostname are the public names behind the load balancer.
+	PortalHostname  string
+	GatewayHostname string
+	// ControlPlane lists the nodes serving key management and the event hub (4.x control plane,
+	// 3.2 key manager), reached on their servlet, JMS and binary ports.
+	ControlPlane []Node
+	// TrafficManagers lists the traffic-manager nodes, one url_group each.
+	TrafficManagers []Node
+	// Self is this node as its peers name it, for the lists it must leave out of its own
+	// duplicate URLs (traffic managers and control-plane nodes).
+	Self Node
+	// Databases by name (apim_db, shared_db); the profile says which it needs.
+	Databases map[string]Database
+	// AdminUsername is the super admin. Default: admin.
+	AdminUsername string
+	// Keystore defaults to the pack's wso2carbon.jks.
+	Keystore *Keystore
+	// GatewayEnvironment names the gateway environment and label. Default: Default.
+	GatewayEnvironment string
+}
+
+// Render returns the deployment.toml of a node. A missing input the profile needs is an error
+// that names it.
+func Render(in Input) ([]byte, error) {
+	p, err := Lookup(in.Version, in.Profile)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	need := func(ok bool, name string) {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	need(in.Hostname != "", "Hostname")
+	for _, db := range p.Databases {
+		d, ok := in.Databases[db]
+		need(ok && d.Host != "" && d.Port > 0 && d.Name != "" && d.Username != "", "Databases["+db+"] (Host, Port, Name, Username)")
+	}
+	usesCP := p.Name != ControlPlane
+	need(!usesCP || len(in.ControlPlane) > 0, "ControlPlane")
+	usesTM := p.Name == Gateway || p.Name == ControlPlane || p.Name == Publisher || p.Name == TrafficManager
+	need(!usesTM || len(in.TrafficManagers) > 0, "TrafficManagers")
+	if p.Exposure != nil || p.Name == ControlPlane {
+		need(in.GatewayHostname != "", "GatewayHostname")
+		need(in.PortalHostname != "", "PortalHostname")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("deployment.toml for %s %s: missing %s", p.Name, in.Version, strings.Join(missing, ", "))
+	}
+	if in.AdminUsername == "" {
+		in.AdminUsername = "admin"
+	}
+	if in.Keystore == nil {
+		in.Keystore = &Keystore{File: "wso2carbon.jks", Alias: "wso2carbon"}
+	}
+	if in.GatewayEnvironment == "" {
+		in.GatewayEnvironment = "Default"
+	}
+
+	doc := map[string]any{
+		"server": map[string]any{
+			"hostname":    in.Hostname,
+			"offset":      in.Offset,
+			"server_role": serverRole(in.Version, p.Name),
+		},
+		"super_admin": map[string]any{
+			"username":             in.AdminUsername,
+			"password":             AdminPasswordRef,
+			"create_admin_account": true,
+		},
+		"user_store": map[string]any{"type": "database_unique_id"},
+		"keystore":   keystores(*in.Keystore),
+		"truststore": map[string]any{"file_name": "client-truststore.jks", "type": "JKS", "password": KeystorePasswordRef},
+	}
+	dbs := map[string]any{}
+	for _, name := range p.Databases {
+		dbs[name] = database(in.Databases[name])
+	}
+	// A gateway keeps the shared (registry) data source even though it rarely uses it.
+	doc["database"] = dbs
+
+	apim := map[string]any{}
+	cp := in.ControlPlane
+	switch p.Name {
+	case ControlPlane, Publisher, DevPortal, KeyManager:
+		if p.Name != KeyManager {
+			apim["gateway"] = map[string]any{"environment": []any{gatewayEnvironment(in)}}
+		}
+		if p.Name == ControlPlane {
+			peers := others(cp, in.Self)
+			apim["event_hub"] = map[string]any{
+				"enable":                    true,
+				"username":                  "$ref{super_admin.username}",
+				"password":                  "$ref{super_admin.password}",
+				"service_url":               Node{in.Hostname, in.Offset}.url("https", PortServletHTTPS) + "/services/",
+				"event_listening_endpoints": []string{Node{in.Hostname, in.Offset}.url("tcp", PortJMS)},
+				"event_duplicate_url":       urls(peers, "tcp", PortJMS),
+				"publish":                   map[string]any{"url_group": urlGroups(cp, "urls", "auth_urls")},
+			}
+			doc["event_listener"] = []any{map[string]any{
+				"id": "token_revocation", "type": "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler",
+				"name": "org.wso2.is.notification.ApimOauthEventInterceptor", "order": 1,
+				"properties": map[string]any{
+					"notification_endpoint":     Node{in.Hostname, in.Offset}.url("https", PortServletHTTPS) + "/internal/data/v1/notify",
+					"username":                  "$ref{super_admin.username}",
+					"password":                  "$ref{super_admin.password}",
+					"header.X-WSO2-KEY-MANAGER": "default",
+				},
+			}}
+		} else {
+			apim["key_manager"] = map[string]any{"service_url": cp[0].url("https", PortServletHTTPS) + "/services/"}
+		}
+		if len(in.TrafficManagers) > 0 && (p.Name == ControlPlane || p.Name == Publisher) {
+			apim["throttling"] = throttling(in.TrafficManagers)
+		}
+		if p.Name == Publisher || p.Name == DevPortal {
+			apim["devportal"] = map[string]any{"url": "https://" + in.PortalHostname + "/devportal"}
+		}
+	case Gateway:
+		apim["key_manager"] = map[string]any{"service_url": cp[0].url("https", PortServletHTTPS) + "/services/"}
+		apim["throttling"] = throttling(in.TrafficManagers)
+		if in.Version.Major == 4 {
+			apim["event_hub"] = map[string]any{
+				"enable":                    true,
+				"username":                  "$ref{super_admin.username}",
+				"password":                  "$ref{super_admin.password}",
+				"service_url":               cp[0].url("https", PortServletHTTPS) + "/services/",
+				"event_listening_endpoints": urls(cp, "tcp", PortJMS),
+			}
+			apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{"gateway_labels": []string{in.GatewayEnvironment}}}
+		}
+	case TrafficManager:
+		apim["key_manager"] = map[string]any{"service_url": cp[0].url("https", PortServletHTTPS) + "/services/"}
+		apim["event_hub"] = map[string]any{
+			"enable":                    true,
+			"username":                  "$ref{super_admin.username}",
+			"password":                  "$ref{super_admin.password}",
+			"service_url":               cp[0].url("https", PortServletHTTPS) + "/services/",
+			"event_listening_endpoints": urls(cp, "tcp", PortJMS),
+		}
+		apim["throttling"] = map[string]any{"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS)}
+		apim["oauth_config"] = map[string]any{"revoke_endpoint": cp[0].url("https", PortServletHTTPS) + "/oauth2/revoke"}
+	}
+	doc["apim"] = apim
+
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# WSO2 API Manager %s, %s node. Rendered by apimkit; secrets are $env{...}\n# references resolved at start.\n\n", in.Version, p.Name)
+	enc := toml.NewEncoder(&buf)
+	enc.SetIndentTables(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("deployment.toml for %s %s: %w", p.Name, in.Version, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func serverRole(v Version, n Name) string {
+	if v.Major == 3 {
+		return "default"
+	}
+	return string(n)
+}
+
+func keystores(k Keystore) map[string]any {
+	ks := map[string]any{"file_name": k.File, "type": "JKS", "alias": k.Alias, "password": KeystorePasswordRef, "key_password": KeystorePasswordRef}
+	return map[string]any{"tls": ks, "primary": ks}
+}
+
+func database(d Database) map[string]any {
+	return map[string]any{
+		"type":            "mysql",
+		"url":             fmt.Sprintf("jdbc:mysql://%s:%d/%s?useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=false&amp;characterEncoding=UTF-8", d.Host, d.Port, d.Name),
+		"username":        d.Username,
+		"password":        DbPasswordRef,
+		"driver":          "com.mysql.cj.jdbc.Driver",
+		"validationQuery": "SELECT 1",
+	}
+}
+
+func gatewayEnvironment(in Input) map[string]any {
+	gw := in.GatewayHostname
+	return map[string]any{
+		"name":                       in.GatewayEnvironment,
+		"type":                       "hybrid",
+		"gateway_type":               "Regular",
+		"provider":                   "wso2",
+		"display_in_api_console":     true,
+		"description":                "Gateways behind the public load balancer",
+		"show_as_token_endpoint_url": true,
+		"service_url":                "https://" + gw + "/services/",
+		"ws_endpoint":                "ws://" + gw + ":9099",
+		"wss_endpoint":               "wss://" + gw + ":8099",
+		"http_endpoint":              "http://" + gw,
+		"https_endpoint":             "https://" + gw,
+	}
+}
+
+// throttling is the [apim.throttling] block of §5: decisions from every traffic manager's JMS
+// port, and one url_group per traffic manager so each event reaches both.
+func throttling(tms []Node) map[string]any {
+	return map[string]any{
+		"throttle_decision_endpoints": urls(tms, "tcp", PortJMS),
+		"url_group":                   urlGroups(tms, "traffic_manager_urls", "traffic_manager_auth_urls"),
+	}
+}
+
+func urlGroups(nodes []Node, urlKey, authKey string) []any {
+	out := make([]any, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, map[string]any{
+			urlKey:  []string{n.url("tcp", PortBinary)},
+			authKey: []string{n.url("ssl", PortBinaryAuth)},
+		})
+	}
+	return out
+}
+
+func urls(nodes []Node, scheme string, base int) []string {
+	out := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, n.url(scheme, base))
+	}
+	return out
+}
+
+func others(nodes []Node, self Node) []Node {
+	var out []Node
+	for _, n := range nodes {
+		if n.Host != self.Host {
+			out = append(out, n)
+		}
+	}
+	return out
+}
