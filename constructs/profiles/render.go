@@ -220,12 +220,13 @@ func keystores(k Keystore) map[string]any {
 
 func database(d Database) map[string]any {
 	return map[string]any{
-		"type":            "mysql",
-		"url":             fmt.Sprintf("jdbc:mysql://%s:%d/%s?useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=false&amp;characterEncoding=UTF-8", d.Host, d.Port, d.Name),
-		"username":        d.Username,
-		"password":        DbPasswordRef,
-		"driver":          "com.mysql.cj.jdbc.Driver",
-		"validationQuery": "SELECT 1",
+		"type":     "mysql",
+		"url":      fmt.Sprintf("jdbc:mysql://%s:%d/%s?useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=false&amp;characterEncoding=UTF-8", d.Host, d.Port, d.Name),
+		"username": d.Username,
+		"password": DbPasswordRef,
+		"driver":   "com.mysql.cj.jdbc.Driver",
+		// Validated connections let the pool drop sockets to a failed-over primary.
+		"pool_options": map[string]any{"validationQuery": "SELECT 1", "testOnBorrow": true, "validationInterval": 30000},
 	}
 }
 
