@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: mariadb-server, whose
-# server the dbinit handler tests start on a loopback port (they never use a system service).
+# server the dbinit handler tests start on a loopback port (they never use a system service), and
+# shellcheck, which checks the boot script.
 set -euo pipefail
 
 missing=()
 command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 sudo=()

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Turns a fresh Amazon Linux 2023 instance into a WSO2 API Manager node, then tells its Auto Scaling
+# group it is in service. Everything node-specific comes from ${APIMKIT_ETC}/node.env (written by the
+# user data); no secret is passed in, they are read from Secrets Manager here. On any failure the
+# launch lifecycle action is abandoned, so the group replaces the instance.
+set -Eeuo pipefail
+
+ROOT=${APIMKIT_ROOT:-}
+ETC=${APIMKIT_ETC:-$ROOT/etc/apimkit}
+# shellcheck source=/dev/null
+source "$ETC/node.env"
+
+: "${AWS_REGION:?}" "${PACK_BUCKET:?}" "${PACK_KEY:?}" "${PACK_HOME:?}" "${JDBC_DRIVER_KEY:?}"
+: "${DB_SECRET_ARN:?}" "${ADMIN_SECRET_ARN:?}" "${START_COMMAND:?}" "${JAVA_PACKAGE:?}"
+: "${HEALTH_PROTOCOL:?}" "${HEALTH_PORT:?}" "${LIFECYCLE_HOOK:?}" "${ASG_NAME:?}"
+HEALTH_PATH=${HEALTH_PATH:-/}
+HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-900}
+DNS_TTL=${DNS_TTL:-30}
+KEYSTORE_PASSWORD_DEFAULT=wso2carbon
+
+WSO2_BASE=$ROOT/opt/wso2
+WSO2_HOME=$WSO2_BASE/$PACK_HOME
+export AWS_REGION
+
+log() { printf '%s apimkit-boot: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
+
+imds() {
+  local token
+  token=$(curl -sS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)
+  curl -sS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+INSTANCE_ID=$(imds instance-id)
+
+complete_lifecycle() {
+  aws autoscaling complete-lifecycle-action --lifecycle-hook-name "$LIFECYCLE_HOOK" \
+    --auto-scaling-group-name "$ASG_NAME" --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"
+}
+
+on_error() {
+  local status=$?
+  log "failed (exit $status) at line ${BASH_LINENO[0]}: $BASH_COMMAND; abandoning the launch"
+  complete_lifecycle ABANDON || log "could not abandon the lifecycle action"
+  exit "$status"
+}
+trap on_error ERR
+
+# secret_field ARN FIELD prints one field of a JSON secret.
+secret_field() {
+  aws secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
+}
+
+log "installing ${JAVA_PACKAGE} and the CloudWatch agent"
+dnf install -y -q "$JAVA_PACKAGE" python3 amazon-cloudwatch-agent
+
+id wso2 >/dev/null 2>&1 || useradd --system --home-dir "$WSO2_BASE" --shell /sbin/nologin wso2
+
+log "fetching s3://${PACK_BUCKET}/${PACK_KEY}"
+work=$(mktemp -d)
+aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${PACK_KEY}" "$work/pack.zip"
+mkdir -p "$WSO2_BASE"
+python3 -m zipfile -e "$work/pack.zip" "$WSO2_BASE"
+if [[ ! -d "$WSO2_HOME" ]]; then
+  log "the pack has no ${PACK_HOME}/ folder"
+  false
+fi
+chmod +x "$WSO2_HOME"/bin/*.sh
+
+log "installing the MySQL JDBC driver"
+aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${JDBC_DRIVER_KEY}" "$WSO2_HOME/repository/components/lib/"
+
+log "writing deployment.toml and the secrets the node resolves at start"
+install -m 0644 "$ETC/deployment.toml" "$WSO2_HOME/repository/conf/deployment.toml"
+db_password=$(secret_field "$DB_SECRET_ARN" password)
+admin_password=$(secret_field "$ADMIN_SECRET_ARN" password)
+umask 077
+{
+  printf 'WSO2_DB_PASSWORD="%s"\n' "$db_password"
+  printf 'WSO2_ADMIN_PASSWORD="%s"\n' "$admin_password"
+  printf 'WSO2_KEYSTORE_PASSWORD="%s"\n' "${KEYSTORE_PASSWORD:-$KEYSTORE_PASSWORD_DEFAULT}"
+} >"$ETC/secrets.env"
+umask 022
+unset db_password admin_password
+# The JVM caches DNS answers for ever by default; a short TTL lets nodes follow a replaced
+# traffic manager or a failed-over database.
+printf 'networkaddress.cache.ttl=%s\nnetworkaddress.cache.negative.ttl=5\n' "$DNS_TTL" >"$ETC/java.security"
+chown -R wso2:wso2 "$WSO2_BASE"
+chown wso2:wso2 "$ETC/secrets.env"
+
+log "installing the wso2am service"
+mkdir -p "$ROOT/etc/systemd/system"
+cat >"$ROOT/etc/systemd/system/wso2am.service" <<UNIT
+[Unit]
+Description=WSO2 API Manager (${PACK_HOME})
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=wso2
+Group=wso2
+WorkingDirectory=${WSO2_HOME}
+EnvironmentFile=${ETC}/secrets.env
+Environment=JAVA_OPTS=-Djava.security.properties=${ETC}/java.security
+ExecStart=${WSO2_HOME}/${START_COMMAND}
+Restart=on-failure
+RestartSec=10
+LimitNOFILE=65535
+TimeoutStopSec=120
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+
+if [[ -f "$ETC/cloudwatch-agent.json" ]]; then
+  amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c "file:$ETC/cloudwatch-agent.json"
+fi
+
+systemctl daemon-reload
+systemctl enable --now wso2am.service
+
+healthy() {
+  if [[ "$HEALTH_PROTOCOL" == TCP ]]; then
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/${HEALTH_PORT}" 2>/dev/null
+  else
+    curl -ksf -o /dev/null --max-time 5 "https://127.0.0.1:${HEALTH_PORT}${HEALTH_PATH}"
+  fi
+}
+
+log "waiting up to ${HEALTH_TIMEOUT}s for ${HEALTH_PROTOCOL} ${HEALTH_PORT}${HEALTH_PATH}"
+deadline=$((SECONDS + HEALTH_TIMEOUT))
+until healthy; do
+  if ((SECONDS >= deadline)); then
+    log "the node did not become healthy in ${HEALTH_TIMEOUT}s"
+    false
+  fi
+  sleep "${HEALTH_INTERVAL:-10}"
+done
+
+log "healthy; completing the launch"
+complete_lifecycle CONTINUE
+rm -rf "$work"

@@ -1,0 +1,138 @@
+// Package bootscript renders the user data that turns an Amazon Linux 2023 instance into a WSO2
+// node: an environment file of non-secret settings, the node's deployment.toml, and boot.sh, which
+// installs the JDK and the pack, fetches secrets at boot, runs WSO2 under systemd and completes the
+// Auto Scaling launch lifecycle action once the node answers its health check. It imports no CDK
+// package; boot.sh is tested in a sandbox with stub commands.
+package bootscript
+
+import (
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Script is boot.sh.
+//
+//go:embed boot.sh
+var Script string
+
+// Config is what a node needs to know at boot. None of it is secret.
+type Config struct {
+	Region         string
+	PackBucket     string
+	PackKey        string
+	PackHome       string
+	JdbcDriverKey  string
+	DbSecretArn    string
+	AdminSecretArn string
+	// StartCommand runs the server in the foreground, relative to the pack's home.
+	StartCommand   []string
+	JavaPackage    string
+	HealthProtocol string
+	HealthPort     int
+	HealthPath     string
+	LifecycleHook  string
+	AsgName        string
+	// DeploymentToml is the node's rendered configuration.
+	DeploymentToml []byte
+	// CloudWatchAgentConfig, when set, is the agent's JSON configuration.
+	CloudWatchAgentConfig []byte
+	// HealthTimeoutSeconds bounds the wait for the node to become healthy.
+	HealthTimeoutSeconds int
+	DNSTTLSeconds        int
+}
+
+var safe = regexp.MustCompile(`^[A-Za-z0-9_./:@+=,-]*$`)
+
+// Env renders node.env. Values are plain words (no quoting is needed or allowed); tokens that CDK
+// resolves at deploy time (${Token[...]}) are passed through for the caller to substitute.
+func (c Config) Env() (string, error) {
+	vars := map[string]string{
+		"AWS_REGION":       c.Region,
+		"PACK_BUCKET":      c.PackBucket,
+		"PACK_KEY":         c.PackKey,
+		"PACK_HOME":        c.PackHome,
+		"JDBC_DRIVER_KEY":  c.JdbcDriverKey,
+		"DB_SECRET_ARN":    c.DbSecretArn,
+		"ADMIN_SECRET_ARN": c.AdminSecretArn,
+		"START_COMMAND":    strings.Join(c.StartCommand, " "),
+		"JAVA_PACKAGE":     c.JavaPackage,
+		"HEALTH_PROTOCOL":  c.HealthProtocol,
+		"HEALTH_PORT":      fmt.Sprint(c.HealthPort),
+		"HEALTH_PATH":      c.HealthPath,
+		"LIFECYCLE_HOOK":   c.LifecycleHook,
+		"ASG_NAME":         c.AsgName,
+	}
+	if c.HealthTimeoutSeconds > 0 {
+		vars["HEALTH_TIMEOUT"] = fmt.Sprint(c.HealthTimeoutSeconds)
+	}
+	if c.DNSTTLSeconds > 0 {
+		vars["DNS_TTL"] = fmt.Sprint(c.DNSTTLSeconds)
+	}
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		v := vars[k]
+		if v == "" && k != "HEALTH_PATH" {
+			return "", fmt.Errorf("bootscript: %s is empty", k)
+		}
+		check := v
+		if k == "START_COMMAND" {
+			check = strings.ReplaceAll(v, " ", "")
+		}
+		if !safe.MatchString(stripTokens(check)) {
+			return "", fmt.Errorf("bootscript: %s %q holds characters a shell would interpret", k, v)
+		}
+		if k == "START_COMMAND" {
+			v = `"` + v + `"`
+		}
+		fmt.Fprintf(&b, "%s=%s\n", k, v)
+	}
+	return b.String(), nil
+}
+
+var token = regexp.MustCompile(`\$\{Token\[[A-Za-z0-9._-]+\]\}`)
+
+func stripTokens(s string) string { return token.ReplaceAllString(s, "") }
+
+// UserData renders the instance's user data: it writes node.env, deployment.toml, the agent
+// configuration and boot.sh, then runs boot.sh.
+func (c Config) UserData() (string, error) {
+	env, err := c.Env()
+	if err != nil {
+		return "", err
+	}
+	if len(c.DeploymentToml) == 0 {
+		return "", fmt.Errorf("bootscript: DeploymentToml is empty")
+	}
+	var b strings.Builder
+	b.WriteString("#!/bin/bash\nset -euo pipefail\ninstall -d -m 0755 /etc/apimkit\n")
+	b.WriteString("cat > /etc/apimkit/node.env <<'APIMKIT_ENV'\n" + env + "APIMKIT_ENV\n")
+	write := func(path string, body []byte, mode string) {
+		fmt.Fprintf(&b, "base64 -d > %s <<'APIMKIT_B64'\n%s\nAPIMKIT_B64\nchmod %s %s\n", path, wrap(base64.StdEncoding.EncodeToString(body)), mode, path)
+	}
+	write("/etc/apimkit/deployment.toml", c.DeploymentToml, "0644")
+	if len(c.CloudWatchAgentConfig) > 0 {
+		write("/etc/apimkit/cloudwatch-agent.json", c.CloudWatchAgentConfig, "0644")
+	}
+	write("/usr/local/sbin/apimkit-boot", []byte(Script), "0755")
+	b.WriteString("exec /usr/local/sbin/apimkit-boot\n")
+	return b.String(), nil
+}
+
+func wrap(s string) string {
+	var b strings.Builder
+	for len(s) > 76 {
+		b.WriteString(s[:76] + "\n")
+		s = s[76:]
+	}
+	b.WriteString(s)
+	return b.String()
+}

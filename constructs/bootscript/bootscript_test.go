@@ -1,0 +1,306 @@
+package bootscript
+
+import (
+	"archive/zip"
+	"encoding/base64"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	dbArn    = "arn:aws:secretsmanager:us-west-1:111111111111:secret:db"
+	adminArn = "arn:aws:secretsmanager:us-west-1:111111111111:secret:admin"
+	toml     = "[server]\nhostname = 'api.example.com'\n"
+)
+
+func exampleConfig() Config {
+	return Config{
+		Region: "us-west-1", PackBucket: "packs", PackKey: "wso2/wso2am-4.3.0.zip", PackHome: "wso2am-4.3.0",
+		JdbcDriverKey: "drivers/mysql-connector-j.jar", DbSecretArn: dbArn, AdminSecretArn: adminArn,
+		StartCommand: []string{"bin/api-manager.sh", "--optimize", "-Dprofile=gateway-worker", "--skipConfigOptimization"},
+		JavaPackage:  "java-21-amazon-corretto-headless", HealthProtocol: "HTTPS", HealthPort: 9443, HealthPath: "/services/Version",
+		LifecycleHook: "wso2-started", AsgName: "apim-gateway", DeploymentToml: []byte(toml),
+		CloudWatchAgentConfig: []byte(`{"logs":{}}`),
+	}
+}
+
+// stubs are the commands boot.sh calls that would touch the machine or AWS. Each records its
+// arguments; aws serves S3 objects and secrets from folders, curl answers IMDS and the health
+// check (healthy after HEALTHY_AFTER calls).
+var stubs = map[string]string{
+	"aws": `echo "aws $*" >> "$CALLS"
+case "$1 $2" in
+"s3 cp")
+  src="$FAKE_S3/${4#s3://}"; dst="$5"
+  [ -f "$src" ] || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key \"${4#s3://}\" does not exist" >&2; exit 1; }
+  if [[ "$dst" == */ ]]; then mkdir -p "$dst"; cp "$src" "$dst"; else cp "$src" "$dst"; fi ;;
+"secretsmanager get-secret-value")
+  f="$FAKE_SECRETS/$(printf %s "$4" | tr ':/' '__')"
+  [ -f "$f" ] || { echo "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret." >&2; exit 254; }
+  cat "$f" ;;
+esac`,
+	"curl": `echo "curl $*" >> "$CALLS"
+case "$*" in
+*api/token*) echo token-123 ;;
+*meta-data/instance-id*) echo i-0123456789abcdef0 ;;
+*) n=$(( $(cat "$HEALTH_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$HEALTH_COUNT"
+   [ "$n" -ge "$HEALTHY_AFTER" ] || exit 7 ;;
+esac`,
+	"dnf":                         `echo "dnf $*" >> "$CALLS"`,
+	"systemctl":                   `echo "systemctl $*" >> "$CALLS"`,
+	"useradd":                     `echo "useradd $*" >> "$CALLS"`,
+	"chown":                       `echo "chown $*" >> "$CALLS"`,
+	"id":                          `echo "id $*" >> "$CALLS"; exit 1`,
+	"amazon-cloudwatch-agent-ctl": `echo "amazon-cloudwatch-agent-ctl $*" >> "$CALLS"`,
+}
+
+type sandbox struct {
+	dir, root, etc, calls string
+	env                   []string
+}
+
+func newSandbox(t *testing.T, cfg Config, pack map[string]string) *sandbox {
+	t.Helper()
+	dir := t.TempDir()
+	s := &sandbox{dir: dir, root: filepath.Join(dir, "root"), calls: filepath.Join(dir, "calls")}
+	s.etc = filepath.Join(s.root, "etc", "apimkit")
+	bin := filepath.Join(dir, "bin")
+	for _, d := range []string{bin, s.etc, filepath.Join(dir, "s3", "packs", "wso2"), filepath.Join(dir, "s3", "packs", "drivers"), filepath.Join(dir, "secrets")} {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+	}
+	for name, body := range stubs {
+		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/usr/bin/env bash\n"+body+"\n"), 0o755))
+	}
+	env, err := cfg.Env()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "node.env"), []byte(env), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "deployment.toml"), cfg.DeploymentToml, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "cloudwatch-agent.json"), cfg.CloudWatchAgentConfig, 0o644))
+	if pack != nil {
+		writeZip(t, filepath.Join(dir, "s3", "packs", "wso2", "wso2am-4.3.0.zip"), pack)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s3", "packs", "drivers", "mysql-connector-j.jar"), []byte("jar"), 0o644))
+	for arn, secret := range map[string]string{dbArn: `{"username":"wso2apim","password":"db-pass-1"}`, adminArn: `{"username":"admin","password":"admin-pass-2"}`} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "secrets", strings.NewReplacer(":", "_", "/", "_").Replace(arn)), []byte(secret), 0o644))
+	}
+	s.env = []string{
+		"PATH=" + bin + ":" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"APIMKIT_ROOT=" + s.root,
+		"CALLS=" + s.calls,
+		"FAKE_S3=" + filepath.Join(dir, "s3"),
+		"FAKE_SECRETS=" + filepath.Join(dir, "secrets"),
+		"HEALTH_COUNT=" + filepath.Join(dir, "health-count"),
+		"HEALTHY_AFTER=3",
+		"HEALTH_INTERVAL=0",
+	}
+	return s
+}
+
+func standardPack() map[string]string {
+	return map[string]string{
+		"wso2am-4.3.0/bin/api-manager.sh":                   "#!/bin/sh\n",
+		"wso2am-4.3.0/repository/conf/deployment.toml":      "# the pack's default\n",
+		"wso2am-4.3.0/repository/components/lib/README.txt": "drivers go here\n",
+		"wso2am-4.3.0/dbscripts/mysql.sql":                  "-- schema\n",
+	}
+}
+
+func writeZip(t *testing.T, path string, files map[string]string) {
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	w := zip.NewWriter(f)
+	for name, body := range files {
+		e, err := w.Create(name)
+		require.NoError(t, err)
+		e.Write([]byte(body))
+	}
+	require.NoError(t, w.Close())
+	require.NoError(t, f.Close())
+}
+
+func (s *sandbox) run(t *testing.T, extraEnv ...string) (string, error) {
+	t.Helper()
+	script := filepath.Join(s.dir, "boot.sh")
+	require.NoError(t, os.WriteFile(script, []byte(Script), 0o755))
+	cmd := exec.Command("bash", script)
+	cmd.Env = append(s.env, extraEnv...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (s *sandbox) callLog(t *testing.T) string {
+	b, _ := os.ReadFile(s.calls)
+	return string(b)
+}
+
+func (s *sandbox) file(t *testing.T, rel string) string {
+	b, err := os.ReadFile(filepath.Join(s.root, rel))
+	require.NoError(t, err, rel)
+	return string(b)
+}
+
+func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
+	s := newSandbox(t, exampleConfig(), standardPack())
+	out, err := s.run(t)
+	require.NoError(t, err, out)
+	home := "opt/wso2/wso2am-4.3.0"
+
+	assert.Equal(t, toml, s.file(t, home+"/repository/conf/deployment.toml"), "the rendered file replaces the pack's")
+	assert.Equal(t, "jar", s.file(t, home+"/repository/components/lib/mysql-connector-j.jar"))
+
+	secrets := s.file(t, "etc/apimkit/secrets.env")
+	assert.Contains(t, secrets, `WSO2_DB_PASSWORD="db-pass-1"`)
+	assert.Contains(t, secrets, `WSO2_ADMIN_PASSWORD="admin-pass-2"`)
+	info, err := os.Stat(filepath.Join(s.etc, "secrets.env"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "secrets readable by their owner only")
+	assert.Contains(t, s.file(t, "etc/apimkit/java.security"), "networkaddress.cache.ttl=30")
+
+	unit := s.file(t, "etc/systemd/system/wso2am.service")
+	assert.Contains(t, unit, "ExecStart="+filepath.Join(s.root, home)+"/bin/api-manager.sh --optimize -Dprofile=gateway-worker --skipConfigOptimization")
+	assert.Contains(t, unit, "User=wso2")
+	assert.Contains(t, unit, "EnvironmentFile="+s.etc+"/secrets.env")
+	assert.Contains(t, unit, "-Djava.security.properties="+s.etc+"/java.security")
+
+	calls := s.callLog(t)
+	for _, want := range []string{
+		"dnf install -y -q java-21-amazon-corretto-headless python3 amazon-cloudwatch-agent",
+		"useradd --system",
+		"aws s3 cp --only-show-errors s3://packs/wso2/wso2am-4.3.0.zip",
+		"aws secretsmanager get-secret-value --secret-id " + dbArn,
+		"amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + s.etc + "/cloudwatch-agent.json",
+		"systemctl enable --now wso2am.service",
+		"curl -ksf -o /dev/null --max-time 5 https://127.0.0.1:9443/services/Version",
+		"aws autoscaling complete-lifecycle-action --lifecycle-hook-name wso2-started --auto-scaling-group-name apim-gateway --instance-id i-0123456789abcdef0 --lifecycle-action-result CONTINUE",
+	} {
+		assert.Contains(t, calls, want)
+	}
+	assert.Less(t, strings.Index(calls, "systemctl enable"), strings.Index(calls, "CONTINUE"), "in service only after start")
+	assert.NotContains(t, calls, "ABANDON")
+	assert.NotContains(t, calls+out, "db-pass-1", "no secret in a command line or the log")
+	assert.NotContains(t, calls+out, "admin-pass-2")
+}
+
+// Each failure abandons the launch (the group replaces the instance), says what failed, and never
+// starts the service.
+func TestBootFailures(t *testing.T) {
+	cases := []struct {
+		name    string
+		setup   func(s *sandbox)
+		pack    map[string]string
+		env     []string
+		want    string
+		started bool
+	}{
+		{"pack missing", nil, nil, nil, `Key "packs/wso2/wso2am-4.3.0.zip" does not exist`, false},
+		{"pack without its home folder", nil, map[string]string{"other/bin/x.sh": ""}, nil, "the pack has no wso2am-4.3.0/ folder", false},
+		{"database secret missing", func(s *sandbox) {
+			os.Remove(filepath.Join(s.dir, "secrets", strings.NewReplacer(":", "_", "/", "_").Replace(dbArn)))
+		}, standardPack(), nil, "ResourceNotFoundException", false},
+		{"driver missing", func(s *sandbox) {
+			os.Remove(filepath.Join(s.dir, "s3", "packs", "drivers", "mysql-connector-j.jar"))
+		}, standardPack(), nil, `drivers/mysql-connector-j.jar" does not exist`, false},
+		{"never healthy", nil, standardPack(), []string{"HEALTHY_AFTER=1000000", "HEALTH_TIMEOUT=1"}, "did not become healthy in 1s", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t, exampleConfig(), tc.pack)
+			if tc.setup != nil {
+				tc.setup(s)
+			}
+			out, err := s.run(t, tc.env...)
+			require.Error(t, err, "boot must fail")
+			assert.Contains(t, out, tc.want)
+			assert.Contains(t, out, "abandoning the launch")
+			calls := s.callLog(t)
+			assert.Contains(t, calls, "--lifecycle-action-result ABANDON")
+			assert.NotContains(t, calls, "CONTINUE")
+			assert.Equal(t, tc.started, strings.Contains(calls, "systemctl enable --now"), "service started")
+			if !tc.started {
+				_, err := os.Stat(filepath.Join(s.etc, "secrets.env"))
+				assert.True(t, os.IsNotExist(err), "no secrets file written")
+			}
+		})
+	}
+}
+
+func TestBootTcpHealthCheck(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	cfg := exampleConfig()
+	cfg.HealthProtocol, cfg.HealthPort, cfg.HealthPath = "TCP", l.Addr().(*net.TCPAddr).Port, ""
+	s := newSandbox(t, cfg, standardPack())
+	out, err := s.run(t)
+	require.NoError(t, err, out)
+	assert.Contains(t, s.callLog(t), "CONTINUE")
+}
+
+func TestScriptIsShellcheckClean(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck is not installed (make test installs it)")
+	}
+	out, err := exec.Command(sc, "-s", "bash", "boot.sh").CombinedOutput()
+	assert.NoError(t, err, "%s", out)
+}
+
+// The user data writes each file exactly (decoded back here) and is valid bash.
+func TestUserData(t *testing.T) {
+	cfg := exampleConfig()
+	ud, err := cfg.UserData()
+	require.NoError(t, err)
+	out, err := exec.Command("bash", "-n", "-c", ud).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	blocks := regexp.MustCompile(`(?s)base64 -d > (\S+) <<'APIMKIT_B64'\n(.*?)\nAPIMKIT_B64`).FindAllStringSubmatch(ud, -1)
+	got := map[string]string{}
+	for _, b := range blocks {
+		raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(b[2], "\n", ""))
+		require.NoError(t, err)
+		got[b[1]] = string(raw)
+	}
+	assert.Equal(t, toml, got["/etc/apimkit/deployment.toml"])
+	assert.Equal(t, Script, got["/usr/local/sbin/apimkit-boot"])
+	assert.Equal(t, `{"logs":{}}`, got["/etc/apimkit/cloudwatch-agent.json"])
+	assert.Contains(t, ud, "START_COMMAND=\"bin/api-manager.sh --optimize -Dprofile=gateway-worker --skipConfigOptimization\"\n")
+	assert.True(t, strings.HasSuffix(ud, "exec /usr/local/sbin/apimkit-boot\n"))
+	assert.Less(t, len(ud), 16*1024, "EC2 user data is limited to 16 KiB")
+}
+
+func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
+	for field, mutate := range map[string]func(*Config){
+		"PACK_KEY":      func(c *Config) { c.PackKey = "wso2am 4.3.0.zip" },
+		"PACK_BUCKET":   func(c *Config) { c.PackBucket = "$(reboot)" },
+		"START_COMMAND": func(c *Config) { c.StartCommand = []string{"bin/x.sh;", "rm"} },
+		"ASG_NAME":      func(c *Config) { c.AsgName = "" },
+	} {
+		c := exampleConfig()
+		mutate(&c)
+		_, err := c.Env()
+		if assert.Error(t, err, field) {
+			assert.Contains(t, err.Error(), field)
+		}
+	}
+	c := exampleConfig()
+	c.AsgName = "${Token[TOKEN.123]}"
+	_, err := c.Env()
+	assert.NoError(t, err, "deploy-time tokens pass through")
+}
