@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: mariadb-server, whose
 # server the dbinit handler tests start on a loopback port (they never use a system service), and
-# shellcheck, which checks the boot script.
+# ShellCheck, which lints the boot script.
 set -euo pipefail
 
 missing=()
