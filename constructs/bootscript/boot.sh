@@ -12,7 +12,7 @@ source "$ETC/node.env"
 
 : "${AWS_REGION:?}" "${PACK_BUCKET:?}" "${PACK_KEY:?}" "${PACK_HOME:?}" "${JDBC_DRIVER_KEY:?}"
 : "${DB_SECRET_ARN:?}" "${ADMIN_SECRET_ARN:?}" "${START_COMMAND:?}" "${JAVA_PACKAGE:?}"
-: "${HEALTH_PROTOCOL:?}" "${HEALTH_PORT:?}" "${LIFECYCLE_HOOK:?}" "${ASG_NAME:?}"
+: "${HEALTH_PROTOCOL:?}" "${HEALTH_PORT:?}" "${LIFECYCLE_HOOK:?}"
 HEALTH_PATH=${HEALTH_PATH:-/}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-900}
 DNS_TTL=${DNS_TTL:-30}
@@ -31,6 +31,9 @@ imds() {
 }
 
 INSTANCE_ID=$(imds instance-id)
+# The group's name is not known when its launch template is written; ask for it.
+ASG_NAME=${ASG_NAME:-$(aws autoscaling describe-auto-scaling-instances --instance-ids "$INSTANCE_ID" \
+  --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)}
 
 complete_lifecycle() {
   aws autoscaling complete-lifecycle-action --lifecycle-hook-name "$LIFECYCLE_HOOK" \
@@ -72,6 +75,11 @@ aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${JDBC_DRIVER_KEY}" "$WSO2_HOM
 
 log "writing deployment.toml and the secrets the node resolves at start"
 install -m 0644 "$ETC/deployment.toml" "$WSO2_HOME/repository/conf/deployment.toml"
+# The database endpoint is known only once the database exists: the application secret holds it.
+if grep -q '@@APIMKIT_DB_HOST@@' "$WSO2_HOME/repository/conf/deployment.toml"; then
+  db_host=$(secret_field "$DB_SECRET_ARN" host)
+  sed -i "s/@@APIMKIT_DB_HOST@@/${db_host}/g" "$WSO2_HOME/repository/conf/deployment.toml"
+fi
 db_password=$(secret_field "$DB_SECRET_ARN" password)
 admin_password=$(secret_field "$ADMIN_SECRET_ARN" password)
 umask 077

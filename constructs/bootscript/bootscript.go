@@ -14,6 +14,10 @@ import (
 	"strings"
 )
 
+// DbHostPlaceholder stands for the database host in a rendered deployment.toml; boot.sh replaces
+// it with the host recorded in the application secret.
+const DbHostPlaceholder = "@@APIMKIT_DB_HOST@@"
+
 // Script is boot.sh.
 //
 //go:embed boot.sh
@@ -35,7 +39,9 @@ type Config struct {
 	HealthPort     int
 	HealthPath     string
 	LifecycleHook  string
-	AsgName        string
+	// AsgName is the group to complete the lifecycle action on. Default: asked of Auto Scaling
+	// at boot (a launch template cannot name its own group).
+	AsgName string
 	// DeploymentToml is the node's rendered configuration.
 	DeploymentToml []byte
 	// CloudWatchAgentConfig, when set, is the agent's JSON configuration.
@@ -64,7 +70,9 @@ func (c Config) Env() (string, error) {
 		"HEALTH_PORT":      fmt.Sprint(c.HealthPort),
 		"HEALTH_PATH":      c.HealthPath,
 		"LIFECYCLE_HOOK":   c.LifecycleHook,
-		"ASG_NAME":         c.AsgName,
+	}
+	if c.AsgName != "" {
+		vars["ASG_NAME"] = c.AsgName
 	}
 	if c.HealthTimeoutSeconds > 0 {
 		vars["HEALTH_TIMEOUT"] = fmt.Sprint(c.HealthTimeoutSeconds)

@@ -18,7 +18,8 @@ import (
 const (
 	dbArn    = "arn:aws:secretsmanager:us-west-1:111111111111:secret:db"
 	adminArn = "arn:aws:secretsmanager:us-west-1:111111111111:secret:admin"
-	toml     = "[server]\nhostname = 'api.example.com'\n"
+	toml     = "[server]\nhostname = 'api.example.com'\n[database.shared_db]\nurl = 'jdbc:mysql://@@APIMKIT_DB_HOST@@:3306/shared_db'\n"
+	rendered = "[server]\nhostname = 'api.example.com'\n[database.shared_db]\nurl = 'jdbc:mysql://db.abc.us-west-1.rds.amazonaws.com:3306/shared_db'\n"
 )
 
 func exampleConfig() Config {
@@ -27,7 +28,7 @@ func exampleConfig() Config {
 		JdbcDriverKey: "drivers/mysql-connector-j.jar", DbSecretArn: dbArn, AdminSecretArn: adminArn,
 		StartCommand: []string{"bin/api-manager.sh", "--optimize", "-Dprofile=gateway-worker", "--skipConfigOptimization"},
 		JavaPackage:  "java-21-amazon-corretto-headless", HealthProtocol: "HTTPS", HealthPort: 9443, HealthPath: "/services/Version",
-		LifecycleHook: "wso2-started", AsgName: "apim-gateway", DeploymentToml: []byte(toml),
+		LifecycleHook: "wso2-started", DeploymentToml: []byte(toml),
 		CloudWatchAgentConfig: []byte(`{"logs":{}}`),
 	}
 }
@@ -42,6 +43,7 @@ case "$1 $2" in
   src="$FAKE_S3/${4#s3://}"; dst="$5"
   [ -f "$src" ] || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key \"${4#s3://}\" does not exist" >&2; exit 1; }
   if [[ "$dst" == */ ]]; then mkdir -p "$dst"; cp "$src" "$dst"; else cp "$src" "$dst"; fi ;;
+"autoscaling describe-auto-scaling-instances") echo apim-gateway ;;
 "secretsmanager get-secret-value")
   f="$FAKE_SECRETS/$(printf %s "$4" | tr ':/' '__')"
   [ -f "$f" ] || { echo "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret." >&2; exit 254; }
@@ -88,7 +90,7 @@ func newSandbox(t *testing.T, cfg Config, pack map[string]string) *sandbox {
 		writeZip(t, filepath.Join(dir, "s3", "packs", "wso2", "wso2am-4.3.0.zip"), pack)
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "s3", "packs", "drivers", "mysql-connector-j.jar"), []byte("jar"), 0o644))
-	for arn, secret := range map[string]string{dbArn: `{"username":"wso2apim","password":"db-pass-1"}`, adminArn: `{"username":"admin","password":"admin-pass-2"}`} {
+	for arn, secret := range map[string]string{dbArn: `{"username":"wso2apim","password":"db-pass-1","host":"db.abc.us-west-1.rds.amazonaws.com","port":3306}`, adminArn: `{"username":"admin","password":"admin-pass-2"}`} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "secrets", strings.NewReplacer(":", "_", "/", "_").Replace(arn)), []byte(secret), 0o644))
 	}
 	s.env = []string{
@@ -154,7 +156,7 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 	require.NoError(t, err, out)
 	home := "opt/wso2/wso2am-4.3.0"
 
-	assert.Equal(t, toml, s.file(t, home+"/repository/conf/deployment.toml"), "the rendered file replaces the pack's")
+	assert.Equal(t, rendered, s.file(t, home+"/repository/conf/deployment.toml"), "the rendered file replaces the pack's, with the database host from the secret")
 	assert.Equal(t, "jar", s.file(t, home+"/repository/components/lib/mysql-connector-j.jar"))
 
 	secrets := s.file(t, "etc/apimkit/secrets.env")
@@ -180,6 +182,7 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 		"amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + s.etc + "/cloudwatch-agent.json",
 		"systemctl enable --now wso2am.service",
 		"curl -ksf -o /dev/null --max-time 5 https://127.0.0.1:9443/services/Version",
+		"aws autoscaling describe-auto-scaling-instances --instance-ids i-0123456789abcdef0",
 		"aws autoscaling complete-lifecycle-action --lifecycle-hook-name wso2-started --auto-scaling-group-name apim-gateway --instance-id i-0123456789abcdef0 --lifecycle-action-result CONTINUE",
 	} {
 		assert.Contains(t, calls, want)
@@ -287,10 +290,10 @@ func TestUserData(t *testing.T) {
 
 func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 	for field, mutate := range map[string]func(*Config){
-		"PACK_KEY":      func(c *Config) { c.PackKey = "wso2am 4.3.0.zip" },
-		"PACK_BUCKET":   func(c *Config) { c.PackBucket = "$(reboot)" },
-		"START_COMMAND": func(c *Config) { c.StartCommand = []string{"bin/x.sh;", "rm"} },
-		"ASG_NAME":      func(c *Config) { c.AsgName = "" },
+		"PACK_KEY":       func(c *Config) { c.PackKey = "wso2am 4.3.0.zip" },
+		"PACK_BUCKET":    func(c *Config) { c.PackBucket = "$(reboot)" },
+		"START_COMMAND":  func(c *Config) { c.StartCommand = []string{"bin/x.sh;", "rm"} },
+		"LIFECYCLE_HOOK": func(c *Config) { c.LifecycleHook = "" },
 	} {
 		c := exampleConfig()
 		mutate(&c)
@@ -300,7 +303,7 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 		}
 	}
 	c := exampleConfig()
-	c.AsgName = "${Token[TOKEN.123]}"
+	c.DbSecretArn = "${Token[TOKEN.123]}"
 	_, err := c.Env()
 	assert.NoError(t, err, "deploy-time tokens pass through")
 }
