@@ -98,6 +98,43 @@ var guardExceptions = []guardException{
 			"name; a different port hides nothing from a client the security group already admits.",
 	},
 	{
+		control:  "CT.S3.PR.10",
+		resource: "LoadBalancerAccessLogs",
+		reason:   "load balancers deliver access logs only to buckets encrypted with SSE-S3, not SSE-KMS.",
+	},
+	{
+		control:  "CT.S3.PR.10",
+		resource: "PacksAccessLogs",
+		reason:   "S3 server access logs are delivered only to buckets encrypted with SSE-S3, not SSE-KMS.",
+	},
+	{
+		control:  "CT.S3.PR.2",
+		resource: "LoadBalancerAccessLogs",
+		reason:   "the bucket is itself an access-log destination; logging it elsewhere only moves the question.",
+	},
+	{
+		control:  "CT.S3.PR.2",
+		resource: "PacksAccessLogs",
+		reason:   "the bucket is itself the pack bucket's access-log destination.",
+	},
+	{
+		control:  "CT.S3.PR.9",
+		resource: "LoadBalancerAccessLogs",
+		reason: "Object Lock default retention is not supported by log delivery to a bucket, and versioning with " +
+			"retention on stack deletion already keeps the logs.",
+	},
+	{
+		control:  "CT.S3.PR.9",
+		resource: "PacksAccessLogs",
+		reason:   "S3 server access logging refuses a target bucket with Object Lock default retention.",
+	},
+	{
+		control:  "CT.S3.PR.9",
+		resource: "Packs5BD08365",
+		reason: "a pack that turns out bad must be removable; versioning keeps every earlier pack for 90 days " +
+			"and the bucket is retained when the stack is deleted.",
+	},
+	{
 		control:  "CT.EC2.PR.5",
 		resource: "NetworkPublicAclIngress120",
 		reason: "the public tier's reply rule admits 1024-65535 from the internet because NAT gateways pick source " +

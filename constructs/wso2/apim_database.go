@@ -105,6 +105,7 @@ type ApimDatabase struct {
 	instance  awsrds.DatabaseInstance
 	replicas  []awsrds.DatabaseInstanceReadReplica
 	conns     awsec2.Connections
+	appUser   string
 	appSecret awsrds.DatabaseSecret
 	key       awskms.IKey
 	schema    awscdk.CustomResource
@@ -228,7 +229,7 @@ func resolveDatabase(props *ApimDatabaseProps) databaseConfig {
 // is invalid.
 func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseProps) *ApimDatabase {
 	cfg := resolveDatabase(props)
-	d := &ApimDatabase{}
+	d := &ApimDatabase{appUser: cfg.appUser}
 	constructs.NewConstruct_Override(d, scope, &id)
 	stack := awscdk.Stack_Of(d)
 	network := props.Network
@@ -570,8 +571,17 @@ func (d *ApimDatabase) AppSecret() awssecretsmanager.ISecret { return d.appSecre
 // GrantReadAppSecret lets grantee (a WSO2 node's role) read the application user's secret and
 // decrypt it.
 func (d *ApimDatabase) GrantReadAppSecret(grantee awsiam.IGrantable) awsiam.Grant {
-	return d.appSecret.GrantRead(grantee, nil)
+	return grantSecretRead(grantee, d.appSecret, d.key)
 }
+
+// GrantReadSecret lets grantee read another secret encrypted with the database's key (the admin
+// secret of the reference app), on the grantee's policy alone.
+func (d *ApimDatabase) GrantReadSecret(grantee awsiam.IGrantable, secret awssecretsmanager.ISecret) awsiam.Grant {
+	return grantSecretRead(grantee, secret, d.key)
+}
+
+// AppUsername returns the WSO2 application user's name.
+func (d *ApimDatabase) AppUsername() string { return d.appUser }
 
 // EncryptionKey returns the key that encrypts the database, its secrets and logs.
 func (d *ApimDatabase) EncryptionKey() awskms.IKey { return d.key }

@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -52,4 +54,46 @@ func allowLogsToUseKey(key awskms.IKey, stack awscdk.Stack) {
 			},
 		},
 	}), jsii.Bool(true))
+}
+
+// grantSecretRead lets grantee read secret and decrypt it with key through Secrets Manager only.
+// The grant goes on the grantee's policy alone (the key's policy already defers to IAM in the
+// account), so a grantee in another stack does not make the secret's stack depend on it.
+func grantSecretRead(grantee awsiam.IGrantable, secret awssecretsmanager.ISecret, key awskms.IKey) awsiam.Grant {
+	grant := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+		ResourceArns: jsii.Strings(*secret.SecretArn()),
+	})
+	stack := awscdk.Stack_Of(secret)
+	grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("kms:Decrypt"),
+		Resources: jsii.Strings(*key.KeyArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", *stack.Region())},
+		},
+	}))
+	return grant
+}
+
+// grantObjectRead lets grantee read the given objects of bucket (and decrypt them through S3), on
+// the grantee's policy alone, so a bucket in another stack does not come to depend on it.
+func grantObjectRead(grantee awsiam.IGrantable, bucket awss3.IBucket, keys ...string) {
+	arns := make([]*string, 0, len(keys))
+	for _, k := range keys {
+		arns = append(arns, bucket.ArnForObjects(jsii.String(k)))
+	}
+	grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
+		Resources: &arns,
+	}))
+	if key := bucket.EncryptionKey(); key != nil {
+		grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: jsii.Strings(*key.KeyArn()),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("s3.%s.amazonaws.com", *awscdk.Stack_Of(bucket).Region())},
+			},
+		}))
+	}
 }

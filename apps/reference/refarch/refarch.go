@@ -8,12 +8,15 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/constructs/wso2"
 )
 
@@ -29,6 +32,11 @@ const (
 	CtxStackPrefix = "stackPrefix"
 	CtxPackBucket  = "packBucket"
 	CtxPackKey     = "packKey"
+	CtxCertificate = "certificateArn"
+	CtxPortalHost  = "portalHostname"
+	CtxGatewayHost = "gatewayHostname"
+	CtxVersion     = "apimVersion"
+	CtxZone        = "internalZone"
 	DefaultRegion  = "us-west-1"
 	DefaultPrefix  = "apim"
 )
@@ -58,7 +66,21 @@ type Config struct {
 	// schema scripts initialise the database. Default: none; the databases and user are created,
 	// and the schema is loaded by a later deploy that names the pack.
 	PackBucket, PackKey string
+	// CertificateArn is the ACM certificate of the public host names. Default: a placeholder
+	// that synthesizes but does not deploy.
+	CertificateArn string
+	// PortalHostname and GatewayHostname are the public names. Default: portal.apim.example.com
+	// and api.apim.example.com.
+	PortalHostname, GatewayHostname string
+	// Version is the WSO2 API Manager release. Default: 4.3.0.
+	Version string
+	// Zone is the private DNS zone of the internal node names. Default: apim.internal.
+	Zone string
 }
+
+// PlaceholderCertificateArn lets the app synthesize without a certificate; a deploy needs a real
+// one (-c certificateArn=...).
+const PlaceholderCertificateArn = "arn:aws:acm:us-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
 // ConfigFromContext reads the Config from the app's context, applying defaults.
 func ConfigFromContext(node constructs.Node) (Config, error) {
@@ -69,16 +91,30 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		StackPrefix:        str(node, CtxStackPrefix),
 		PackBucket:         str(node, CtxPackBucket),
 		PackKey:            str(node, CtxPackKey),
+		CertificateArn:     str(node, CtxCertificate),
+		PortalHostname:     str(node, CtxPortalHost),
+		GatewayHostname:    str(node, CtxGatewayHost),
+		Version:            str(node, CtxVersion),
+		Zone:               str(node, CtxZone),
 		InterfaceEndpoints: true,
 	}
-	if (c.PackBucket == "") != (c.PackKey == "") {
-		return c, fmt.Errorf("context %q and %q go together: give both or neither", CtxPackBucket, CtxPackKey)
+	if c.PackKey != "" && c.PackBucket == "" {
+		return c, fmt.Errorf("context %q needs %q: the schema is loaded from a pack in an existing bucket", CtxPackKey, CtxPackBucket)
 	}
 	if c.Region == "" {
 		c.Region = DefaultRegion
 	}
 	if c.StackPrefix == "" {
 		c.StackPrefix = DefaultPrefix
+	}
+	defaults := map[*string]string{
+		&c.CertificateArn: PlaceholderCertificateArn, &c.PortalHostname: "portal.apim.example.com",
+		&c.GatewayHostname: "api.apim.example.com", &c.Version: wso2.DefaultApimVersion, &c.Zone: "apim.internal",
+	}
+	for field, def := range defaults {
+		if *field == "" {
+			*field = def
+		}
 	}
 	c.Azs = list(node, CtxAzs)
 	if len(c.Azs) == 0 {
@@ -104,10 +140,21 @@ type Deployment struct {
 	Database  *wso2.ApimDatabase
 	// AlarmTopic receives every alarm; subscribe to it.
 	AlarmTopic awssns.ITopic
+	// PackBucket holds the WSO2 packs and the JDBC driver the nodes install.
+	PackBucket awss3.IBucket
+	// AdminSecret holds the WSO2 super admin's password.
+	AdminSecret awssecretsmanager.ISecret
+	// AppStack holds the WSO2 nodes and the load balancer.
+	AppStack     awscdk.Stack
+	ControlPlane *wso2.ProfileAsg
+	Gateway      *wso2.ProfileAsg
+	LoadBalancer *wso2.ApimLoadBalancer
 }
 
 // Stacks returns every stack of the deployment.
-func (d *Deployment) Stacks() []awscdk.Stack { return []awscdk.Stack{d.NetworkStack, d.DataStack} }
+func (d *Deployment) Stacks() []awscdk.Stack {
+	return []awscdk.Stack{d.NetworkStack, d.DataStack, d.AppStack}
+}
 
 // New adds the reference deployment to app, with the cdk-nag AwsSolutions checks applied to it.
 func New(app awscdk.App, c Config) *Deployment {
@@ -143,17 +190,67 @@ func New(app awscdk.App, c Config) *Deployment {
 		TerminationProtection: jsii.Bool(true),
 	})
 	d.AlarmTopic = wso2.NewAlarmTopic(d.DataStack, "Alarms", nil)
-	dbProps := &wso2.ApimDatabaseProps{Network: d.Network, AlarmTopic: d.AlarmTopic}
 	if c.PackBucket != "" {
-		dbProps.Pack = &wso2.SchemaPack{
-			Bucket: awss3.Bucket_FromBucketName(d.DataStack, jsii.String("PackBucket"), jsii.String(c.PackBucket)),
-			Key:    jsii.String(c.PackKey),
-		}
+		d.PackBucket = awss3.Bucket_FromBucketName(d.DataStack, jsii.String("PackBucket"), jsii.String(c.PackBucket))
+	} else {
+		d.PackBucket = wso2.NewPackBucket(d.DataStack, "Packs")
+	}
+	dbProps := &wso2.ApimDatabaseProps{Network: d.Network, AlarmTopic: d.AlarmTopic}
+	if c.PackKey != "" {
+		dbProps.Pack = &wso2.SchemaPack{Bucket: d.PackBucket, Key: jsii.String(c.PackKey)}
 	}
 	d.Database = wso2.NewApimDatabase(d.DataStack, "Database", dbProps)
+	d.AdminSecret = wso2.NewAdminSecret(d.DataStack, "AdminSecret", d.Database.EncryptionKey())
+
+	d.AppStack = awscdk.NewStack(app, jsii.String("Application"), &awscdk.StackProps{
+		Env:         env,
+		StackName:   jsii.String(c.StackPrefix + "-app"),
+		Description: jsii.String("WSO2 API Manager reference deployment: control plane and gateway groups, public load balancer"),
+	})
+	d.addNodes(c)
 
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return d
+}
+
+// addNodes adds the 4.x control plane and gateways behind the load balancer. Traffic managers and
+// the internal names below (cp.<zone>, tm1.<zone>, tm2.<zone>) arrive with TrafficManagerPair.
+func (d *Deployment) addNodes(c Config) {
+	zone := c.Zone
+	wiring := func() *wso2.NodeWiring {
+		return &wso2.NodeWiring{
+			PortalHostname:  jsii.String(c.PortalHostname),
+			GatewayHostname: jsii.String(c.GatewayHostname),
+			ControlPlane:    []profiles.Node{{Host: "cp." + zone}},
+			TrafficManagers: []profiles.Node{{Host: "tm1." + zone}, {Host: "tm2." + zone}},
+		}
+	}
+	common := func(p profiles.Name) *wso2.ProfileAsgProps {
+		return &wso2.ProfileAsgProps{
+			Network: d.Network, Profile: p, Version: jsii.String(c.Version), Wiring: wiring(),
+			Database: d.Database, AdminSecret: d.AdminSecret, PackBucket: d.PackBucket,
+			NotificationTopic: d.AlarmTopic,
+		}
+	}
+	d.ControlPlane = wso2.NewProfileAsg(d.AppStack, "ControlPlane", common(profiles.ControlPlane))
+	d.Gateway = wso2.NewProfileAsg(d.AppStack, "Gateway", common(profiles.Gateway))
+	// §3: gateways reach the control plane for key validation and the event hub.
+	for _, port := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
+		d.Gateway.Connections().AllowTo(d.ControlPlane, awsec2.Port_Tcp(jsii.Number(d.ControlPlane.Port(port))),
+			jsii.String(fmt.Sprintf("gateway to control plane %d", port)))
+	}
+	d.LoadBalancer = wso2.NewApimLoadBalancer(d.AppStack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
+		Network:        d.Network,
+		CertificateArn: jsii.String(c.CertificateArn),
+		Routes: []wso2.LoadBalancedProfile{
+			{Profile: d.ControlPlane, Hostname: jsii.String(c.PortalHostname), Sticky: jsii.Bool(true)},
+			{Profile: d.Gateway, Hostname: jsii.String(c.GatewayHostname), RequestsPerTarget: jsii.Number(3000)},
+		},
+	})
+	awscdk.NewCfnOutput(d.AppStack, jsii.String("LoadBalancerDns"), &awscdk.CfnOutputProps{
+		Value:       d.LoadBalancer.DnsName(),
+		Description: jsii.String("Point the portal and gateway host names here (CNAME or alias)"),
+	})
 }
 
 func str(node constructs.Node, key string) string {

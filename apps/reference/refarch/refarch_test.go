@@ -24,6 +24,11 @@ func TestConfigDefaultsAreTheArticlesLayout(t *testing.T) {
 		Azs:                []string{"us-west-1b", "us-west-1c"},
 		InterfaceEndpoints: true,
 		StackPrefix:        "apim",
+		CertificateArn:     PlaceholderCertificateArn,
+		PortalHostname:     "portal.apim.example.com",
+		GatewayHostname:    "api.apim.example.com",
+		Version:            "4.3.0",
+		Zone:               "apim.internal",
 	}, c)
 }
 
@@ -54,9 +59,9 @@ func TestConfigRefusesANonBoolean(t *testing.T) {
 	assert.ErrorContains(t, err, `context "singleNatGateway" must be true or false`)
 }
 
-func TestConfigPackNeedsBucketAndKey(t *testing.T) {
-	_, err := configFrom(t, map[string]any{CtxPackBucket: "my-packs"})
-	assert.ErrorContains(t, err, `context "packBucket" and "packKey" go together`)
+func TestConfigPackKeyNeedsBucket(t *testing.T) {
+	_, err := configFrom(t, map[string]any{CtxPackKey: "wso2am-4.3.0.zip"})
+	assert.ErrorContains(t, err, `context "packKey" needs "packBucket"`)
 	c, err := configFrom(t, map[string]any{CtxPackBucket: "my-packs", CtxPackKey: "wso2am-4.3.0.zip"})
 	require.NoError(t, err)
 	assert.Equal(t, "my-packs", c.PackBucket)

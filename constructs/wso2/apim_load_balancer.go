@@ -1,0 +1,253 @@
+package wso2
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/apimkit/apimkit/constructs/profiles"
+)
+
+// LoadBalancedProfile routes one public host name to a profile.
+type LoadBalancedProfile struct {
+	// Profile is the group behind the route. Its profile must be exposed (not a traffic manager
+	// or key manager).
+	Profile *ProfileAsg
+	// Hostname routes requests for this host to the profile.
+	Hostname *string
+	// PathPatterns narrows the route (for the 3.2 layout, where publisher and developer portal
+	// share the portal host). Default: every path.
+	PathPatterns *[]*string
+	// Sticky keeps a browser on one node (portals). Default: false.
+	Sticky *bool
+	// RequestsPerTarget scales the group on requests per node per minute (gateways).
+	// Default: no request-count scaling.
+	RequestsPerTarget *float64
+}
+
+// ApimLoadBalancerProps configures an ApimLoadBalancer.
+type ApimLoadBalancerProps struct {
+	// Network places the load balancer in its public subnets. Required.
+	Network *ApimNetwork
+	// CertificateArn is the ACM certificate of the public host names. Required.
+	CertificateArn *string
+	// Routes lists the profiles the load balancer serves, by host name. Required.
+	Routes []LoadBalancedProfile
+	// WebAclArn associates an AWS WAF web ACL. Default: none.
+	WebAclArn *string
+	// AccessLogBucket receives the access logs (SSE-S3, as load balancers require).
+	// Default: a new encrypted, TLS-only, retained bucket.
+	AccessLogBucket awss3.IBucket
+}
+
+// ApimLoadBalancer is the internet-facing Application Load Balancer of property P5: in the public
+// subnets, HTTPS with a TLS 1.2+ policy, HTTP redirected to HTTPS, access logs, optional WAF, and
+// host-based routing to the exposed profiles with WSO2's health checks. Traffic managers are never
+// attached.
+type ApimLoadBalancer struct {
+	constructs.Construct
+	alb    awselasticloadbalancingv2.ApplicationLoadBalancer
+	logs   awss3.IBucket
+	groups map[string]awselasticloadbalancingv2.ApplicationTargetGroup
+}
+
+const loadBalancerName = "ApimLoadBalancer"
+
+var certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
+
+// NewApimLoadBalancer builds the load balancer. It panics, before adding anything to the tree,
+// when a prop is invalid.
+func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadBalancerProps) *ApimLoadBalancer {
+	if props == nil || props.Network == nil {
+		propsError(loadBalancerName, "Network is required: the load balancer lives in its public subnets")
+	}
+	if props.CertificateArn == nil || !certificateArn.MatchString(*props.CertificateArn) {
+		got := "nothing"
+		if props.CertificateArn != nil {
+			got = fmt.Sprintf("%q", *props.CertificateArn)
+		}
+		propsError(loadBalancerName, "CertificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got %s", got)
+	}
+	if len(props.Routes) == 0 {
+		propsError(loadBalancerName, "Routes is empty: name at least one exposed profile and its host name")
+	}
+	seen := map[string]bool{}
+	for i, r := range props.Routes {
+		if r.Profile == nil || r.Hostname == nil || *r.Hostname == "" {
+			propsError(loadBalancerName, "Routes[%d] needs a Profile and a Hostname", i)
+		}
+		if r.Profile.Profile().Exposure == nil {
+			propsError(loadBalancerName, "Routes[%d]: %s nodes are never behind a load balancer (peers reach them directly)", i, r.Profile.Profile().Name)
+		}
+		key := *r.Hostname
+		if r.PathPatterns != nil {
+			key += fmt.Sprint(*r.PathPatterns)
+		}
+		if seen[key] {
+			propsError(loadBalancerName, "Routes[%d] repeats host %s with the same paths", i, *r.Hostname)
+		}
+		seen[key] = true
+	}
+
+	lb := &ApimLoadBalancer{groups: map[string]awselasticloadbalancingv2.ApplicationTargetGroup{}}
+	constructs.NewConstruct_Override(lb, scope, &id)
+	network := props.Network
+
+	lb.logs = props.AccessLogBucket
+	if lb.logs == nil {
+		bucket := awss3.NewBucket(lb, jsii.String("AccessLogs"), &awss3.BucketProps{
+			Encryption:        awss3.BucketEncryption_S3_MANAGED,
+			EnforceSSL:        jsii.Bool(true),
+			BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+			Versioned:         jsii.Bool(true),
+			ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+			LifecycleRules: &[]*awss3.LifecycleRule{{
+				Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
+				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
+			}},
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{{
+			Id:     jsii.String("AwsSolutions-S1"),
+			Reason: jsii.String("This bucket is itself the access-log destination; logging it into another bucket would only move the question."),
+		}}, jsii.Bool(true))
+		enableEventBridge(bucket)
+		lb.logs = bucket
+	}
+
+	sg := awsec2.NewSecurityGroup(lb, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              network.Vpc(),
+		Description:      jsii.String("WSO2 public load balancer: HTTPS, and HTTP only to redirect it"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS from the internet"), jsii.Bool(false))
+	sg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP from the internet, redirected to HTTPS"), jsii.Bool(false))
+	cdknag.NagSuppressions_AddResourceSuppressions(sg, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-EC23"),
+		Reason: jsii.String("The internet-facing load balancer serves the public portals and APIs on 443 (80 only redirects)."),
+	}}, jsii.Bool(false))
+
+	lb.alb = awselasticloadbalancingv2.NewApplicationLoadBalancer(lb, jsii.String("Resource"), &awselasticloadbalancingv2.ApplicationLoadBalancerProps{
+		Vpc:                     network.Vpc(),
+		VpcSubnets:              network.Subnets(TierPublic),
+		InternetFacing:          jsii.Bool(true),
+		SecurityGroup:           sg,
+		DropInvalidHeaderFields: jsii.Bool(true),
+		DeletionProtection:      jsii.Bool(true),
+	})
+	lb.alb.LogAccessLogs(lb.logs, jsii.String("alb"))
+
+	lb.alb.AddListener(jsii.String("Http"), &awselasticloadbalancingv2.BaseApplicationListenerProps{
+		Port:          jsii.Number(80),
+		Protocol:      awselasticloadbalancingv2.ApplicationProtocol_HTTP,
+		Open:          jsii.Bool(false),
+		DefaultAction: awselasticloadbalancingv2.ListenerAction_Redirect(&awselasticloadbalancingv2.RedirectOptions{Protocol: jsii.String("HTTPS"), Port: jsii.String("443"), Permanent: jsii.Bool(true)}),
+	})
+	https := lb.alb.AddListener(jsii.String("Https"), &awselasticloadbalancingv2.BaseApplicationListenerProps{
+		Port:         jsii.Number(443),
+		Protocol:     awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
+		Open:         jsii.Bool(false),
+		Certificates: &[]awselasticloadbalancingv2.IListenerCertificate{awselasticloadbalancingv2.ListenerCertificate_FromArn(props.CertificateArn)},
+		SslPolicy:    awselasticloadbalancingv2.SslPolicy_RECOMMENDED_TLS,
+		DefaultAction: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(404), &awselasticloadbalancingv2.FixedResponseOptions{
+			ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Not found"),
+		}),
+	})
+
+	for i, r := range props.Routes {
+		p := r.Profile.Profile()
+		name := fmt.Sprintf("%s%d", targetGroupID(p.Name), i)
+		health := p.Health
+		tg := awselasticloadbalancingv2.NewApplicationTargetGroup(lb, jsii.String(name), &awselasticloadbalancingv2.ApplicationTargetGroupProps{
+			Vpc:                 network.Vpc(),
+			Port:                jsii.Number(r.Profile.Port(p.Exposure.TargetPort)),
+			Protocol:            awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
+			TargetType:          awselasticloadbalancingv2.TargetType_INSTANCE,
+			DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(60)),
+			HealthCheck: &awselasticloadbalancingv2.HealthCheck{
+				Protocol:                awselasticloadbalancingv2.Protocol_HTTPS,
+				Port:                    jsii.String(fmt.Sprint(r.Profile.Port(health.Port))),
+				Path:                    jsii.String(health.Path),
+				HealthyHttpCodes:        jsii.String("200"),
+				Interval:                awscdk.Duration_Seconds(jsii.Number(30)),
+				HealthyThresholdCount:   jsii.Number(2),
+				UnhealthyThresholdCount: jsii.Number(3),
+			},
+			StickinessCookieDuration: stickiness(r.Sticky),
+		})
+		r.Profile.Group().AttachToApplicationTargetGroup(tg)
+		// Health checks may use another port than traffic (gateways: 9443 against 8243).
+		if health.Port != p.Exposure.TargetPort {
+			r.Profile.Connections().AllowFrom(sg, awsec2.Port_Tcp(jsii.Number(r.Profile.Port(health.Port))), jsii.String("load balancer health checks"))
+		}
+		conditions := []awselasticloadbalancingv2.ListenerCondition{awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(*r.Hostname))}
+		if r.PathPatterns != nil {
+			conditions = append(conditions, awselasticloadbalancingv2.ListenerCondition_PathPatterns(r.PathPatterns))
+		}
+		https.AddTargetGroups(jsii.String(name+"Route"), &awselasticloadbalancingv2.AddApplicationTargetGroupsProps{
+			TargetGroups: &[]awselasticloadbalancingv2.IApplicationTargetGroup{tg},
+			Conditions:   &conditions,
+			Priority:     jsii.Number(float64(10 * (i + 1))),
+		})
+		if r.RequestsPerTarget != nil {
+			r.Profile.Group().ScaleOnRequestCount(jsii.String("Requests"), &awsautoscaling.RequestCountScalingProps{
+				TargetRequestsPerMinute: r.RequestsPerTarget,
+			})
+		}
+		lb.groups[*r.Hostname] = tg
+	}
+
+	if props.WebAclArn != nil {
+		awswafv2.NewCfnWebACLAssociation(lb, jsii.String("WebAcl"), &awswafv2.CfnWebACLAssociationProps{
+			ResourceArn: lb.alb.LoadBalancerArn(),
+			WebAclArn:   props.WebAclArn,
+		})
+	}
+	return lb
+}
+
+func stickiness(sticky *bool) awscdk.Duration {
+	if sticky != nil && *sticky {
+		return awscdk.Duration_Hours(jsii.Number(1))
+	}
+	return nil
+}
+
+func targetGroupID(n profiles.Name) string {
+	switch n {
+	case profiles.ControlPlane:
+		return "ControlPlane"
+	case profiles.Gateway:
+		return "Gateway"
+	case profiles.Publisher:
+		return "Publisher"
+	case profiles.DevPortal:
+		return "DevPortal"
+	}
+	return "Profile"
+}
+
+// LoadBalancer returns the Application Load Balancer.
+func (lb *ApimLoadBalancer) LoadBalancer() awselasticloadbalancingv2.IApplicationLoadBalancer {
+	return lb.alb
+}
+
+// DnsName is the load balancer's name; point the public host names at it (alias records).
+func (lb *ApimLoadBalancer) DnsName() *string { return lb.alb.LoadBalancerDnsName() }
+
+// AccessLogBucket returns the bucket that receives the access logs.
+func (lb *ApimLoadBalancer) AccessLogBucket() awss3.IBucket { return lb.logs }
+
+// TargetGroup returns the target group that serves a host name, or nil.
+func (lb *ApimLoadBalancer) TargetGroup(hostname string) awselasticloadbalancingv2.ApplicationTargetGroup {
+	return lb.groups[hostname]
+}

@@ -1,0 +1,568 @@
+package wso2
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/apimkit/apimkit/constructs/bootscript"
+	"github.com/apimkit/apimkit/constructs/profiles"
+)
+
+// DefaultApimVersion is the WSO2 API Manager release nodes run when none is given.
+const DefaultApimVersion = "4.3.0"
+
+// NodeWiring is how a node finds its peers and how the public reaches it; it becomes the node's
+// deployment.toml (see package profiles).
+type NodeWiring struct {
+	// Hostname is what the node calls itself. Default: the public portal host for portal
+	// profiles, the public gateway host for gateways; required for the others.
+	Hostname *string
+	// PortalHostname and GatewayHostname are the public names behind the load balancer.
+	PortalHostname  *string
+	GatewayHostname *string
+	// ControlPlane lists the nodes serving key management and the event hub.
+	ControlPlane []profiles.Node
+	// TrafficManagers lists the traffic managers, one url_group each.
+	TrafficManagers []profiles.Node
+	// Self is this node as its peers name it (traffic managers).
+	Self *profiles.Node
+}
+
+// ProfileAsgProps configures a ProfileAsg.
+type ProfileAsgProps struct {
+	// Network places the nodes in its application subnets. Required.
+	Network *ApimNetwork
+	// Profile is the WSO2 profile the nodes run, such as profiles.Gateway. Required.
+	Profile profiles.Name
+	// Version is the API Manager release.
+	// Default: DefaultApimVersion (4.3.0).
+	Version *string
+	// Wiring renders the nodes' deployment.toml. Required.
+	Wiring *NodeWiring
+	// Database gives the nodes its port and its application secret, when the profile uses a
+	// database. Required for every profile but a 4.x gateway, which may use ExistingDbSecret.
+	Database *ApimDatabase
+	// AdminSecret holds the super admin's password (JSON with a password field), shared by every
+	// node, encrypted with the database's key (NewAdminSecret). Required.
+	AdminSecret awssecretsmanager.ISecret
+	// PackBucket holds the packs (<PackPrefix>/<home>.zip) and the JDBC driver. Required.
+	PackBucket awss3.IBucket
+	// PackPrefix is the key prefix of the packs.
+	// Default: "packs".
+	PackPrefix *string
+	// JdbcDriverKey is the object key of the MySQL Connector/J jar in PackBucket.
+	// Default: "drivers/mysql-connector-j.jar".
+	JdbcDriverKey *string
+	// InstanceTypes the group may launch, in order of preference; more than one lets the group
+	// find capacity when a type runs short in a zone.
+	// Default: m7g.xlarge, m7gd.xlarge and c7g.2xlarge (Graviton, 16 GiB); m7i.xlarge,
+	// m6i.xlarge and m7a.xlarge for X86_64. All of them encrypt traffic between instances (Nitro).
+	InstanceTypes []awsec2.InstanceType
+	// Architecture of the AMI and instance type.
+	// Default: ARM_64.
+	Architecture awsec2.AmazonLinuxCpuType
+	// MinCapacity, MaxCapacity of the group.
+	// Default: 2 and 4 for scalable profiles (one node per zone at least); 1 and 1 otherwise.
+	MinCapacity *float64
+	MaxCapacity *float64
+	// Subnets overrides where the nodes run (a traffic manager pinned to one zone).
+	// Default: the application subnets of every zone.
+	Subnets *awsec2.SubnetSelection
+	// RootVolumeGiB sizes the encrypted gp3 root volume.
+	// Default: 30.
+	RootVolumeGiB *float64
+	// CpuTargetPercent is the target of CPU target tracking (scalable profiles).
+	// Default: 60.
+	CpuTargetPercent *float64
+	// StartupGracePeriod covers WSO2's start-up before health checks count.
+	// Default: 15 minutes.
+	StartupGracePeriod awscdk.Duration
+	// LogRetention bounds the node log groups (carbon, audit, HTTP access).
+	// Default: one year.
+	LogRetention awslogs.RetentionDays
+	// EncryptionKey encrypts the root volumes and the log groups.
+	// Default: a new customer-managed key.
+	EncryptionKey awskms.IKey
+	// NotificationTopic receives the group's launch, termination and error notifications.
+	// Default: none (the activity history and CloudTrail still record them).
+	NotificationTopic awssns.ITopic
+}
+
+// ProfileAsg is one WSO2 profile as an Auto Scaling group of identical nodes (property P2): an
+// Amazon Linux 2023 launch template with IMDSv2 and an encrypted root volume, a least-privilege
+// role, a boot script that installs the pack and configuration and reports the node in service
+// only once it answers its health check, logs and memory/disk metrics through the CloudWatch
+// agent, rolling updates and target-tracking scaling. Flows are granted with Connections().
+type ProfileAsg struct {
+	constructs.Construct
+	group   awsautoscaling.AutoScalingGroup
+	sg      awsec2.SecurityGroup
+	role    awsiam.Role
+	profile profiles.Profile
+	version profiles.Version
+	offset  int
+	logs    map[string]awslogs.LogGroup
+}
+
+const profileAsgName = "ProfileAsg"
+
+// LifecycleHookName is the launch hook the boot script completes.
+const LifecycleHookName = "apimkit-node-ready"
+
+// NewProfileAsg builds the group. It panics, before adding anything to the tree, when a prop is
+// invalid.
+func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps) *ProfileAsg {
+	if props == nil || props.Network == nil {
+		propsError(profileAsgName, "Network is required: the nodes run in its application subnets")
+	}
+	versionText := DefaultApimVersion
+	if props.Version != nil {
+		versionText = *props.Version
+	}
+	version, err := profiles.ParseVersion(versionText)
+	if err != nil {
+		propsError(profileAsgName, "Version: %v", err)
+	}
+	if props.Profile == "" {
+		propsError(profileAsgName, "Profile is required, for example profiles.Gateway")
+	}
+	profile, err := profiles.Lookup(version, props.Profile)
+	if err != nil {
+		propsError(profileAsgName, "Profile: %v", err)
+	}
+	pack, _ := profiles.PackOf(version, profile.Name)
+	if props.Wiring == nil {
+		propsError(profileAsgName, "Wiring is required: the nodes' deployment.toml is rendered from it")
+	}
+	if props.AdminSecret == nil {
+		propsError(profileAsgName, "AdminSecret is required: every node shares the super admin's password")
+	}
+	if props.PackBucket == nil {
+		propsError(profileAsgName, "PackBucket is required: nodes install the pack and JDBC driver from it")
+	}
+	if props.Database == nil {
+		propsError(profileAsgName, "Database is required: %s uses %s", profile.Name, strings.Join(profile.Databases, " and "))
+	}
+	minCap, maxCap := 1.0, 1.0
+	if profile.Scalable {
+		minCap, maxCap = 2, 4
+	}
+	if props.MinCapacity != nil {
+		minCap = *props.MinCapacity
+	}
+	if props.MaxCapacity != nil {
+		maxCap = *props.MaxCapacity
+	}
+	if minCap < 0 || maxCap < 1 || minCap > maxCap {
+		propsError(profileAsgName, "MinCapacity %v and MaxCapacity %v: need 0 <= min <= max and max >= 1", minCap, maxCap)
+	}
+	if !profile.Scalable && maxCap > 1 {
+		propsError(profileAsgName, "%s nodes are not scaled: peers name each node, so MaxCapacity must be 1 (use one group per node)", profile.Name)
+	}
+	arch := props.Architecture
+	if arch == "" {
+		arch = awsec2.AmazonLinuxCpuType_ARM_64
+	}
+	instanceTypes := props.InstanceTypes
+	if len(instanceTypes) == 0 {
+		instanceTypes = defaultInstanceTypes(arch)
+	}
+	wantArm := arch == awsec2.AmazonLinuxCpuType_ARM_64
+	for i, it := range instanceTypes {
+		if isArm := it.Architecture() == awsec2.InstanceArchitecture_ARM_64; isArm != wantArm {
+			propsError(profileAsgName, "InstanceTypes[%d] %s does not match Architecture %s: pick instance types of that architecture", i, *it.ToString(), arch)
+		}
+	}
+	offset := 0
+	if props.Wiring.Self != nil {
+		offset = props.Wiring.Self.Offset
+	}
+	toml := renderNodeConfig(version, profile, props, offset)
+
+	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}}
+	constructs.NewConstruct_Override(n, scope, &id)
+	stack := awscdk.Stack_Of(n)
+	network := props.Network
+
+	key := props.EncryptionKey
+	if key == nil {
+		key = newKey(n, "Key", fmt.Sprintf("Encrypts the %s nodes' volumes and logs (%s)", profile.Name, *n.Node().Path()))
+	}
+	allowLogsToUseKey(key, stack)
+	allowAutoScalingToUseKey(key, stack)
+
+	n.sg = awsec2.NewSecurityGroup(n, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              network.Vpc(),
+		Description:      jsii.String(fmt.Sprintf("WSO2 %s nodes: only the flows granted to them", profile.Name)),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	n.sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("HTTPS to AWS APIs, S3 and package repositories (NAT gateway or endpoints)"), jsii.Bool(false))
+
+	n.role = awsiam.NewRole(n, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description: jsii.String(fmt.Sprintf("WSO2 %s node", profile.Name)),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore")),
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("CloudWatchAgentServerPolicy")),
+		},
+	})
+	prefix := "packs"
+	if props.PackPrefix != nil {
+		prefix = strings.Trim(*props.PackPrefix, "/")
+	}
+	driverKey := "drivers/mysql-connector-j.jar"
+	if props.JdbcDriverKey != nil {
+		driverKey = *props.JdbcDriverKey
+	}
+	grantObjectRead(n.role, props.PackBucket, pack.ArchiveKey(prefix), driverKey)
+	props.Database.GrantReadAppSecret(n.role)
+	props.Database.GrantReadSecret(n.role, props.AdminSecret)
+	// Granted from the node's side: when the database is in another stack, the rule then lives
+	// with the nodes and the database's stack does not depend on theirs.
+	awsec2.NewConnections(&awsec2.ConnectionsProps{SecurityGroups: &[]awsec2.ISecurityGroup{n.sg}}).
+		AllowToDefaultPort(props.Database, jsii.String(fmt.Sprintf("WSO2 %s nodes to the database", profile.Name)))
+
+	retention := props.LogRetention
+	if retention == "" {
+		retention = awslogs.RetentionDays_ONE_YEAR
+	}
+	logBase := fmt.Sprintf("/apimkit/%s/%s", *stack.StackName(), strings.ToLower(id))
+	for kind, cid := range map[string]string{"carbon": "CarbonLogs", "audit": "AuditLogs", "http-access": "HttpAccessLogs"} {
+		n.logs[kind] = awslogs.NewLogGroup(n, jsii.String(cid), &awslogs.LogGroupProps{
+			LogGroupName:  jsii.String(logBase + "/" + kind),
+			Retention:     retention,
+			EncryptionKey: key,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+	}
+
+	health := profile.Health
+	cfg := bootscript.Config{
+		Region:                *stack.Region(),
+		PackBucket:            *props.PackBucket.BucketName(),
+		PackKey:               pack.ArchiveKey(prefix),
+		PackHome:              pack.Home,
+		JdbcDriverKey:         driverKey,
+		DbSecretArn:           *props.Database.AppSecret().SecretArn(),
+		AdminSecretArn:        *props.AdminSecret.SecretArn(),
+		StartCommand:          pack.Start,
+		JavaPackage:           javaPackage(version),
+		HealthProtocol:        health.Protocol,
+		HealthPort:            profiles.Port(health.Port, offset),
+		HealthPath:            health.Path,
+		LifecycleHook:         LifecycleHookName,
+		DeploymentToml:        toml,
+		CloudWatchAgentConfig: cloudWatchAgentConfig(pack.Home, logBase),
+	}
+	ud, err := cfg.UserData()
+	if err != nil {
+		propsError(profileAsgName, "%v", err)
+	}
+
+	volume := 30.0
+	if props.RootVolumeGiB != nil {
+		volume = *props.RootVolumeGiB
+	}
+	template := awsec2.NewLaunchTemplate(n, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
+		MachineImage:            awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch}),
+		InstanceType:            instanceTypes[0],
+		SecurityGroup:           n.sg,
+		Role:                    n.role,
+		UserData:                awsec2.UserData_Custom(jsii.String(ud)),
+		RequireImdsv2:           jsii.Bool(true),
+		HttpPutResponseHopLimit: jsii.Number(1),
+		DetailedMonitoring:      jsii.Bool(true),
+		BlockDevices: &[]*awsec2.BlockDevice{{
+			DeviceName: jsii.String("/dev/xvda"),
+			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(volume), &awsec2.EbsDeviceOptions{
+				Encrypted: jsii.Bool(true), KmsKey: key, VolumeType: awsec2.EbsDeviceVolumeType_GP3, DeleteOnTermination: jsii.Bool(true),
+			}),
+		}},
+	})
+
+	subnets := props.Subnets
+	if subnets == nil {
+		subnets = network.Subnets(TierApplication)
+	}
+	grace := props.StartupGracePeriod
+	if grace == nil {
+		grace = awscdk.Duration_Minutes(jsii.Number(15))
+	}
+	var checks awsautoscaling.HealthChecks
+	if profile.Exposure != nil {
+		checks = awsautoscaling.HealthChecks_WithAdditionalChecks(&awsautoscaling.AdditionalHealthChecksOptions{
+			AdditionalTypes: &[]awsautoscaling.AdditionalHealthCheckType{awsautoscaling.AdditionalHealthCheckType_ELB},
+			GracePeriod:     grace,
+		})
+	} else {
+		checks = awsautoscaling.HealthChecks_Ec2(&awsautoscaling.Ec2HealthChecksOptions{GracePeriod: grace})
+	}
+	groupProps := &awsautoscaling.AutoScalingGroupProps{
+		Vpc:          network.Vpc(),
+		VpcSubnets:   subnets,
+		MinCapacity:  jsii.Number(minCap),
+		MaxCapacity:  jsii.Number(maxCap),
+		HealthChecks: checks,
+		UpdatePolicy: awsautoscaling.UpdatePolicy_RollingUpdate(&awsautoscaling.RollingUpdateOptions{
+			MinInstancesInService: jsii.Number(minCap),
+			MaxBatchSize:          jsii.Number(1),
+			PauseTime:             awscdk.Duration_Minutes(jsii.Number(20)),
+		}),
+		DefaultInstanceWarmup: grace,
+		Notifications:         notifications(props.NotificationTopic),
+	}
+	if len(instanceTypes) > 1 {
+		overrides := make([]*awsautoscaling.LaunchTemplateOverrides, 0, len(instanceTypes))
+		for _, it := range instanceTypes {
+			overrides = append(overrides, &awsautoscaling.LaunchTemplateOverrides{InstanceType: it})
+		}
+		groupProps.MixedInstancesPolicy = &awsautoscaling.MixedInstancesPolicy{
+			LaunchTemplate:          template,
+			LaunchTemplateOverrides: &overrides,
+			InstancesDistribution: &awsautoscaling.InstancesDistribution{
+				OnDemandPercentageAboveBaseCapacity: jsii.Number(100),
+				OnDemandAllocationStrategy:          awsautoscaling.OnDemandAllocationStrategy_PRIORITIZED,
+			},
+		}
+	} else {
+		groupProps.LaunchTemplate = template
+	}
+	n.group = awsautoscaling.NewAutoScalingGroup(n, jsii.String("Resource"), groupProps)
+	// The launch hook is part of the group itself, so even its first instances wait for the boot
+	// script to report them healthy (a hook added later would miss them).
+	cfn := n.group.Node().DefaultChild().(awsautoscaling.CfnAutoScalingGroup)
+	// Naming the zones as well as the subnets lets tools that read the template alone (AWS
+	// Control Tower's CT.AUTOSCALING.PR.1) see the spread.
+	cfn.AddPropertyOverride(jsii.String("AvailabilityZones"), network.Vpc().SelectSubnets(subnets).AvailabilityZones)
+	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), []map[string]any{{
+		"LifecycleHookName":   LifecycleHookName,
+		"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+		"HeartbeatTimeout":    int(*grace.ToSeconds(nil)) + 300,
+		"DefaultResult":       "ABANDON",
+	}})
+	// A policy of its own: the launch template waits for the role's default policy, and this one
+	// names the group, which waits for the launch template. The boot script needs it only minutes
+	// after launch.
+	lifecycle := awsiam.NewPolicy(n, jsii.String("LifecyclePolicy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{n.role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("CompleteOwnLaunch"),
+				Actions:   jsii.Strings("autoscaling:CompleteLifecycleAction"),
+				Resources: jsii.Strings(*n.group.AutoScalingGroupArn()),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("FindOwnGroup"),
+				Actions:   jsii.Strings("autoscaling:DescribeAutoScalingInstances"),
+				Resources: jsii.Strings("*"),
+			}),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(lifecycle, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("CompleteLifecycleAction is limited to this group (its ARN carries a wildcard only for the " +
+			"group's generated id); DescribeAutoScalingInstances has no resource-level permissions."),
+	}}, jsii.Bool(true))
+	if profile.Scalable {
+		target := 60.0
+		if props.CpuTargetPercent != nil {
+			target = *props.CpuTargetPercent
+		}
+		n.group.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsautoscaling.CpuUtilizationScalingProps{
+			TargetUtilizationPercent: jsii.Number(target),
+		})
+	}
+	n.suppressFindings(props.NotificationTopic == nil)
+	return n
+}
+
+// defaultInstanceTypes are types with at least 16 GiB that encrypt traffic between instances in
+// transit (AWS Control Tower CT.AUTOSCALING.PR.11 lists them).
+func defaultInstanceTypes(arch awsec2.AmazonLinuxCpuType) []awsec2.InstanceType {
+	of := awsec2.InstanceType_Of
+	if arch == awsec2.AmazonLinuxCpuType_X86_64 {
+		return []awsec2.InstanceType{
+			of(awsec2.InstanceClass_M7I, awsec2.InstanceSize_XLARGE),
+			of(awsec2.InstanceClass_M6I, awsec2.InstanceSize_XLARGE),
+			of(awsec2.InstanceClass_M7A, awsec2.InstanceSize_XLARGE),
+		}
+	}
+	return []awsec2.InstanceType{
+		of(awsec2.InstanceClass_M7G, awsec2.InstanceSize_XLARGE),
+		of(awsec2.InstanceClass_M7GD, awsec2.InstanceSize_XLARGE),
+		of(awsec2.InstanceClass_C7G, awsec2.InstanceSize_XLARGE2),
+	}
+}
+
+func notifications(topic awssns.ITopic) *[]*awsautoscaling.NotificationConfiguration {
+	if topic == nil {
+		return nil
+	}
+	return &[]*awsautoscaling.NotificationConfiguration{{Topic: topic, ScalingEvents: awsautoscaling.ScalingEvents_ALL()}}
+}
+
+func renderNodeConfig(version profiles.Version, profile profiles.Profile, props *ProfileAsgProps, offset int) []byte {
+	w := props.Wiring
+	str := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	host := str(w.Hostname)
+	if host == "" && profile.Exposure != nil {
+		host = str(w.PortalHostname)
+		if profile.Exposure.Role == "gateway" {
+			host = str(w.GatewayHostname)
+		}
+	}
+	in := profiles.Input{
+		Version: version, Profile: profile.Name, Hostname: host, Offset: offset,
+		PortalHostname: str(w.PortalHostname), GatewayHostname: str(w.GatewayHostname),
+		ControlPlane: w.ControlPlane, TrafficManagers: w.TrafficManagers,
+		Databases: map[string]profiles.Database{},
+	}
+	if w.Self != nil {
+		in.Self = *w.Self
+	}
+	for _, name := range profile.Databases {
+		in.Databases[name] = profiles.Database{
+			Host: bootscript.DbHostPlaceholder, Port: props.Network.DatabasePort(), Name: name, Username: props.Database.AppUsername(),
+		}
+	}
+	out, err := profiles.Render(in)
+	if err != nil {
+		propsError(profileAsgName, "Wiring: %v", err)
+	}
+	if strings.Contains(string(out), "${Token[") {
+		propsError(profileAsgName, "Wiring holds a value known only at deploy time; host names and ports must be literal")
+	}
+	return out
+}
+
+func javaPackage(v profiles.Version) string {
+	if v.Major == 3 {
+		return "java-11-amazon-corretto-headless"
+	}
+	return "java-21-amazon-corretto-headless"
+}
+
+// cloudWatchAgentConfig ships the carbon, audit and HTTP access logs, and the memory and disk
+// metrics EC2 does not report.
+func cloudWatchAgentConfig(home, logBase string) []byte {
+	logs := fmt.Sprintf("/opt/wso2/%s/repository/logs/", home)
+	file := func(path, group string) map[string]any {
+		return map[string]any{"file_path": logs + path, "log_group_name": logBase + "/" + group, "log_stream_name": "{instance_id}"}
+	}
+	cfg := map[string]any{
+		"agent": map[string]any{"run_as_user": "root"},
+		"logs": map[string]any{"logs_collected": map[string]any{"files": map[string]any{"collect_list": []any{
+			file("wso2carbon.log", "carbon"),
+			file("audit.log", "audit"),
+			file("http_access_*.log", "http-access"),
+		}}}},
+		"metrics": map[string]any{
+			"namespace":              "APIMKit/Nodes",
+			"append_dimensions":      map[string]any{"AutoScalingGroupName": "${aws:AutoScalingGroupName}"},
+			"aggregation_dimensions": []any{[]string{"AutoScalingGroupName"}},
+			"metrics_collected": map[string]any{
+				"mem":  map[string]any{"measurement": []string{"mem_used_percent"}},
+				"disk": map[string]any{"measurement": []string{"used_percent"}, "resources": []string{"/"}},
+			},
+		},
+	}
+	b, _ := json.Marshal(cfg)
+	return b
+}
+
+// allowAutoScalingToUseKey lets the Auto Scaling service-linked role use key for the encrypted
+// volumes of the instances it launches.
+func allowAutoScalingToUseKey(key awskms.IKey, stack awscdk.Stack) {
+	asRole := awsiam.NewArnPrincipal(stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("role"),
+		ResourceName: jsii.String("aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"),
+	}))
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAutoScalingVolumes"),
+		Principals: &[]awsiam.IPrincipal{asRole},
+		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(true))
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAutoScalingGrantsForVolumes"),
+		Principals: &[]awsiam.IPrincipal{asRole},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}},
+	}), jsii.Bool(true))
+}
+
+func (n *ProfileAsg) suppressFindings(noTopic bool) {
+	cdknag.NagSuppressions_AddResourceSuppressions(n.group, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("CdkNagValidationFailure"),
+		Reason: jsii.String("cdk-nag's EC26 rule cannot read a launch template inside a mixed-instances policy; the " +
+			"template's root volume is encrypted with the group's key (the construct tests assert it)."),
+	}}, jsii.Bool(true))
+	if noTopic {
+		cdknag.NagSuppressions_AddResourceSuppressions(n.group, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-AS3"),
+			Reason: jsii.String("No NotificationTopic was given; scaling activity stays in the group's activity " +
+				"history and CloudTrail, and failed launches are abandoned by the lifecycle hook."),
+		}}, jsii.Bool(true))
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(n.role, &[]*cdknag.NagPackSuppression{
+		{
+			Id: jsii.String("AwsSolutions-IAM4"),
+			Reason: jsii.String("Session Manager and the CloudWatch agent need exactly what AWS maintains in " +
+				"AmazonSSMManagedInstanceCore and CloudWatchAgentServerPolicy."),
+			AppliesTo: &[]any{
+				"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore",
+				"Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy",
+			},
+		},
+		{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("autoscaling:DescribeAutoScalingInstances has no resource-level permissions; the node " +
+				"uses it to find its own group. The KMS action groups come from aws-cdk-lib's grants on the secrets' key."),
+		},
+	}, jsii.Bool(true))
+}
+
+// Connections lets flows be granted by intent: gateway.Connections().AllowTo(trafficManager, port).
+func (n *ProfileAsg) Connections() awsec2.Connections { return n.group.Connections() }
+
+// Group returns the Auto Scaling group.
+func (n *ProfileAsg) Group() awsautoscaling.AutoScalingGroup { return n.group }
+
+// Role returns the nodes' instance role.
+func (n *ProfileAsg) Role() awsiam.IRole { return n.role }
+
+// Profile returns the WSO2 profile the nodes run.
+func (n *ProfileAsg) Profile() profiles.Profile { return n.profile }
+
+// Port returns one of the profile's ports moved by the nodes' offset.
+func (n *ProfileAsg) Port(base int) int { return profiles.Port(base, n.offset) }
+
+// LogGroups returns the node log groups by kind: carbon, audit, http-access.
+func (n *ProfileAsg) LogGroups() map[string]awslogs.ILogGroup {
+	out := map[string]awslogs.ILogGroup{}
+	for k, v := range n.logs {
+		out[k] = v
+	}
+	return out
+}
