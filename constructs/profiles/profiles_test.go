@@ -185,6 +185,10 @@ func TestRenderNamesMissingInputs(t *testing.T) {
 		{ControlPlane, func(in *Input) { in.GatewayHostname = "" }, "GatewayHostname"},
 		{Gateway, func(in *Input) { d := in.Databases[SharedDb]; d.Username = ""; in.Databases[SharedDb] = d }, "Databases[shared_db] (Host, Port, Name, Username)"},
 	}
+	in := exampleInput(v, Gateway)
+	in.TrafficManagers = []Node{{"tm.apim.internal", 1}, {"tm.apim.internal", 1}}
+	_, err := Render(in)
+	assert.EqualError(t, err, "deployment.toml for gateway-worker 4.3.0: TrafficManagers[1] repeats tm.apim.internal:9612: each node needs its own host or offset")
 	for _, c := range cases {
 		in := exampleInput(v, c.profile)
 		c.mutate(&in)
@@ -194,6 +198,6 @@ func TestRenderNamesMissingInputs(t *testing.T) {
 			assert.Contains(t, err.Error(), c.want)
 		}
 	}
-	_, err := Render(exampleInput(v, Publisher))
+	_, err = Render(exampleInput(v, Publisher))
 	assert.ErrorContains(t, err, `profile "api-publisher" is not part of API Manager 4.3.0`)
 }

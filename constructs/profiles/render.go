@@ -100,6 +100,16 @@ func Render(in Input) ([]byte, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("deployment.toml for %s %s: missing %s", p.Name, in.Version, strings.Join(missing, ", "))
 	}
+	for field, nodes := range map[string][]Node{"ControlPlane": in.ControlPlane, "TrafficManagers": in.TrafficManagers} {
+		seen := map[string]bool{}
+		for i, n := range nodes {
+			addr := fmt.Sprintf("%s:%d", n.Host, Port(PortBinary, n.Offset))
+			if seen[addr] {
+				return nil, fmt.Errorf("deployment.toml for %s %s: %s[%d] repeats %s: each node needs its own host or offset", p.Name, in.Version, field, i, addr)
+			}
+			seen[addr] = true
+		}
+	}
 	if in.AdminUsername == "" {
 		in.AdminUsername = "admin"
 	}

@@ -1,6 +1,7 @@
 package wso2
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -32,6 +33,16 @@ func NewAlarmTopic(scope constructs.Construct, id string, props *AlarmTopicProps
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(true))
+	// Auto Scaling publishes group notifications through its service-linked role.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AllowAutoScalingNotifications"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(awscdk.Stack_Of(c).FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("role"),
+			ResourceName: jsii.String("aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"),
+		}))},
+		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources: jsii.Strings("*"),
 	}), jsii.Bool(true))
 	return awssns.NewTopic(c, jsii.String("Resource"), &awssns.TopicProps{
 		DisplayName: jsii.String("WSO2 API Manager alarms"),

@@ -191,6 +191,22 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props.Wiring.Self != nil {
 		offset = props.Wiring.Self.Offset
 	}
+	if offset < 0 || offset > 1000 {
+		propsError(profileAsgName, "Wiring.Self.Offset %d must be between 0 and 1000", offset)
+	}
+	reserved := map[int]string{22: "SSH", 80: "HTTP", 443: "HTTPS", props.Network.DatabasePort(): "the database"}
+	for _, base := range profile.Ports {
+		if what, ok := reserved[profiles.Port(base, offset)]; ok {
+			propsError(profileAsgName, "Wiring.Self.Offset %d moves port %d onto %d, the port of %s: choose another offset", offset, base, profiles.Port(base, offset), what)
+		}
+	}
+	subnets := props.Subnets
+	if subnets == nil {
+		subnets = props.Network.Subnets(TierApplication)
+	}
+	if ids := props.Network.Vpc().SelectSubnets(subnets).SubnetIds; ids == nil || len(*ids) == 0 {
+		propsError(profileAsgName, "Subnets selects no subnet of the network: select application subnets")
+	}
 	toml := renderNodeConfig(version, profile, props, offset)
 
 	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}}
@@ -295,10 +311,6 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		}},
 	})
 
-	subnets := props.Subnets
-	if subnets == nil {
-		subnets = network.Subnets(TierApplication)
-	}
 	grace := props.StartupGracePeriod
 	if grace == nil {
 		grace = awscdk.Duration_Minutes(jsii.Number(15))

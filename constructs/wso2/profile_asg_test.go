@@ -1,0 +1,397 @@
+package wso2_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/constructs/profiles"
+	"github.com/apimkit/apimkit/constructs/wso2"
+	"github.com/apimkit/apimkit/test/testkit"
+)
+
+const testCertificate = "arn:aws:acm:us-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555"
+
+// nodesFixture is the 4.x control plane and gateways behind the load balancer, with a database,
+// all in one stack.
+type nodesFixture struct {
+	network      *wso2.ApimNetwork
+	database     *wso2.ApimDatabase
+	controlPlane *wso2.ProfileAsg
+	gateway      *wso2.ProfileAsg
+}
+
+var nodes nodesFixture
+
+func wiring() *wso2.NodeWiring {
+	return &wso2.NodeWiring{
+		PortalHostname:  jsii.String("portal.example.com"),
+		GatewayHostname: jsii.String("api.example.com"),
+		ControlPlane:    []profiles.Node{{Host: "cp.apim.internal"}},
+		TrafficManagers: []profiles.Node{{Host: "tm1.apim.internal", Offset: 1}, {Host: "tm2.apim.internal", Offset: 2}},
+	}
+}
+
+type nodeEnv struct {
+	stack    awscdk.Stack
+	network  *wso2.ApimNetwork
+	database *wso2.ApimDatabase
+	packs    awss3.IBucket
+	admin    awscdk.Resource
+}
+
+func newNodeEnv(app awscdk.App) nodeEnv {
+	stack := stackIn(app, "us-west-1")
+	net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+	db := wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: net})
+	return nodeEnv{stack: stack, network: net, database: db, packs: wso2.NewPackBucket(stack, "Packs")}
+}
+
+func (e nodeEnv) props(p profiles.Name) *wso2.ProfileAsgProps {
+	return &wso2.ProfileAsgProps{
+		Network: e.network, Profile: p, Wiring: wiring(), Database: e.database,
+		AdminSecret: wso2.NewAdminSecret(e.stack, "Admin"+strings.ReplaceAll(string(p), "-", ""), e.database.EncryptionKey()),
+		PackBucket:  e.packs,
+	}
+}
+
+func nodesTemplate(t *testing.T) map[string]any {
+	return testkit.Fixture(t, "nodes", func() awscdk.App {
+		app := testkit.NewApp(nil)
+		env := newNodeEnv(app)
+		nodes.network, nodes.database = env.network, env.database
+		nodes.controlPlane = wso2.NewProfileAsg(env.stack, "ControlPlane", env.props(profiles.ControlPlane))
+		nodes.gateway = wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
+		nodes.gateway.Connections().AllowTo(nodes.controlPlane, awsec2.Port_Tcp(jsii.Number(9443)), jsii.String("key validation"))
+		wso2.NewApimLoadBalancer(env.stack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
+			Network:        env.network,
+			CertificateArn: jsii.String(testCertificate),
+			Routes: []wso2.LoadBalancedProfile{
+				{Profile: nodes.controlPlane, Hostname: jsii.String("portal.example.com"), Sticky: jsii.Bool(true)},
+				{Profile: nodes.gateway, Hostname: jsii.String("api.example.com"), RequestsPerTarget: jsii.Number(3000)},
+			},
+		})
+		return app
+	}).Stack(t, "Test").Template
+}
+
+func resourceWithPrefix(t *testing.T, tmpl map[string]any, typ, prefix string) map[string]any {
+	t.Helper()
+	for id, r := range testkit.Resources(tmpl, typ) {
+		if strings.HasPrefix(id, prefix) {
+			return r
+		}
+	}
+	t.Fatalf("no %s starting with %s", typ, prefix)
+	return nil
+}
+
+func TestLaunchTemplate(t *testing.T) {
+	tmpl := nodesTemplate(t)
+	lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate"))["LaunchTemplateData"].(map[string]any)
+	assert.Equal(t, "required", lt["MetadataOptions"].(map[string]any)["HttpTokens"], "IMDSv2 only")
+	ami := fmt.Sprint(lt["ImageId"])
+	assert.Contains(t, ami, "al2023", "Amazon Linux 2023")
+	assert.Contains(t, ami, "arm64", "on Graviton")
+	assert.Equal(t, true, lt["Monitoring"].(map[string]any)["Enabled"])
+	ebs := lt["BlockDeviceMappings"].([]any)[0].(map[string]any)["Ebs"].(map[string]any)
+	assert.Equal(t, true, ebs["Encrypted"])
+	assert.Equal(t, "gp3", ebs["VolumeType"])
+	assert.Contains(t, fmt.Sprint(ebs["KmsKeyId"]), "GatewayKey")
+
+	// The user data carries the rendered deployment.toml and no secret.
+	ud := userData(t, lt)
+	assert.Contains(t, ud, "exec /usr/local/sbin/apimkit-boot")
+	assert.Contains(t, ud, `START_COMMAND="bin/api-manager.sh --optimize -Dprofile=gateway-worker --skipConfigOptimization"`)
+	assert.Contains(t, ud, "PACK_KEY=packs/wso2am-4.3.0.zip")
+	toml := decodeBlock(t, ud, "/etc/apimkit/deployment.toml")
+	assert.Contains(t, toml, "traffic_manager_urls = ['tcp://tm1.apim.internal:9612']")
+	assert.Contains(t, toml, "jdbc:mysql://@@APIMKIT_DB_HOST@@:3306/shared_db")
+	assert.NotContains(t, strings.ToLower(ud), "password\":", "no password in user data")
+	agent := decodeBlock(t, ud, "/etc/apimkit/cloudwatch-agent.json")
+	var cfg map[string]any
+	require.NoError(t, json.Unmarshal([]byte(agent), &cfg))
+	assert.Contains(t, agent, "mem_used_percent")
+	assert.Contains(t, agent, "/apimkit/Test/gateway/carbon")
+}
+
+// userData joins the launch template's Fn::Base64(Fn::Join) user data, with tokens as markers.
+func userData(t *testing.T, lt map[string]any) string {
+	t.Helper()
+	b64 := lt["UserData"].(map[string]any)["Fn::Base64"]
+	if s, ok := b64.(string); ok {
+		return s
+	}
+	parts := b64.(map[string]any)["Fn::Join"].([]any)[1].([]any)
+	var sb strings.Builder
+	for _, p := range parts {
+		if s, ok := p.(string); ok {
+			sb.WriteString(s)
+		} else {
+			sb.WriteString("TOKEN")
+		}
+	}
+	return sb.String()
+}
+
+func decodeBlock(t *testing.T, ud, path string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)base64 -d > ` + regexp.QuoteMeta(path) + ` <<'APIMKIT_B64'\n(.*?)\nAPIMKIT_B64`).FindStringSubmatch(ud)
+	require.NotNil(t, m, path)
+	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(m[1], "\n", ""))
+	require.NoError(t, err)
+	return string(raw)
+}
+
+func TestAutoScalingGroups(t *testing.T) {
+	tmpl := nodesTemplate(t)
+	for _, name := range []string{"ControlPlane", "Gateway"} {
+		p := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", name+"ASG"))
+		assert.Equal(t, "2", p["MinSize"], name)
+		assert.Equal(t, "4", p["MaxSize"], name)
+		assert.Equal(t, "ELB", p["HealthCheckType"], name)
+		assert.Equal(t, float64(900), p["HealthCheckGracePeriod"], name)
+		assert.Equal(t, []any{"us-west-1b", "us-west-1c"}, p["AvailabilityZones"], name)
+		assert.Contains(t, fmt.Sprint(p["VPCZoneIdentifier"]), "NetworkApplicationSubnet1")
+		assert.Contains(t, fmt.Sprint(p["VPCZoneIdentifier"]), "NetworkApplicationSubnet2")
+		hook := p["LifecycleHookSpecificationList"].([]any)[0].(map[string]any)
+		assert.Equal(t, "autoscaling:EC2_INSTANCE_LAUNCHING", hook["LifecycleTransition"])
+		assert.Equal(t, "ABANDON", hook["DefaultResult"], "a node that never reports healthy is replaced")
+		overrides := p["MixedInstancesPolicy"].(map[string]any)["LaunchTemplate"].(map[string]any)["Overrides"]
+		assert.Equal(t, []any{map[string]any{"InstanceType": "m7g.xlarge"}, map[string]any{"InstanceType": "m7gd.xlarge"}, map[string]any{"InstanceType": "c7g.2xlarge"}}, overrides)
+		asg := resourceWithPrefix(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", name+"ASG")
+		update := asg["UpdatePolicy"].(map[string]any)["AutoScalingRollingUpdate"].(map[string]any)
+		assert.Equal(t, "2", fmt.Sprint(update["MinInstancesInService"]), "rolling updates keep every node of the minimum in service")
+		assert.Equal(t, "1", fmt.Sprint(update["MaxBatchSize"]))
+	}
+	policies := map[string]string{}
+	for id, r := range testkit.Resources(tmpl, "AWS::AutoScaling::ScalingPolicy") {
+		spec := testkit.Props(r)["TargetTrackingConfiguration"].(map[string]any)["PredefinedMetricSpecification"].(map[string]any)
+		policies[id[:strings.Index(id, "ScalingPolicy")]] += spec["PredefinedMetricType"].(string) + " "
+	}
+	assert.Equal(t, "ASGAverageCPUUtilization ", policies["ControlPlane"])
+	assert.Contains(t, policies["Gateway"], "ALBRequestCountPerTarget", "gateways scale on requests per target")
+	assert.Contains(t, policies["Gateway"], "ASGAverageCPUUtilization")
+}
+
+func TestNodeRoleIsLeastPrivilege(t *testing.T) {
+	tmpl := nodesTemplate(t)
+	role := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::IAM::Role", "GatewayRole"))
+	managed := fmt.Sprint(role["ManagedPolicyArns"])
+	assert.Contains(t, managed, "AmazonSSMManagedInstanceCore")
+	assert.Contains(t, managed, "CloudWatchAgentServerPolicy")
+	var doc strings.Builder
+	for id, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		if strings.HasPrefix(id, "Gateway") {
+			b, _ := json.Marshal(testkit.Props(p)["PolicyDocument"])
+			doc.Write(b)
+		}
+	}
+	d := doc.String()
+	assert.Contains(t, d, `/packs/wso2am-4.3.0.zip"`, "read of the pack object only")
+	assert.Contains(t, d, `/drivers/mysql-connector-j.jar"`)
+	assert.NotContains(t, d, `/*"`, "no wildcard object read")
+	assert.Contains(t, d, "DatabaseAppSecret")
+	assert.Contains(t, d, "kms:ViaService")
+	assert.Contains(t, d, "autoscaling:CompleteLifecycleAction")
+	assert.NotContains(t, d, `"s3:*"`)
+	assert.NotContains(t, d, `"Action":"*"`)
+}
+
+func TestNodeFlowsAreGrantedByIntent(t *testing.T) {
+	tmpl := nodesTemplate(t)
+	type rule struct {
+		port     float64
+		from, to string
+	}
+	var ingress []rule
+	for _, r := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroupIngress") {
+		p := testkit.Props(r)
+		ingress = append(ingress, rule{p["FromPort"].(float64), fmt.Sprint(p["SourceSecurityGroupId"]), fmt.Sprint(p["GroupId"])})
+		assert.Nil(t, p["CidrIp"], "no CIDR-wide ingress to a node or the database")
+	}
+	has := func(port float64, from, to string) bool {
+		for _, r := range ingress {
+			if r.port == port && strings.Contains(r.from, from) && strings.Contains(r.to, to) {
+				return true
+			}
+		}
+		return false
+	}
+	assert.True(t, has(9443, "LoadBalancerSecurityGroup", "ControlPlaneSecurityGroup"), "load balancer to control plane 9443")
+	assert.True(t, has(8243, "LoadBalancerSecurityGroup", "GatewaySecurityGroup"), "load balancer to gateway 8243")
+	assert.True(t, has(9443, "LoadBalancerSecurityGroup", "GatewaySecurityGroup"), "load balancer health checks on the gateways' 9443")
+	assert.True(t, has(9443, "GatewaySecurityGroup", "ControlPlaneSecurityGroup"), "granted gateway to control plane")
+	assert.True(t, has(3306, "GatewaySecurityGroup", "DatabaseSecurityGroup"))
+	assert.True(t, has(3306, "ControlPlaneSecurityGroup", "DatabaseSecurityGroup"))
+	assert.False(t, has(9443, "ControlPlaneSecurityGroup", "GatewaySecurityGroup"), "nothing not granted")
+	for id, sg := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroup") {
+		if strings.HasPrefix(id, "Gateway") || strings.HasPrefix(id, "ControlPlane") {
+			assert.Nil(t, testkit.Props(sg)["SecurityGroupIngress"], "%s: no inline ingress", id)
+		}
+	}
+}
+
+func TestLoadBalancer(t *testing.T) {
+	tmpl := nodesTemplate(t)
+	_, alb := one(t, tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	p := testkit.Props(alb)
+	assert.Equal(t, "internet-facing", p["Scheme"])
+	assert.Contains(t, fmt.Sprint(p["Subnets"]), "NetworkPublicSubnet")
+	attrs := fmt.Sprint(p["LoadBalancerAttributes"])
+	assert.Contains(t, attrs, "Key:routing.http.drop_invalid_header_fields.enabled Value:true")
+	assert.Contains(t, attrs, "Key:access_logs.s3.enabled Value:true")
+	assert.Contains(t, attrs, "Key:deletion_protection.enabled Value:true")
+
+	listeners := map[float64]map[string]any{}
+	for _, l := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::Listener") {
+		listeners[testkit.Props(l)["Port"].(float64)] = testkit.Props(l)
+	}
+	require.Len(t, listeners, 2)
+	assert.Equal(t, "HTTPS", listeners[443]["Protocol"])
+	assert.Contains(t, fmt.Sprint(listeners[443]["SslPolicy"]), "TLS13")
+	assert.Contains(t, fmt.Sprint(listeners[443]["Certificates"]), testCertificate)
+	assert.Contains(t, fmt.Sprint(listeners[80]["DefaultActions"]), "redirect")
+	assert.Contains(t, fmt.Sprint(listeners[80]["DefaultActions"]), "HTTPS")
+
+	groups := map[string]map[string]any{}
+	for id, g := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::TargetGroup") {
+		groups[id] = testkit.Props(g)
+	}
+	require.Len(t, groups, 2, "control plane and gateways; never a traffic manager")
+	for id, g := range groups {
+		assert.Equal(t, "HTTPS", g["Protocol"], id)
+		assert.Equal(t, "/services/Version", g["HealthCheckPath"], id)
+		assert.Equal(t, "9443", g["HealthCheckPort"], id)
+		if strings.HasPrefix(id, "LoadBalancerGateway") {
+			assert.Equal(t, float64(8243), g["Port"])
+		} else {
+			assert.Equal(t, float64(9443), g["Port"])
+			assert.Contains(t, fmt.Sprint(g["TargetGroupAttributes"]), "Key:stickiness.enabled Value:true")
+		}
+	}
+	rules := ""
+	for _, r := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule") {
+		rules += fmt.Sprint(testkit.Props(r)["Conditions"])
+	}
+	assert.Contains(t, rules, "portal.example.com")
+	assert.Contains(t, rules, "api.example.com")
+
+	_, bucket := resourceWithPrefixID(t, tmpl, "AWS::S3::Bucket", "LoadBalancerAccessLogs")
+	assert.Equal(t, "Retain", bucket["DeletionPolicy"])
+	assert.Contains(t, fmt.Sprint(testkit.Props(bucket)["BucketEncryption"]), "AES256")
+	assert.Contains(t, fmt.Sprint(testkit.Props(bucket)["PublicAccessBlockConfiguration"]), "BlockPublicAcls:true")
+}
+
+func resourceWithPrefixID(t *testing.T, tmpl map[string]any, typ, prefix string) (string, map[string]any) {
+	for id, r := range testkit.Resources(tmpl, typ) {
+		if strings.HasPrefix(id, prefix) {
+			return id, r
+		}
+	}
+	t.Fatalf("no %s starting with %s", typ, prefix)
+	return "", nil
+}
+
+func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(e nodeEnv)
+		want  []string
+	}{
+		{"min above max", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.MinCapacity, p.MaxCapacity = jsii.Number(5), jsii.Number(3)
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"ProfileAsg: MinCapacity 5 and MaxCapacity 3"}},
+		{"no network", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.Network = nil
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"ProfileAsg: Network is required"}},
+		{"no subnets", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.Subnets = &awsec2.SubnetSelection{Subnets: &[]awsec2.ISubnet{}}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"ProfileAsg: Subnets selects no subnet"}},
+		{"unknown profile", func(e nodeEnv) {
+			wso2.NewProfileAsg(e.stack, "Node", e.props(profiles.Publisher))
+		}, []string{`Profile: profile "api-publisher" is not part of API Manager 4.3.0`}},
+		{"unsupported version", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.Version = jsii.String("2.6.0")
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"Version: version 2.6.0 is not supported"}},
+		{"offset out of range", func(e nodeEnv) {
+			p := e.props(profiles.TrafficManager)
+			p.Wiring.Hostname = jsii.String("tm1.apim.internal")
+			p.Wiring.Self = &profiles.Node{Host: "tm1.apim.internal", Offset: 5000}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"ProfileAsg: Wiring.Self.Offset 5000 must be between 0 and 1000"}},
+		{"offset that collides with the database port", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.Network = wso2.NewApimNetwork(e.stack, "Net2", &wso2.ApimNetworkProps{
+				AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c"), Cidr: jsii.String("10.9.0.0/16"), DatabasePort: jsii.Number(9444),
+			})
+			p.Wiring.Self = &profiles.Node{Host: "gw", Offset: 1}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"ProfileAsg: Wiring.Self.Offset 1 moves port 9443 onto 9444, the port of the database"}},
+		{"traffic manager scaled out", func(e nodeEnv) {
+			p := e.props(profiles.TrafficManager)
+			p.Wiring.Hostname = jsii.String("tm1.apim.internal")
+			p.Wiring.Self = &profiles.Node{Host: "tm1.apim.internal", Offset: 1}
+			p.MaxCapacity = jsii.Number(3)
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"traffic-manager nodes are not scaled", "MaxCapacity must be 1"}},
+		{"instance type of the wrong architecture", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.InstanceTypes = []awsec2.InstanceType{awsec2.InstanceType_Of(awsec2.InstanceClass_M7I, awsec2.InstanceSize_XLARGE)}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"InstanceTypes[0] m7i.xlarge does not match Architecture ARM_64"}},
+		{"missing wiring", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.Wiring.TrafficManagers = nil
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"Wiring: deployment.toml for gateway-worker 4.3.0: missing TrafficManagers"}},
+		{"certificate that is not an ARN", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String("my-cert"),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
+			})
+		}, []string{`ApimLoadBalancer: CertificateArn must be an ACM certificate ARN`, `got "my-cert"`}},
+		{"traffic manager behind the load balancer", func(e nodeEnv) {
+			p := e.props(profiles.TrafficManager)
+			p.Wiring.Hostname = jsii.String("tm1.apim.internal")
+			p.Wiring.Self = &profiles.Node{Host: "tm1.apim.internal", Offset: 1}
+			tm := wso2.NewProfileAsg(e.stack, "Tm", p)
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: tm, Hostname: jsii.String("tm.example.com")}},
+			})
+		}, []string{"traffic-manager nodes are never behind a load balancer"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newNodeEnv(testkit.NewApp(nil))
+			msg := panicMessage(func() { tc.build(env) })
+			if assert.NotEmpty(t, msg, "accepted") {
+				for _, w := range tc.want {
+					assert.Contains(t, msg, w)
+				}
+			}
+			assert.Nil(t, env.stack.Node().TryFindChild(jsii.String("Node")), "nothing added before validation")
+			assert.Nil(t, env.stack.Node().TryFindChild(jsii.String("Lb")), "nothing added before validation")
+		})
+	}
+}
