@@ -35,15 +35,8 @@ func NewAlarmTopic(scope constructs.Construct, id string, props *AlarmTopicProps
 		Resources:  jsii.Strings("*"),
 	}), jsii.Bool(true))
 	// Auto Scaling publishes group notifications through its service-linked role.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("AllowAutoScalingNotifications"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(awscdk.Stack_Of(c).FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("role"),
-			ResourceName: jsii.String("aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"),
-		}))},
-		Actions:   jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources: jsii.Strings("*"),
-	}), jsii.Bool(true))
+	key.AddToResourcePolicy(autoScalingStatement(awscdk.Stack_Of(c), "AllowAutoScalingNotifications",
+		"kms:Decrypt", "kms:GenerateDataKey*"), jsii.Bool(true))
 	return awssns.NewTopic(c, jsii.String("Resource"), &awssns.TopicProps{
 		DisplayName: jsii.String("WSO2 API Manager alarms"),
 		MasterKey:   key,

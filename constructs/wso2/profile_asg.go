@@ -505,23 +505,29 @@ func cloudWatchAgentConfig(home, logBase string) []byte {
 // allowAutoScalingToUseKey lets the Auto Scaling service-linked role use key for the encrypted
 // volumes of the instances it launches.
 func allowAutoScalingToUseKey(key awskms.IKey, stack awscdk.Stack) {
-	asRole := awsiam.NewArnPrincipal(stack.FormatArn(&awscdk.ArnComponents{
-		Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("role"),
-		ResourceName: jsii.String("aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"),
-	}))
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowAutoScalingVolumes"),
-		Principals: &[]awsiam.IPrincipal{asRole},
-		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"),
+	key.AddToResourcePolicy(autoScalingStatement(stack, "AllowAutoScalingVolumes",
+		"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"), jsii.Bool(true))
+	grants := autoScalingStatement(stack, "AllowAutoScalingGrantsForVolumes", "kms:CreateGrant")
+	grants.AddCondition(jsii.String("Bool"), map[string]any{"kms:GrantIsForAWSResource": "true"})
+	key.AddToResourcePolicy(grants, jsii.Bool(true))
+}
+
+// autoScalingStatement allows the account's Auto Scaling service-linked role. The role is named
+// in a condition rather than as the principal, because a key policy that names a role which does
+// not exist yet (an account that never had an Auto Scaling group) is refused.
+func autoScalingStatement(stack awscdk.Stack, sid string, actions ...string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings(actions...),
 		Resources:  jsii.Strings("*"),
-	}), jsii.Bool(true))
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowAutoScalingGrantsForVolumes"),
-		Principals: &[]awsiam.IPrincipal{asRole},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"Bool": map[string]any{"kms:GrantIsForAWSResource": "true"}},
-	}), jsii.Bool(true))
+		Conditions: &map[string]any{
+			"ArnEquals": map[string]any{"aws:PrincipalArn": stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("role"),
+				ResourceName: jsii.String("aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"),
+			})},
+		},
+	})
 }
 
 func (n *ProfileAsg) suppressFindings(noTopic bool) {
