@@ -20,6 +20,8 @@ import (
 	"github.com/apimkit/apimkit/test/testkit"
 )
 
+const testWebAcl = "arn:aws:wafv2:us-west-1:111111111111:regional/webacl/apim/11111111-2222-3333-4444-555555555555"
+
 const testCertificate = "arn:aws:acm:us-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555"
 
 // nodesFixture is the 4.x control plane and gateways behind the load balancer, with a database,
@@ -76,6 +78,7 @@ func nodesTemplate(t *testing.T) map[string]any {
 		wso2.NewApimLoadBalancer(env.stack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
 			Network:        env.network,
 			CertificateArn: jsii.String(testCertificate),
+			WebAclArn:      jsii.String(testWebAcl),
 			Routes: []wso2.LoadBalancedProfile{
 				{Profile: nodes.controlPlane, Hostname: jsii.String("portal.example.com"), Sticky: jsii.Bool(true)},
 				{Profile: nodes.gateway, Hostname: jsii.String("api.example.com"), RequestsPerTarget: jsii.Number(3000)},
@@ -286,6 +289,10 @@ func TestLoadBalancer(t *testing.T) {
 	}
 	assert.Contains(t, rules, "portal.example.com")
 	assert.Contains(t, rules, "api.example.com")
+
+	_, waf := one(t, tmpl, "AWS::WAFv2::WebACLAssociation")
+	assert.Equal(t, testWebAcl, testkit.Props(waf)["WebACLArn"])
+	assert.Contains(t, fmt.Sprint(testkit.Props(waf)["ResourceArn"]), "LoadBalancer")
 
 	_, bucket := resourceWithPrefixID(t, tmpl, "AWS::S3::Bucket", "LoadBalancerAccessLogs")
 	assert.Equal(t, "Retain", bucket["DeletionPolicy"])
