@@ -14,12 +14,14 @@ mkdir -p "$work"
 go build -o "$work/reference" ./apps/reference
 go build -o "$work/empty" ./test/benchapp
 
-# median seconds of $runs warm `cdk synth` runs of one app binary (one unmeasured warm-up first)
+# median seconds of $runs warm `cdk synth` runs of one app binary (one unmeasured warm-up first);
+# extra arguments are environment settings for the runs.
 median_synth() {
   local app=$1 times=() i start end
+  shift
   for ((i = 0; i <= runs; i++)); do
     start=$(date +%s.%N)
-    cdk synth --app "$work/$app" --output "$work/out-$app" --quiet --no-notices >/dev/null
+    env "$@" cdk synth --app "$work/$app" --output "$work/out-$app" --quiet --no-notices >/dev/null 2>&1
     end=$(date +%s.%N)
     ((i > 0)) && times+=("$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')")
   done
@@ -27,6 +29,10 @@ median_synth() {
 }
 cli_empty=$(median_synth empty)
 cli_ref=$(median_synth reference)
+# aws-cdk-lib validates every template against the CloudFormation schema during synth unless
+# CDK_VALIDATION=false; measured apart to show what it costs.
+cli_empty_nv=$(median_synth empty CDK_VALIDATION=false)
+cli_ref_nv=$(median_synth reference CDK_VALIDATION=false)
 
 out=$(go test -run '^$' -bench 'BenchmarkSynth' -benchtime "${runs}x" -count 1 ./test/)
 ns() { awk -v name="$1" '$1 ~ "^"name"(-[0-9]+)?$" { print $3 }' <<<"$out"; }
@@ -54,10 +60,11 @@ make --no-print-directory test >/dev/null
 end=$(date +%s.%N)
 
 awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v s="$start" -v f="$end" \
-  -v n="$runs" -v cpus="$(nproc)" -v di="$dbinit" -v ds="$dbinit_size" 'BEGIN {
+  -v n="$runs" -v cpus="$(nproc)" -v di="$dbinit" -v ds="$dbinit_size" -v cen="$cli_empty_nv" -v crn="$cli_ref_nv" 'BEGIN {
   printf "| measure (%d CPUs; median or mean of %d warm runs) | empty app (floor) | reference app | ratio |\n", cpus, n
   printf "|---|---|---|---|\n"
   printf "| `cdk synth`, whole process (target ratio <= 1.5) | %.2f s | %.2f s | %.2f |\n", ce, cr, cr / ce
+  printf "| `cdk synth` without aws-cdk-lib'"'"'s template validation (`CDK_VALIDATION=false`) | %.2f s | %.2f s | %.2f |\n", cen, crn, crn / cen
   printf "| synth inside one warm Go process | %.3f s | %.3f s | %.1f |\n", ge / 1e9, gr / 1e9, gr / ge
   printf "| `make test`, warm build cache | | %.0f s | |\n", f - s
   printf "\n| measure | value |\n|---|---|\n"

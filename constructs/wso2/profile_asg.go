@@ -361,6 +361,8 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	// Naming the zones as well as the subnets lets tools that read the template alone (AWS
 	// Control Tower's CT.AUTOSCALING.PR.1) see the spread.
 	cfn.AddPropertyOverride(jsii.String("AvailabilityZones"), network.Vpc().SelectSubnets(subnets).AvailabilityZones)
+	awscdk.Annotations_Of(cfn).AcknowledgeWarning(jsii.String("CloudFormation-Validate::W3010"),
+		jsii.String("The zones are the network's, named on purpose (the subnets name them too)."))
 	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), []map[string]any{{
 		"LifecycleHookName":   LifecycleHookName,
 		"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
