@@ -97,9 +97,20 @@ type ProfileAsgProps struct {
 	// EncryptionKey encrypts the root volumes and the log groups.
 	// Default: a new customer-managed key.
 	EncryptionKey awskms.IKey
+	// ExtraLaunchHooks adds launch lifecycle hooks, defined in the group itself like the node's own
+	// (TrafficManagerPair adds the one its DNS updater completes).
+	// Default: none.
+	ExtraLaunchHooks []LaunchHook
 	// NotificationTopic receives the group's launch, termination and error notifications.
 	// Default: none (the activity history and CloudTrail still record them).
 	NotificationTopic awssns.ITopic
+}
+
+// LaunchHook is a launch lifecycle hook another component completes.
+type LaunchHook struct {
+	Name string
+	// Timeout is how long the hook waits before its default result, ABANDON.
+	Timeout awscdk.Duration
 }
 
 // ProfileAsg is one WSO2 profile as an Auto Scaling group of identical nodes (property P2): an
@@ -363,12 +374,21 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	cfn.AddPropertyOverride(jsii.String("AvailabilityZones"), network.Vpc().SelectSubnets(subnets).AvailabilityZones)
 	awscdk.Annotations_Of(cfn).AcknowledgeWarning(jsii.String("CloudFormation-Validate::W3010"),
 		jsii.String("The zones are the network's, named on purpose (the subnets name them too)."))
-	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), []map[string]any{{
+	hooks := []map[string]any{{
 		"LifecycleHookName":   LifecycleHookName,
 		"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
 		"HeartbeatTimeout":    int(*grace.ToSeconds(nil)) + 300,
 		"DefaultResult":       "ABANDON",
-	}})
+	}}
+	for _, h := range props.ExtraLaunchHooks {
+		hooks = append(hooks, map[string]any{
+			"LifecycleHookName":   h.Name,
+			"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+			"HeartbeatTimeout":    int(*h.Timeout.ToSeconds(nil)),
+			"DefaultResult":       "ABANDON",
+		})
+	}
+	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), hooks)
 	// A policy of its own: the launch template waits for the role's default policy, and this one
 	// names the group, which waits for the launch template. The boot script needs it only minutes
 	// after launch.

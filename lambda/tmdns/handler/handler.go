@@ -1,0 +1,447 @@
+// Package handler keeps each traffic-manager node's DNS name pointing at the one live instance of
+// its Auto Scaling group. A launch lifecycle action is completed only after the node's record names
+// the new instance; a termination never touches a record; a periodic reconcile repairs whatever
+// events were missed, delayed, repeated or overtaken.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/aws/smithy-go"
+)
+
+// DNS is the part of Route 53 the handler calls.
+type DNS interface {
+	ChangeResourceRecordSets(ctx context.Context, in *route53.ChangeResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
+	ListResourceRecordSets(ctx context.Context, in *route53.ListResourceRecordSetsInput, opts ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
+}
+
+// Groups is the part of Auto Scaling the handler calls.
+type Groups interface {
+	CompleteLifecycleAction(ctx context.Context, in *autoscaling.CompleteLifecycleActionInput, opts ...func(*autoscaling.Options)) (*autoscaling.CompleteLifecycleActionOutput, error)
+	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, opts ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+}
+
+// Instances is the part of EC2 the handler calls.
+type Instances interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+}
+
+// Node is one traffic manager: its DNS name and its Auto Scaling group.
+type Node struct {
+	Name  string // fully qualified, such as tm1.apim.internal.
+	Group string
+}
+
+// Config says which zone, hook and nodes the handler serves.
+type Config struct {
+	ZoneID string
+	TTL    int64
+	Hook   string
+	Nodes  []Node
+}
+
+// ParseNodes reads "tm1.apim.internal=group-a,tm2.apim.internal=group-b".
+func ParseNodes(s string) ([]Node, error) {
+	var out []Node
+	for _, part := range strings.Split(s, ",") {
+		name, group, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || name == "" || group == "" {
+			return nil, fmt.Errorf("node %q is not name=group", part)
+		}
+		out = append(out, Node{Name: strings.TrimSuffix(name, ".") + ".", Group: group})
+	}
+	return out, nil
+}
+
+// ConfigFromEnv reads TMDNS_ZONE_ID, TMDNS_TTL, TMDNS_HOOK and TMDNS_NODES.
+func ConfigFromEnv(get func(string) string) (Config, error) {
+	c := Config{ZoneID: get("TMDNS_ZONE_ID"), Hook: get("TMDNS_HOOK")}
+	ttl, err := strconv.ParseInt(get("TMDNS_TTL"), 10, 64)
+	if err != nil || ttl < 1 {
+		return c, fmt.Errorf("TMDNS_TTL %q is not a positive number of seconds", get("TMDNS_TTL"))
+	}
+	c.TTL = ttl
+	if c.ZoneID == "" || c.Hook == "" {
+		return c, errors.New("TMDNS_ZONE_ID and TMDNS_HOOK are required")
+	}
+	if c.Nodes, err = ParseNodes(get("TMDNS_NODES")); err != nil {
+		return c, fmt.Errorf("TMDNS_NODES: %w", err)
+	}
+	return c, nil
+}
+
+// Handler serves launch events, scheduled reconciles and the deploy-time reconcile.
+type Handler struct {
+	DNS       DNS
+	Groups    Groups
+	Instances Instances
+	Config    Config
+	Log       *slog.Logger
+	// Sleep waits between retries. Default: time.Sleep.
+	Sleep func(time.Duration)
+	// Attempts bounds each call's tries against throttling. Default: 6.
+	Attempts int
+}
+
+// Event is the part of an EventBridge event the handler reads.
+type Event struct {
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Detail     json.RawMessage `json:"detail"`
+	// Action "reconcile" comes from the schedule.
+	Action string `json:"action"`
+}
+
+// LifecycleDetail is the detail of an Auto Scaling lifecycle-action event.
+type LifecycleDetail struct {
+	LifecycleActionToken string `json:"LifecycleActionToken"`
+	AutoScalingGroupName string `json:"AutoScalingGroupName"`
+	LifecycleHookName    string `json:"LifecycleHookName"`
+	EC2InstanceId        string `json:"EC2InstanceId"`
+	LifecycleTransition  string `json:"LifecycleTransition"`
+}
+
+const (
+	launchEvent    = "EC2 Instance-launch Lifecycle Action"
+	terminateEvent = "EC2 Instance Terminate Successful"
+)
+
+// Handle routes one EventBridge or scheduled event.
+func (h *Handler) Handle(ctx context.Context, ev Event) (string, error) {
+	switch {
+	case ev.Action == "reconcile" || ev.DetailType == "Scheduled Event":
+		return h.Reconcile(ctx)
+	case ev.DetailType == launchEvent:
+		var d LifecycleDetail
+		if err := json.Unmarshal(ev.Detail, &d); err != nil {
+			return "", fmt.Errorf("tmdns: launch event detail: %w", err)
+		}
+		return h.Launch(ctx, d)
+	case ev.DetailType == terminateEvent:
+		// A terminated instance's record is left alone: it either already names the
+		// replacement, or is repaired when the replacement launches or by the reconcile.
+		h.log().Info("termination: records untouched", "detail", string(ev.Detail))
+		return "termination ignored", nil
+	}
+	return "", fmt.Errorf("tmdns: unknown event (detail-type %q, source %q, action %q)", ev.DetailType, ev.Source, ev.Action)
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+func (h *Handler) node(group string) (Node, bool) {
+	for _, n := range h.Config.Nodes {
+		if n.Group == group {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// Launch points the node's record at the launching instance, then completes the hook: CONTINUE
+// once the record is changed, ABANDON if it cannot be (the group then replaces the instance).
+func (h *Handler) Launch(ctx context.Context, d LifecycleDetail) (string, error) {
+	for field, v := range map[string]string{
+		"EC2InstanceId": d.EC2InstanceId, "AutoScalingGroupName": d.AutoScalingGroupName,
+		"LifecycleHookName": d.LifecycleHookName,
+	} {
+		if v == "" {
+			return "", fmt.Errorf("tmdns: launch event: detail.%s is missing", field)
+		}
+	}
+	if d.LifecycleHookName != h.Config.Hook {
+		return "", fmt.Errorf("tmdns: launch event for hook %q, not this updater's %q", d.LifecycleHookName, h.Config.Hook)
+	}
+	node, ok := h.node(d.AutoScalingGroupName)
+	if !ok {
+		return "", fmt.Errorf("tmdns: launch event for group %q, which is not a traffic-manager node here", d.AutoScalingGroupName)
+	}
+	ip, err := h.instanceIP(ctx, d.EC2InstanceId)
+	if err == nil {
+		err = h.upsert(ctx, node, d.EC2InstanceId, ip)
+	}
+	if err != nil {
+		h.log().Error("launch: record not changed; abandoning", "node", node.Name, "instance", d.EC2InstanceId, "error", err)
+		if cerr := h.complete(ctx, node, d, "ABANDON"); cerr != nil {
+			return "", fmt.Errorf("tmdns: %s: %w; abandoning also failed: %v", node.Name, err, cerr)
+		}
+		return "", fmt.Errorf("tmdns: %s: %w (launch abandoned)", node.Name, err)
+	}
+	if err := h.complete(ctx, node, d, "CONTINUE"); err != nil {
+		return "", fmt.Errorf("tmdns: %s: record set to %s but completing the launch failed: %w", node.Name, ip, err)
+	}
+	return fmt.Sprintf("%s -> %s (%s)", node.Name, ip, d.EC2InstanceId), nil
+}
+
+func (h *Handler) complete(ctx context.Context, node Node, d LifecycleDetail, result string) error {
+	in := &autoscaling.CompleteLifecycleActionInput{
+		AutoScalingGroupName:  aws.String(node.Group),
+		LifecycleHookName:     aws.String(h.Config.Hook),
+		LifecycleActionResult: aws.String(result),
+		InstanceId:            aws.String(d.EC2InstanceId),
+	}
+	if d.LifecycleActionToken != "" {
+		in.LifecycleActionToken = aws.String(d.LifecycleActionToken)
+	}
+	err := h.retry(ctx, func() error {
+		_, err := h.Groups.CompleteLifecycleAction(ctx, in)
+		return err
+	})
+	if err != nil && alreadyCompleted(err) {
+		h.log().Info("lifecycle action already completed", "node", node.Name, "instance", d.EC2InstanceId, "result", result)
+		return nil
+	}
+	if err == nil {
+		h.log().Info("lifecycle action completed", "node", node.Name, "instance", d.EC2InstanceId, "result", result)
+	}
+	return err
+}
+
+// alreadyCompleted recognises the answer to completing an action that is no longer pending (the
+// same event twice, or the reconcile got there first).
+func alreadyCompleted(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationError" && strings.Contains(ae.ErrorMessage(), "No active Lifecycle Action")
+}
+
+func (h *Handler) instanceIP(ctx context.Context, id string) (netip.Addr, error) {
+	var out *ec2.DescribeInstancesOutput
+	err := h.retry(ctx, func() error {
+		var err error
+		out, err = h.Instances.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		return err
+	})
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("describing %s: %w", id, err)
+	}
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			state := ""
+			if i.State != nil {
+				state = string(i.State.Name)
+			}
+			if state != "pending" && state != "running" {
+				return netip.Addr{}, fmt.Errorf("instance %s is %s, not pending or running", id, state)
+			}
+			if i.PrivateIpAddress == nil {
+				return netip.Addr{}, fmt.Errorf("instance %s has no private IP address", id)
+			}
+			return netip.ParseAddr(*i.PrivateIpAddress)
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("instance %s not found", id)
+}
+
+// current returns the address the node's A record holds, if any.
+func (h *Handler) current(ctx context.Context, node Node) (string, error) {
+	var out *route53.ListResourceRecordSetsOutput
+	err := h.retry(ctx, func() error {
+		var err error
+		out, err = h.DNS.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{
+			HostedZoneId: aws.String(h.Config.ZoneID), StartRecordName: aws.String(node.Name),
+			StartRecordType: r53types.RRTypeA, MaxItems: aws.Int32(1),
+		})
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", node.Name, err)
+	}
+	for _, rr := range out.ResourceRecordSets {
+		if strings.EqualFold(aws.ToString(rr.Name), node.Name) && rr.Type == r53types.RRTypeA && len(rr.ResourceRecords) > 0 {
+			return aws.ToString(rr.ResourceRecords[0].Value), nil
+		}
+	}
+	return "", nil
+}
+
+func (h *Handler) upsert(ctx context.Context, node Node, instance string, ip netip.Addr) error {
+	old, err := h.current(ctx, node)
+	if err != nil {
+		return err
+	}
+	if old == ip.String() {
+		h.log().Info("record already right", "node", node.Name, "instance", instance, "ip", old)
+		return nil
+	}
+	err = h.retry(ctx, func() error {
+		_, err := h.DNS.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+			HostedZoneId: aws.String(h.Config.ZoneID),
+			ChangeBatch: &r53types.ChangeBatch{
+				Comment: aws.String("tmdns: " + instance),
+				Changes: []r53types.Change{{
+					Action: r53types.ChangeActionUpsert,
+					ResourceRecordSet: &r53types.ResourceRecordSet{
+						Name: aws.String(node.Name), Type: r53types.RRTypeA, TTL: aws.Int64(h.Config.TTL),
+						ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(ip.String())}},
+					},
+				}},
+			},
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("setting %s to %s: %w", node.Name, ip, err)
+	}
+	h.log().Info("record changed", "node", node.Name, "instance", instance, "oldIp", old, "newIp", ip.String())
+	return nil
+}
+
+// Reconcile makes every node's record name its group's live instance: the one in service, or
+// else the one waiting on this updater's hook (whose hook it then completes). A group with no live
+// instance keeps its record.
+func (h *Handler) Reconcile(ctx context.Context) (string, error) {
+	var errs []error
+	var done []string
+	for _, node := range h.Config.Nodes {
+		msg, err := h.reconcileNode(ctx, node)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", node.Name, err))
+			continue
+		}
+		done = append(done, msg)
+	}
+	if len(errs) > 0 {
+		return "", fmt.Errorf("tmdns: reconcile: %w", errors.Join(errs...))
+	}
+	return strings.Join(done, "; "), nil
+}
+
+func (h *Handler) reconcileNode(ctx context.Context, node Node) (string, error) {
+	var out *autoscaling.DescribeAutoScalingGroupsOutput
+	err := h.retry(ctx, func() error {
+		var err error
+		out, err = h.Groups.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{node.Group}})
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("describing group %s: %w", node.Group, err)
+	}
+	var inService, waiting []string
+	for _, g := range out.AutoScalingGroups {
+		for _, i := range g.Instances {
+			switch i.LifecycleState {
+			case astypes.LifecycleStateInService:
+				inService = append(inService, aws.ToString(i.InstanceId))
+			case astypes.LifecycleStatePendingWait:
+				waiting = append(waiting, aws.ToString(i.InstanceId))
+			}
+		}
+	}
+	// A node's group holds one instance; during a replacement the one in service wins. Sorting
+	// only makes the rare tie deterministic.
+	sort.Strings(inService)
+	sort.Strings(waiting)
+	var live string
+	switch {
+	case len(inService) > 0:
+		live = inService[len(inService)-1]
+	case len(waiting) > 0:
+		live = waiting[len(waiting)-1]
+	default:
+		h.log().Info("reconcile: no live instance; record kept", "node", node.Name)
+		return node.Name + ": no live instance", nil
+	}
+	ip, err := h.instanceIP(ctx, live)
+	if err != nil {
+		return "", err
+	}
+	if err := h.upsert(ctx, node, live, ip); err != nil {
+		return "", err
+	}
+	if len(inService) == 0 {
+		if err := h.complete(ctx, node, LifecycleDetail{EC2InstanceId: live}, "CONTINUE"); err != nil {
+			return "", fmt.Errorf("completing the launch of %s: %w", live, err)
+		}
+	}
+	return fmt.Sprintf("%s -> %s (%s)", node.Name, ip, live), nil
+}
+
+// retry repeats f while AWS answers that it is throttled or that an earlier change to the zone is
+// still being applied, with exponential backoff.
+func (h *Handler) retry(ctx context.Context, f func() error) error {
+	attempts := h.Attempts
+	if attempts == 0 {
+		attempts = 6
+	}
+	sleep := h.Sleep
+	if sleep == nil {
+		sleep = time.Sleep
+	}
+	wait := 200 * time.Millisecond
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = f(); err == nil || !retryable(err) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		sleep(wait)
+		wait *= 2
+	}
+	return fmt.Errorf("still failing after %d attempts: %w", attempts, err)
+}
+
+func retryable(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "Throttling", "ThrottlingException", "PriorRequestNotComplete", "RequestLimitExceeded", "TooManyRequestsException":
+		return true
+	}
+	return false
+}
+
+// Invoke is the Lambda entry point: a CloudFormation custom-resource request (the deploy-time
+// reconcile; delete does nothing) is answered to CloudFormation, anything else goes to Handle.
+func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		RequestType string `json:"RequestType"`
+		ResponseURL string `json:"ResponseURL"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("tmdns: event is not a JSON object: %w", err)
+	}
+	if probe.RequestType != "" && probe.ResponseURL != "" {
+		var ev cfn.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("tmdns: custom resource event: %w", err)
+		}
+		reason, err := cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+			if ev.RequestType == cfn.RequestDelete {
+				return ev.PhysicalResourceID, nil, nil
+			}
+			msg, err := h.Reconcile(ctx)
+			return "tmdns-reconcile", map[string]any{"Result": msg}, err
+		})(ctx, ev)
+		return reason, err
+	}
+	var ev Event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("tmdns: event: %w", err)
+	}
+	return h.Handle(ctx, ev)
+}
