@@ -135,6 +135,22 @@ var guardExceptions = []guardException{
 			"and the bucket is retained when the stack is deleted.",
 	},
 	{
+		control:  "CT.AUTOSCALING.PR.1",
+		resource: "TrafficManagersTm",
+		reason: "each traffic manager is its own 1..1 group pinned to one zone (property T2 of the architecture); " +
+			"the pair spans two zones.",
+	},
+	{
+		control:  "CT.LAMBDA.PR.3",
+		resource: "TrafficManagersUpdater",
+		reason:   "as for the schema function: it is in the application subnets, which reach its stack as cross-stack references.",
+	},
+	{
+		control:  "CT.SQS.PR.1",
+		resource: "TrafficManagersDeadLetters",
+		reason:   "the queue is itself the dead-letter destination of the DNS updater; a queue behind it would only move the question.",
+	},
+	{
 		control:  "CT.EC2.PR.5",
 		resource: "NetworkPublicAclIngress120",
 		reason: "the public tier's reply rule admits 1024-65535 from the internet because NAT gateways pick source " +

@@ -201,3 +201,10 @@ func TestRenderNamesMissingInputs(t *testing.T) {
 	_, err = Render(exampleInput(v, Publisher))
 	assert.ErrorContains(t, err, `profile "api-publisher" is not part of API Manager 4.3.0`)
 }
+
+// The article's layout: tm1.local:9612 and tm2.local:9613 (offsets 1 and 2).
+func TestXmlUrlGroups(t *testing.T) {
+	tms := []Node{{"tm1.local", 1}, {"tm2.local", 2}}
+	assert.Equal(t, "{tcp://tm1.local:9612},{tcp://tm2.local:9613}", ReceiverURLGroup(tms))
+	assert.Equal(t, "{ssl://tm1.local:9712},{ssl://tm2.local:9713}", AuthURLGroup(tms))
+}

@@ -295,3 +295,18 @@ func others(nodes []Node, self Node) []Node {
 	}
 	return out
 }
+
+// ReceiverURLGroup is the 2.x/3.x api-manager.xml <ReceiverUrlGroup> for the traffic managers,
+// one {...} per node so each event reaches all: {tcp://tm1.local:9612},{tcp://tm2.local:9613}.
+func ReceiverURLGroup(tms []Node) string { return urlGroupXML(tms, "tcp", PortBinary) }
+
+// AuthURLGroup is the matching <AuthUrlGroup>: {ssl://tm1.local:9712},{ssl://tm2.local:9713}.
+func AuthURLGroup(tms []Node) string { return urlGroupXML(tms, "ssl", PortBinaryAuth) }
+
+func urlGroupXML(tms []Node, scheme string, base int) string {
+	parts := make([]string, 0, len(tms))
+	for _, n := range tms {
+		parts = append(parts, "{"+n.url(scheme, base)+"}")
+	}
+	return strings.Join(parts, ",")
+}

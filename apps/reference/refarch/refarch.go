@@ -145,10 +145,11 @@ type Deployment struct {
 	// AdminSecret holds the WSO2 super admin's password.
 	AdminSecret awssecretsmanager.ISecret
 	// AppStack holds the WSO2 nodes and the load balancer.
-	AppStack     awscdk.Stack
-	ControlPlane *wso2.ProfileAsg
-	Gateway      *wso2.ProfileAsg
-	LoadBalancer *wso2.ApimLoadBalancer
+	AppStack        awscdk.Stack
+	ControlPlane    *wso2.ProfileAsg
+	Gateway         *wso2.ProfileAsg
+	TrafficManagers *wso2.TrafficManagerPair
+	LoadBalancer    *wso2.ApimLoadBalancer
 }
 
 // Stacks returns every stack of the deployment.
@@ -213,16 +214,21 @@ func New(app awscdk.App, c Config) *Deployment {
 	return d
 }
 
-// addNodes adds the 4.x control plane and gateways behind the load balancer. Traffic managers and
-// the internal names below (cp.<zone>, tm1.<zone>, tm2.<zone>) arrive with TrafficManagerPair.
+// addNodes adds the 4.x control plane and gateways behind the load balancer, and the traffic
+// managers, whose names and throttling configuration the others get from the pair.
 func (d *Deployment) addNodes(c Config) {
-	zone := c.Zone
+	controlPlane := []profiles.Node{{Host: "cp." + c.Zone}}
+	d.TrafficManagers = wso2.NewTrafficManagerPair(d.AppStack, "TrafficManagers", &wso2.TrafficManagerPairProps{
+		Network: d.Network, Version: jsii.String(c.Version), ZoneName: jsii.String(c.Zone),
+		Database: d.Database, AdminSecret: d.AdminSecret, PackBucket: d.PackBucket,
+		ControlPlane: controlPlane, AlarmTopic: d.AlarmTopic, NotificationTopic: d.AlarmTopic,
+	})
 	wiring := func() *wso2.NodeWiring {
 		return &wso2.NodeWiring{
 			PortalHostname:  jsii.String(c.PortalHostname),
 			GatewayHostname: jsii.String(c.GatewayHostname),
-			ControlPlane:    []profiles.Node{{Host: "cp." + zone}},
-			TrafficManagers: []profiles.Node{{Host: "tm1." + zone}, {Host: "tm2." + zone}},
+			ControlPlane:    controlPlane,
+			TrafficManagers: d.TrafficManagers.Nodes(),
 		}
 	}
 	common := func(p profiles.Name) *wso2.ProfileAsgProps {
@@ -239,6 +245,22 @@ func (d *Deployment) addNodes(c Config) {
 		d.Gateway.Connections().AllowTo(d.ControlPlane, awsec2.Port_Tcp(jsii.Number(d.ControlPlane.Port(port))),
 			jsii.String(fmt.Sprintf("gateway to control plane %d", port)))
 	}
+	// §3: gateways and the control plane reach the traffic managers; they reach the control plane.
+	d.TrafficManagers.GrantAccessFrom(d.Gateway, d.ControlPlane)
+	for _, tm := range d.TrafficManagers.Groups() {
+		for _, port := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
+			tm.Connections().AllowTo(d.ControlPlane, awsec2.Port_Tcp(jsii.Number(d.ControlPlane.Port(port))),
+				jsii.String(fmt.Sprintf("traffic manager to control plane %d", port)))
+		}
+	}
+	awscdk.NewCfnOutput(d.AppStack, jsii.String("ReceiverUrlGroup"), &awscdk.CfnOutputProps{
+		Value:       jsii.String(d.TrafficManagers.ReceiverUrlGroup()),
+		Description: jsii.String("APIM 2.x/3.x api-manager.xml <ReceiverUrlGroup> for these traffic managers"),
+	})
+	awscdk.NewCfnOutput(d.AppStack, jsii.String("AuthUrlGroup"), &awscdk.CfnOutputProps{
+		Value:       jsii.String(d.TrafficManagers.AuthUrlGroup()),
+		Description: jsii.String("APIM 2.x/3.x api-manager.xml <AuthUrlGroup> for these traffic managers"),
+	})
 	d.LoadBalancer = wso2.NewApimLoadBalancer(d.AppStack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
 		Network:        d.Network,
 		CertificateArn: jsii.String(c.CertificateArn),
