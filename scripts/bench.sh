@@ -51,16 +51,23 @@ if [[ -z "$dbinit" ]]; then
   echo "$dbinit_out" >&2
   exit 1
 fi
-GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w" \
-  -o "$work/dbinit-bootstrap" ./lambda/dbinit
-dbinit_size=$(stat -c %s "$work/dbinit-bootstrap")
+lambda_size() {
+  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w" \
+    -o "$work/$1-bootstrap" "./lambda/$1"
+  stat -c %s "$work/$1-bootstrap"
+}
+dbinit_size=$(lambda_size dbinit)
+tmdns_size=$(lambda_size tmdns)
+tmdns_out=$(go test -run '^$' -bench 'BenchmarkLaunch' -benchtime 2000x -count 1 ./lambda/tmdns/handler)
+tmdns=$(awk '$1 ~ /^BenchmarkLaunch(-[0-9]+)?$/ { print $3 }' <<<"$tmdns_out")
 
 start=$(date +%s.%N)
 make --no-print-directory test >/dev/null
 end=$(date +%s.%N)
 
 awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v s="$start" -v f="$end" \
-  -v n="$runs" -v cpus="$(nproc)" -v di="$dbinit" -v ds="$dbinit_size" -v cen="$cli_empty_nv" -v crn="$cli_ref_nv" 'BEGIN {
+  -v n="$runs" -v cpus="$(nproc)" -v di="$dbinit" -v ds="$dbinit_size" -v cen="$cli_empty_nv" -v crn="$cli_ref_nv" \
+  -v ts="$tmdns_size" -v tl="$tmdns" 'BEGIN {
   printf "| measure (%d CPUs; median or mean of %d warm runs) | empty app (floor) | reference app | ratio |\n", cpus, n
   printf "|---|---|---|---|\n"
   printf "| `cdk synth`, whole process (target ratio <= 1.5) | %.2f s | %.2f s | %.2f |\n", ce, cr, cr / ce
@@ -70,4 +77,6 @@ awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v s="
   printf "\n| measure | value |\n|---|---|\n"
   printf "| dbinit cold path: databases, user and both schemas (260 tables, 100 indexes) on local MariaDB | %.2f s |\n", di / 1e9
   printf "| dbinit Lambda binary (arm64, stripped) | %.1f MiB |\n", ds / 1048576
+  printf "| tmdns Lambda binary (arm64, stripped) | %.1f MiB |\n", ts / 1048576
+  printf "| tmdns launch event, handler time against in-memory fakes | %.1f us |\n", tl / 1000
 }'

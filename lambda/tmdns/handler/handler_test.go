@@ -287,3 +287,23 @@ func TestSimulatedReplacements(t *testing.T) {
 		replacements, fates, staleSteps, replacements, 100*float64(staleSteps)/replacements, longest, reconcileEvery)
 	assert.LessOrEqual(t, longest, reconcileEvery, "a stale record never outlives the next reconcile")
 }
+
+// BenchmarkLaunch times one launch event against the in-memory AWS model: describe, read the
+// record, upsert it, complete the hook.
+func BenchmarkLaunch(b *testing.B) {
+	slept := &sleeps{}
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		w := newWorld()
+		id := fmt.Sprintf("i-%d", i)
+		w.launch(group1, id, "10.0.128.10")
+		h := newHandler(w, slept)
+		ev := launchEventFor(group1, id)
+		i++
+		b.StartTimer()
+		if _, err := h.Handle(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
