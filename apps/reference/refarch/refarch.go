@@ -149,6 +149,7 @@ type Deployment struct {
 	ControlPlane    *wso2.ProfileAsg
 	Gateway         *wso2.ProfileAsg
 	TrafficManagers *wso2.TrafficManagerPair
+	Bastion         *wso2.Bastion
 	LoadBalancer    *wso2.ApimLoadBalancer
 }
 
@@ -268,6 +269,19 @@ func (d *Deployment) addNodes(c Config) {
 			{Profile: d.ControlPlane, Hostname: jsii.String(c.PortalHostname), Sticky: jsii.Bool(true)},
 			{Profile: d.Gateway, Hostname: jsii.String(c.GatewayHostname), RequestsPerTarget: jsii.Number(3000)},
 		},
+	})
+	// A2: Session Manager by default; SSH from the admin ranges when they are given.
+	bastionProps := &wso2.BastionProps{Network: d.Network, AlarmTopic: d.AlarmTopic}
+	if len(c.AdminSSH) > 0 {
+		bastionProps.SshFrom = jsii.Strings(c.AdminSSH...)
+	}
+	d.Bastion = wso2.NewBastion(d.AppStack, "Bastion", bastionProps)
+	for _, node := range append([]*wso2.ProfileAsg{d.ControlPlane, d.Gateway}, d.TrafficManagers.Groups()...) {
+		d.Bastion.Connections().AllowTo(node, awsec2.Port_Tcp(jsii.Number(22)), jsii.String("bastion SSH"))
+	}
+	awscdk.NewCfnOutput(d.AppStack, jsii.String("BastionSessionDocument"), &awscdk.CfnOutputProps{
+		Value:       d.Bastion.SessionDocumentName(),
+		Description: jsii.String("aws ssm start-session --target <bastion instance> --document-name <this>"),
 	})
 	awscdk.NewCfnOutput(d.AppStack, jsii.String("LoadBalancerDns"), &awscdk.CfnOutputProps{
 		Value:       d.LoadBalancer.DnsName(),
