@@ -16,6 +16,7 @@ func TestConstructGoldens(t *testing.T) {
 		"apim_database":                 fullDatabase(t).Stack(t, "Test").Template,
 		"profile_asg_and_load_balancer": nodesTemplate(t),
 		"traffic_manager_pair":          pairTemplate(t),
+		"bastion_ssh":                   sshBastion(t),
 	} {
 		t.Run(name, func(t *testing.T) {
 			testkit.Golden(t, filepath.Join("testdata", name+".template.json"), tmpl)

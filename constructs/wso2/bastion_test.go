@@ -1,0 +1,145 @@
+package wso2_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/constructs/wso2"
+	"github.com/apimkit/apimkit/test/testkit"
+)
+
+func bastionTemplate(t *testing.T, name string, props func(net *wso2.ApimNetwork) *wso2.BastionProps) map[string]any {
+	return testkit.Fixture(t, name, func() awscdk.App {
+		app := testkit.NewApp(nil)
+		stack := stackIn(app, "us-west-1")
+		net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{
+			AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c"), AdminSshCidrs: jsii.Strings("203.0.113.0/24"),
+		})
+		wso2.NewBastion(stack, "Bastion", props(net))
+		return app
+	}).Stack(t, "Test").Template
+}
+
+func ssmBastion(t *testing.T) map[string]any {
+	return bastionTemplate(t, "bastion-ssm", func(net *wso2.ApimNetwork) *wso2.BastionProps {
+		return &wso2.BastionProps{Network: net}
+	})
+}
+
+func sshBastion(t *testing.T) map[string]any {
+	return bastionTemplate(t, "bastion-ssh", func(net *wso2.ApimNetwork) *wso2.BastionProps {
+		return &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("203.0.113.0/24")}
+	})
+}
+
+func TestBastionDefaultIsSessionManagerOnly(t *testing.T) {
+	tmpl := ssmBastion(t)
+	_, inst := one(t, tmpl, "AWS::EC2::Instance")
+	p := testkit.Props(inst)
+	assert.Contains(t, fmt.Sprint(p["NetworkInterfaces"]), "NetworkManagementSubnet1", "a private subnet, not the public tier")
+	assert.Contains(t, fmt.Sprint(p["NetworkInterfaces"]), "AssociatePublicIpAddress:false")
+	for id := range testkit.Resources(tmpl, "AWS::EC2::EIP") {
+		assert.False(t, strings.HasPrefix(id, "Bastion"), "no Elastic IP in Session Manager mode")
+	}
+	assert.Nil(t, p["KeyName"])
+	for id, sg := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroup") {
+		if strings.HasPrefix(id, "Bastion") {
+			assert.Nil(t, testkit.Props(sg)["SecurityGroupIngress"], "no inbound port at all")
+			assert.Contains(t, fmt.Sprint(testkit.Props(sg)["SecurityGroupEgress"]), "443")
+		}
+	}
+	assert.Empty(t, testkit.Resources(tmpl, "AWS::EC2::SecurityGroupIngress"))
+}
+
+func TestBastionIsHardened(t *testing.T) {
+	for _, tmpl := range []map[string]any{ssmBastion(t), sshBastion(t)} {
+		_, inst := one(t, tmpl, "AWS::EC2::Instance")
+		p := testkit.Props(inst)
+		assert.Contains(t, fmt.Sprint(p["ImageId"]), "al2023", "current Amazon Linux")
+		assert.Equal(t, true, p["Monitoring"])
+		ebs := p["BlockDeviceMappings"].([]any)[0].(map[string]any)["Ebs"].(map[string]any)
+		assert.Equal(t, true, ebs["Encrypted"])
+		assert.Contains(t, fmt.Sprint(ebs["KmsKeyId"]), "BastionKey")
+		lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "BastionLaunchTemplate"))["LaunchTemplateData"].(map[string]any)
+		assert.Equal(t, "required", lt["MetadataOptions"].(map[string]any)["HttpTokens"], "IMDSv2")
+		assert.Contains(t, fmt.Sprint(p["LaunchTemplate"]), "BastionLaunchTemplate")
+
+		role := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::IAM::Role", "BastionRole"))
+		assert.Equal(t, 1, len(role["ManagedPolicyArns"].([]any)), "Session Manager only")
+		assert.Contains(t, fmt.Sprint(role["ManagedPolicyArns"]), "AmazonSSMManagedInstanceCore")
+
+		_, doc := one(t, tmpl, "AWS::SSM::Document")
+		inputs := testkit.Props(doc)["Content"].(map[string]any)["inputs"].(map[string]any)
+		assert.Equal(t, true, inputs["cloudWatchEncryptionEnabled"])
+		assert.Contains(t, fmt.Sprint(inputs["cloudWatchLogGroupName"]), "BastionSessionLogs")
+		lg := resourceWithPrefix(t, tmpl, "AWS::Logs::LogGroup", "BastionSessionLogs")
+		assert.NotNil(t, testkit.Props(lg)["KmsKeyId"])
+		assert.Equal(t, float64(365), testkit.Props(lg)["RetentionInDays"])
+
+		_, alarm := resourceWithPrefixID(t, tmpl, "AWS::CloudWatch::Alarm", "BastionRecoverAlarm")
+		assert.Contains(t, fmt.Sprint(testkit.Props(alarm)["AlarmActions"]), "ec2:recover", "self-healing")
+	}
+}
+
+func TestBastionSshMode(t *testing.T) {
+	tmpl := sshBastion(t)
+	_, inst := one(t, tmpl, "AWS::EC2::Instance")
+	assert.Contains(t, fmt.Sprint(testkit.Props(inst)["NetworkInterfaces"]), "NetworkPublicSubnet1")
+	_, eip := one(t, tmpl, "AWS::EC2::EIPAssociation")
+	assert.Contains(t, fmt.Sprint(testkit.Props(eip)["InstanceId"]), "Bastion")
+	var ingress []any
+	for id, sg := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroup") {
+		if strings.HasPrefix(id, "Bastion") {
+			ingress = testkit.Props(sg)["SecurityGroupIngress"].([]any)
+		}
+	}
+	require.Len(t, ingress, 1, "SSH and nothing else")
+	rule := ingress[0].(map[string]any)
+	assert.Equal(t, "203.0.113.0/24", rule["CidrIp"])
+	assert.EqualValues(t, 22, rule["FromPort"])
+	assert.EqualValues(t, 22, rule["ToPort"])
+}
+
+func TestBastionRefusesBadProps(t *testing.T) {
+	cases := []struct {
+		name  string
+		props func(net *wso2.ApimNetwork) *wso2.BastionProps
+		want  string
+	}{
+		{"SSH mode without ranges", func(net *wso2.ApimNetwork) *wso2.BastionProps {
+			return &wso2.BastionProps{Network: net, SshFrom: &[]*string{}}
+		}, "Bastion: SshFrom is empty: SSH mode needs the admin ranges"},
+		{"SSH from anywhere without opting in", func(net *wso2.ApimNetwork) *wso2.BastionProps {
+			return &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("0.0.0.0/0")}
+		}, "Bastion: SshFrom[0] is 0.0.0.0/0, which opens SSH to the whole internet"},
+		{"a range that is not a CIDR", func(net *wso2.ApimNetwork) *wso2.BastionProps {
+			return &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("office")}
+		}, `Bastion: SshFrom[0] "office" is not an IPv4 CIDR block`},
+		{"key pair in Session Manager mode", func(net *wso2.ApimNetwork) *wso2.BastionProps {
+			return &wso2.BastionProps{Network: net, KeyPairName: jsii.String("admin")}
+		}, "Bastion: KeyPairName was given without SshFrom"},
+		{"no network", func(*wso2.ApimNetwork) *wso2.BastionProps { return &wso2.BastionProps{} }, "Bastion: Network is required"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := testkit.NewApp(nil)
+			stack := stackIn(app, "us-west-1")
+			net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+			msg := panicMessage(func() { wso2.NewBastion(stack, "Bastion", tc.props(net)) })
+			assert.Contains(t, msg, tc.want)
+			assert.Nil(t, stack.Node().TryFindChild(jsii.String("Bastion")))
+		})
+	}
+	app := testkit.NewApp(nil)
+	stack := stackIn(app, "us-west-1")
+	net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+	assert.NotPanics(t, func() {
+		wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("0.0.0.0/0"), AllowSshFromAnywhere: jsii.Bool(true)})
+	})
+}
