@@ -1,0 +1,70 @@
+// Package packupdate renders the update instance's script and settings: update.sh fetches WSO2's
+// updates for the packs in the pack bucket (the WSO2 Update tool for 4.x, WUM for 2.x and 3.x),
+// uploads each changed pack as a new object version, announces it on EventBridge and may start an
+// instance refresh. It imports no CDK package; update.sh is tested in a sandbox with stubs.
+package packupdate
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Script is update.sh.
+//
+//go:embed update.sh
+var Script string
+
+// Tool names the updater of a release line.
+const (
+	UpdateTool = "update-tool"
+	Wum        = "wum"
+)
+
+// Config is the updater's settings; nothing in it is secret.
+type Config struct {
+	Region               string
+	PackBucket           string
+	PackPrefix           string
+	ProductHomes         []string
+	CredentialsSecretArn string
+	Tool                 string
+	EventBus             string
+	RefreshGroups        []string
+	MinHealthyPercentage int
+}
+
+var (
+	word  = regexp.MustCompile(`^[A-Za-z0-9_./:@+=,-]+$`)
+	token = regexp.MustCompile(`\$\{Token\[[A-Za-z0-9._-]+\]\}`)
+)
+
+// Env renders updater.env. Values are single words; deploy-time tokens pass through.
+func (c Config) Env() (string, error) {
+	if c.Tool != UpdateTool && c.Tool != Wum {
+		return "", fmt.Errorf("packupdate: Tool must be %s or %s", UpdateTool, Wum)
+	}
+	if c.EventBus == "" {
+		c.EventBus = "default"
+	}
+	vars := []struct{ k, v string }{
+		{"AWS_REGION", c.Region}, {"PACK_BUCKET", c.PackBucket}, {"PACK_PREFIX", c.PackPrefix},
+		{"PRODUCT_HOMES", strings.Join(c.ProductHomes, " ")}, {"CREDENTIALS_SECRET_ARN", c.CredentialsSecretArn},
+		{"TOOL", c.Tool}, {"EVENT_BUS", c.EventBus}, {"REFRESH_GROUPS", strings.Join(c.RefreshGroups, " ")},
+		{"MIN_HEALTHY", fmt.Sprint(c.MinHealthyPercentage)},
+	}
+	var b strings.Builder
+	for _, kv := range vars {
+		for _, w := range strings.Fields(kv.v) {
+			if !word.MatchString(token.ReplaceAllString(w, "x")) {
+				return "", fmt.Errorf("packupdate: %s %q holds characters a shell would interpret", kv.k, kv.v)
+			}
+		}
+		if kv.v == "" && kv.k != "REFRESH_GROUPS" {
+			return "", fmt.Errorf("packupdate: %s is empty", kv.k)
+		}
+		fmt.Fprintf(&b, "%s=%q\n", kv.k, kv.v)
+	}
+	return b.String(), nil
+}

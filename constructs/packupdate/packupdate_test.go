@@ -1,0 +1,213 @@
+package packupdate
+
+import (
+	"archive/zip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const credArn = "arn:aws:secretsmanager:us-west-1:111111111111:secret:wso2-subscription"
+
+// Stubs: aws serves the pack and the credentials from folders and records uploads, events and
+// refreshes; wum simulates WUM's product folder; the update tool itself is a stub inside the pack.
+var stubs = map[string]string{
+	"aws": `echo "aws $*" >> "$CALLS"
+case "$1 $2" in
+"s3 cp")
+  src="$FAKE_S3/${3#s3://}"; [ "$3" = --only-show-errors ] && src="$FAKE_S3/${4#s3://}" && dst="$5"
+  [ -f "$src" ] || { echo "fatal error: (404) Key does not exist" >&2; exit 1; }
+  cp "$src" "$dst" ;;
+"s3api put-object")
+  [ -n "$FAIL_UPLOAD" ] && { echo "An error occurred (AccessDenied) when calling the PutObject operation" >&2; exit 1; }
+  while [ $# -gt 0 ]; do case "$1" in --bucket) b=$2; shift;; --key) k=$2; shift;; --body) f=$2; shift;; esac; shift; done
+  cp "$f" "$FAKE_S3/$b/$k"; echo v2 ;;
+"secretsmanager get-secret-value")
+  [ -f "$FAKE_SECRET" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
+  cat "$FAKE_SECRET" ;;
+esac`,
+	"wum": `echo "wum $*" >> "$CALLS"
+case "$1" in
+update)
+  d="$HOME/.wum3/products/wso2am/3.2.0/full"; mkdir -p "$d"
+  if [ -n "$WUM_NEW" ]; then echo "new" > "$d/wso2am-3.2.0+1700000000000.full.zip"; else echo "wso2am-3.2.0 is up to date"; fi ;;
+esac`,
+}
+
+// The fake update tool changes a file when UPDATE_AVAILABLE is set and exits with UPDATE_RC.
+const fakeUpdateTool = `#!/usr/bin/env bash
+echo "wso2update_linux $*" >> "$CALLS"
+[ -n "$UPDATE_AVAILABLE" ] && echo "patched" > ../repository/components/patch.txt
+exit "${UPDATE_RC:-0}"
+`
+
+type sandbox struct{ dir, calls, s3 string }
+
+func newSandbox(t *testing.T, tool string, withSecret bool) *sandbox {
+	dir := t.TempDir()
+	s := &sandbox{dir: dir, calls: filepath.Join(dir, "calls"), s3: filepath.Join(dir, "s3")}
+	bin := filepath.Join(dir, "bin")
+	etc := filepath.Join(dir, "etc")
+	for _, d := range []string{bin, etc, filepath.Join(s.s3, "packs", "wso2")} {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+	}
+	for name, body := range stubs {
+		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/usr/bin/env bash\n"+body+"\n"), 0o755))
+	}
+	homes := []string{"wso2am-4.3.0"}
+	if tool == Wum {
+		homes = []string{"wso2am-3.2.0"}
+	}
+	env, err := Config{
+		Region: "us-west-1", PackBucket: "packs", PackPrefix: "wso2", ProductHomes: homes,
+		CredentialsSecretArn: credArn, Tool: tool, RefreshGroups: []string{"apim-cp", "apim-gw"}, MinHealthyPercentage: 100,
+	}.Env()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(etc, "updater.env"), []byte(env), 0o644))
+	f, err := os.Create(filepath.Join(s.s3, "packs", "wso2", "wso2am-4.3.0.zip"))
+	require.NoError(t, err)
+	w := zip.NewWriter(f)
+	for name, body := range map[string]string{
+		"wso2am-4.3.0/bin/wso2update_linux":                 fakeUpdateTool,
+		"wso2am-4.3.0/repository/components/lib/README.txt": "jars",
+		"wso2am-4.3.0/repository/logs/wso2carbon.log":       "noise",
+	} {
+		e, _ := w.Create(name)
+		e.Write([]byte(body))
+	}
+	require.NoError(t, w.Close())
+	require.NoError(t, f.Close())
+	if withSecret {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "secret.json"), []byte(`{"username":"ops@example.com","password":"subscr1ption"}`), 0o600))
+	}
+	return s
+}
+
+func (s *sandbox) run(t *testing.T, env ...string) (string, error) {
+	script := filepath.Join(s.dir, "update.sh")
+	require.NoError(t, os.WriteFile(script, []byte(Script), 0o755))
+	cmd := exec.Command("bash", script)
+	cmd.Env = append([]string{
+		"PATH=" + filepath.Join(s.dir, "bin") + ":" + os.Getenv("PATH"), "HOME=" + s.dir, "TMPDIR=" + s.dir,
+		"APIMKIT_ETC=" + filepath.Join(s.dir, "etc"), "CALLS=" + s.calls, "FAKE_S3=" + s.s3,
+		"FAKE_SECRET=" + filepath.Join(s.dir, "secret.json"),
+	}, env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (s *sandbox) log() string { b, _ := os.ReadFile(s.calls); return string(b) }
+
+func (s *sandbox) packHasPatch(t *testing.T) bool {
+	z, err := zip.OpenReader(filepath.Join(s.s3, "packs", "wso2", "wso2am-4.3.0.zip"))
+	require.NoError(t, err)
+	defer z.Close()
+	for _, f := range z.File {
+		if strings.HasSuffix(f.Name, "components/patch.txt") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestUpdateToolUploadsOneNewPackAndAnnouncesIt(t *testing.T) {
+	s := newSandbox(t, UpdateTool, true)
+	out, err := s.run(t, "UPDATE_AVAILABLE=1")
+	require.NoError(t, err, out)
+	calls := s.log()
+	assert.Equal(t, 1, strings.Count(calls, "aws s3api put-object"), "exactly one new object")
+	assert.Contains(t, calls, "--bucket packs --key wso2/wso2am-4.3.0.zip")
+	assert.True(t, s.packHasPatch(t), "the uploaded pack is the updated one")
+	assert.Equal(t, 1, strings.Count(calls, "aws events put-events"))
+	assert.Contains(t, calls, `"DetailType": "WSO2 pack updated"`)
+	assert.Contains(t, calls, `\"versionId\":\"v2\"`)
+	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-cp")
+	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-gw")
+	assert.Contains(t, calls, `"MinHealthyPercentage":100,"MaxHealthyPercentage":200`)
+	assert.Less(t, strings.Index(calls, "put-object"), strings.Index(calls, "put-events"), "announced only after the upload")
+	assert.NotContains(t, out, "subscr1ption", "the password is not logged")
+}
+
+func TestNoUpdateWritesNothing(t *testing.T) {
+	for _, tool := range []string{UpdateTool, Wum} {
+		s := newSandbox(t, tool, true)
+		out, err := s.run(t)
+		require.NoError(t, err, out)
+		assert.Contains(t, out, "no update available")
+		assert.NotContains(t, s.log(), "put-object")
+		assert.NotContains(t, s.log(), "put-events")
+		assert.NotContains(t, s.log(), "start-instance-refresh")
+	}
+}
+
+func TestWumUploadsItsNewPack(t *testing.T) {
+	s := newSandbox(t, Wum, true)
+	out, err := s.run(t, "WUM_NEW=1")
+	require.NoError(t, err, out)
+	calls := s.log()
+	assert.Contains(t, calls, "wum init -u ops@example.com")
+	assert.Contains(t, calls, "wum update wso2am-3.2.0")
+	assert.Equal(t, 1, strings.Count(calls, "aws s3api put-object"))
+	assert.Contains(t, calls, "--key wso2/wso2am-3.2.0.zip")
+	b, _ := os.ReadFile(filepath.Join(s.s3, "packs", "wso2", "wso2am-3.2.0.zip"))
+	assert.Equal(t, "new\n", string(b))
+}
+
+func TestToolSelfUpdateRunsAgain(t *testing.T) {
+	s := newSandbox(t, UpdateTool, true)
+	out, err := s.run(t, "UPDATE_RC=2")
+	require.Error(t, err, "the second run also exits 2 here, which is a failure")
+	assert.Equal(t, 2, strings.Count(s.log(), "wso2update_linux --username"), out)
+}
+
+// Failures say what failed and leave the bucket and the fleet as they were.
+func TestFailuresWriteNothing(t *testing.T) {
+	cases := []struct {
+		name   string
+		secret bool
+		env    []string
+		want   string
+	}{
+		{"update tool fails", true, []string{"UPDATE_AVAILABLE=1", "UPDATE_RC=1"}, "the WSO2 update tool failed for wso2am-4.3.0 (exit 1)"},
+		{"upload fails", true, []string{"UPDATE_AVAILABLE=1", "FAIL_UPLOAD=1"}, "uploading s3://packs/wso2/wso2am-4.3.0.zip failed; the previous version is still current"},
+		{"credentials missing", false, nil, "cannot read the WSO2 credentials"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t, UpdateTool, tc.secret)
+			out, err := s.run(t, tc.env...)
+			require.Error(t, err)
+			assert.Contains(t, out, tc.want)
+			assert.False(t, s.packHasPatch(t), "the bucket still holds the previous pack")
+			assert.NotContains(t, s.log(), "put-events")
+			assert.NotContains(t, s.log(), "start-instance-refresh")
+		})
+	}
+}
+
+func TestScriptIsShellcheckClean(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck is not installed (make test installs it)")
+	}
+	out, err := exec.Command(sc, "-s", "bash", "update.sh").CombinedOutput()
+	assert.NoError(t, err, "%s", out)
+}
+
+func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
+	c := Config{Region: "us-west-1", PackBucket: "b", PackPrefix: "p", ProductHomes: []string{"wso2am-4.3.0"},
+		CredentialsSecretArn: "arn", Tool: UpdateTool, EventBus: "default", MinHealthyPercentage: 90}
+	_, err := c.Env()
+	require.NoError(t, err)
+	c.PackPrefix = "p; rm -rf /"
+	_, err = c.Env()
+	assert.ErrorContains(t, err, "PACK_PREFIX")
+	c.PackPrefix, c.Tool = "p", "yum"
+	_, err = c.Env()
+	assert.ErrorContains(t, err, "Tool must be update-tool or wum")
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Fetches the updates WSO2 has published for the packs in the pack bucket and, when there are
+# any, uploads each updated pack as a new version of its object, announces it on EventBridge and
+# optionally starts an instance refresh of the groups that install it. Settings come from
+# ${APIMKIT_ETC}/updater.env; the WSO2 subscription credentials are read from Secrets Manager.
+# A pack is uploaded whole or not at all, and announced only once uploaded.
+set -Eeuo pipefail
+
+ETC=${APIMKIT_ETC:-/etc/apimkit}
+# shellcheck source=/dev/null
+source "$ETC/updater.env"
+: "${AWS_REGION:?}" "${PACK_BUCKET:?}" "${PACK_PREFIX:?}" "${PRODUCT_HOMES:?}" "${CREDENTIALS_SECRET_ARN:?}" "${TOOL:?}"
+EVENT_BUS=${EVENT_BUS:-default}
+REFRESH_GROUPS=${REFRESH_GROUPS:-}
+MIN_HEALTHY=${MIN_HEALTHY:-100}
+export AWS_REGION
+
+log() { printf '%s apimkit-update: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
+fail() {
+  log "$*"
+  exit 1
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/apimkit-update.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+secret=$(aws secretsmanager get-secret-value --secret-id "$CREDENTIALS_SECRET_ARN" --query SecretString --output text) ||
+  fail "cannot read the WSO2 credentials from $CREDENTIALS_SECRET_ARN"
+field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$secret" "$1"; }
+user=$(field username)
+pass=$(field password)
+[[ -n "$user" && -n "$pass" ]] || fail "the WSO2 credentials secret needs a username and a password"
+unset secret
+
+# digest prints a fingerprint of a product folder's content, leaving out what the server writes
+# at run time, so an unchanged pack is recognised.
+digest() {
+  (cd "$1" && find . -type f ! -path './repository/logs/*' ! -path './tmp/*' -print0 | LC_ALL=C sort -z |
+    xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+# update_with_tool HOME writes $work/HOME.zip and returns 0 when the update tool changed the pack,
+# 1 when there was nothing to update.
+update_with_tool() {
+  local home=$1 key="$PACK_PREFIX/$1.zip" before after rc=0
+  aws s3 cp --only-show-errors "s3://$PACK_BUCKET/$key" "$work/$home-current.zip" ||
+    fail "cannot download s3://$PACK_BUCKET/$key"
+  mkdir -p "$work/$home"
+  python3 -m zipfile -e "$work/$home-current.zip" "$work/$home"
+  [[ -d "$work/$home/$home" ]] || fail "s3://$PACK_BUCKET/$key has no $home/ folder"
+  before=$(digest "$work/$home/$home")
+  chmod +x "$work/$home/$home/bin/wso2update_linux"
+  for attempt in 1 2; do
+    rc=0
+    (cd "$work/$home/$home/bin" && ./wso2update_linux --username "$user" --password "$pass") || rc=$?
+    # Exit code 2: the tool updated itself and must run again.
+    [[ $rc -eq 2 && $attempt -eq 1 ]] || break
+  done
+  ((rc == 0)) || fail "the WSO2 update tool failed for $home (exit $rc)"
+  after=$(digest "$work/$home/$home")
+  if [[ "$before" == "$after" ]]; then
+    return 1
+  fi
+  (cd "$work/$home" && python3 -m zipfile -c "$work/$home.zip" "$home")
+}
+
+# update_with_wum HOME does the same with WUM, for the 2.x and 3.x packs.
+update_with_wum() {
+  local home=$1 product version dir before after
+  product=${home%-*}
+  version=${home##*-}
+  dir="$HOME/.wum3/products/$product/$version/full"
+  wum init -u "$user" -p "$pass" >/dev/null || fail "wum could not sign in"
+  wum add -y "$home" >/dev/null || fail "wum could not add $home"
+  before=$(find "$dir" -maxdepth 1 -name '*.zip' 2>/dev/null | LC_ALL=C sort | tail -n 1)
+  wum update "$home" || fail "wum update failed for $home"
+  after=$(find "$dir" -maxdepth 1 -name '*.zip' 2>/dev/null | LC_ALL=C sort | tail -n 1)
+  if [[ -z "$after" || "$after" == "$before" ]]; then
+    return 1
+  fi
+  cp "$after" "$work/$home.zip"
+}
+
+updated=()
+for home in $PRODUCT_HOMES; do
+  case "$TOOL" in
+  update-tool) if update_with_tool "$home"; then updated+=("$home"); else log "$home: no update available"; fi ;;
+  wum) if update_with_wum "$home"; then updated+=("$home"); else log "$home: no update available"; fi ;;
+  *) fail "TOOL must be update-tool or wum, not $TOOL" ;;
+  esac
+done
+unset user pass
+
+for home in "${updated[@]}"; do
+  key="$PACK_PREFIX/$home.zip"
+  version=$(aws s3api put-object --bucket "$PACK_BUCKET" --key "$key" --body "$work/$home.zip" \
+    --metadata "apimkit-updated=$(date -u +%FT%TZ)" --query VersionId --output text) ||
+    fail "uploading s3://$PACK_BUCKET/$key failed; the previous version is still current"
+  log "$home: uploaded s3://$PACK_BUCKET/$key version $version"
+  detail=$(printf '{"bucket":"%s","key":"%s","versionId":"%s","product":"%s"}' "$PACK_BUCKET" "$key" "$version" "$home")
+  entry=$(python3 -c 'import json, sys; print(json.dumps([{"Source": "apimkit.packs", "DetailType": "WSO2 pack updated", "Detail": sys.argv[1], "EventBusName": sys.argv[2]}]))' "$detail" "$EVENT_BUS")
+  aws events put-events --entries "$entry" >/dev/null || fail "announcing $key failed (the pack is uploaded)"
+done
+
+if ((${#updated[@]} > 0)); then
+  for group in $REFRESH_GROUPS; do
+    aws autoscaling start-instance-refresh --auto-scaling-group-name "$group" \
+      --preferences "{\"MinHealthyPercentage\":$MIN_HEALTHY,\"MaxHealthyPercentage\":200}" >/dev/null ||
+      fail "starting the instance refresh of $group failed"
+    log "instance refresh of $group started"
+  done
+fi
+log "done: ${#updated[@]} pack(s) updated"
