@@ -124,7 +124,7 @@ func (c Config) UserData() (string, error) {
 	b.WriteString("#!/bin/bash\nset -euo pipefail\ninstall -d -m 0755 /etc/apimkit\n")
 	b.WriteString("cat > /etc/apimkit/node.env <<'APIMKIT_ENV'\n" + env + "APIMKIT_ENV\n")
 	write := func(path string, body []byte, mode string) {
-		fmt.Fprintf(&b, "base64 -d > %s <<'APIMKIT_B64'\n%s\nAPIMKIT_B64\nchmod %s %s\n", path, wrap(base64.StdEncoding.EncodeToString(body)), mode, path)
+		fmt.Fprintf(&b, "base64 -d > %s <<'APIMKIT_B64'\n%s\nAPIMKIT_B64\nchmod %s %s\n", path, Base64Lines(body), mode, path)
 	}
 	write("/etc/apimkit/deployment.toml", c.DeploymentToml, "0644")
 	if len(c.CloudWatchAgentConfig) > 0 {
@@ -135,7 +135,9 @@ func (c Config) UserData() (string, error) {
 	return b.String(), nil
 }
 
-func wrap(s string) string {
+// Base64Lines encodes body in base64 lines of 76 characters, for a heredoc.
+func Base64Lines(body []byte) string {
+	s := base64.StdEncoding.EncodeToString(body)
 	var b strings.Builder
 	for len(s) > 76 {
 		b.WriteString(s[:76] + "\n")

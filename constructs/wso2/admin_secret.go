@@ -31,3 +31,23 @@ func NewAdminSecret(scope constructs.Construct, id string, key awskms.IKey) awss
 	}}, jsii.Bool(true))
 	return s
 }
+
+// NewUpdateCredentials creates the secret the WumUpdater signs in to WSO2 with. It is created with
+// a placeholder username and a random password: put your WSO2 subscription's in it
+// (aws secretsmanager put-secret-value) before the first scheduled run. Retained on deletion.
+func NewUpdateCredentials(scope constructs.Construct, id string, key awskms.IKey) awssecretsmanager.Secret {
+	s := awssecretsmanager.NewSecret(scope, jsii.String(id), &awssecretsmanager.SecretProps{
+		Description:   jsii.String("WSO2 subscription credentials for pack updates (replace the placeholder)"),
+		EncryptionKey: key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{"username":"replace-with-your-wso2-subscription@example.com"}`),
+			GenerateStringKey:    jsii.String("password"),
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(s, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("The secret holds an external WSO2 subscription password, which only WSO2 can change."),
+	}}, jsii.Bool(true))
+	return s
+}

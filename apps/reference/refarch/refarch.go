@@ -150,7 +150,10 @@ type Deployment struct {
 	Gateway         *wso2.ProfileAsg
 	TrafficManagers *wso2.TrafficManagerPair
 	Bastion         *wso2.Bastion
-	LoadBalancer    *wso2.ApimLoadBalancer
+	Updater         *wso2.WumUpdater
+	// UpdateCredentials holds the WSO2 subscription the updater signs in with.
+	UpdateCredentials awssecretsmanager.ISecret
+	LoadBalancer      *wso2.ApimLoadBalancer
 }
 
 // Stacks returns every stack of the deployment.
@@ -203,6 +206,7 @@ func New(app awscdk.App, c Config) *Deployment {
 	}
 	d.Database = wso2.NewApimDatabase(d.DataStack, "Database", dbProps)
 	d.AdminSecret = wso2.NewAdminSecret(d.DataStack, "AdminSecret", d.Database.EncryptionKey())
+	d.UpdateCredentials = wso2.NewUpdateCredentials(d.DataStack, "UpdateCredentials", d.Database.EncryptionKey())
 
 	d.AppStack = awscdk.NewStack(app, jsii.String("Application"), &awscdk.StackProps{
 		Env:         env,
@@ -279,6 +283,12 @@ func (d *Deployment) addNodes(c Config) {
 	for _, node := range append([]*wso2.ProfileAsg{d.ControlPlane, d.Gateway}, d.TrafficManagers.Groups()...) {
 		d.Bastion.Connections().AllowTo(node, awsec2.Port_Tcp(jsii.Number(22)), jsii.String("bastion SSH"))
 	}
+	// A1: packs are updated on a schedule, announced, and rolled out to the control plane and
+	// gateways. (The traffic managers are refreshed by hand, one at a time.)
+	d.Updater = wso2.NewWumUpdater(d.AppStack, "Updater", &wso2.WumUpdaterProps{
+		Network: d.Network, PackBucket: d.PackBucket, CredentialsSecret: d.UpdateCredentials,
+		Version: jsii.String(c.Version), RefreshTargets: []constructs.IConstruct{d.ControlPlane, d.Gateway},
+	})
 	awscdk.NewCfnOutput(d.AppStack, jsii.String("BastionSessionDocument"), &awscdk.CfnOutputProps{
 		Value:       d.Bastion.SessionDocumentName(),
 		Description: jsii.String("aws ssm start-session --target <bastion instance> --document-name <this>"),

@@ -1,0 +1,296 @@
+package wso2
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsevents"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/apimkit/apimkit/constructs/bootscript"
+	"github.com/apimkit/apimkit/constructs/packupdate"
+	"github.com/apimkit/apimkit/constructs/profiles"
+)
+
+// WumUpdaterProps configures a WumUpdater.
+type WumUpdaterProps struct {
+	// Network places the update instance in its application tier. Required.
+	Network *ApimNetwork
+	// PackBucket holds the packs the updater refreshes (NewPackBucket). Required.
+	PackBucket awss3.IBucket
+	// CredentialsSecret holds the WSO2 subscription's username and password (JSON). Required.
+	CredentialsSecret awssecretsmanager.ISecret
+	// Version is the API Manager release whose packs are updated; 2.x and 3.x use WUM, 4.x the
+	// WSO2 Update tool (from 4.5, each component distribution). Default: DefaultApimVersion.
+	Version *string
+	// PackPrefix is the key prefix of the packs. Default: "packs".
+	PackPrefix *string
+	// Schedule is when updates are fetched, as an EventBridge expression: rate(...) or cron(...).
+	// Default: cron(0 3 ? * SUN *), Sundays at 03:00 UTC.
+	Schedule *string
+	// RefreshTargets are ProfileAsgs whose instances are refreshed when a new pack arrives.
+	// Default: none (the pack is only announced).
+	RefreshTargets []constructs.IConstruct
+	// MinHealthyPercentage is kept in service during a refresh, 0 to 100; new nodes are started
+	// before old ones stop (up to 200 %). Default: 100.
+	MinHealthyPercentage *float64
+	// InstanceType of the update instance. Default: c7g.large.
+	InstanceType awsec2.InstanceType
+}
+
+// WumUpdater is property A1: an update instance in the application tier, whose only way out is
+// HTTPS through the NAT gateway (and the S3 endpoint), that on a schedule fetches WSO2's updates
+// for the packs in the pack bucket with credentials from Secrets Manager, writes each updated pack
+// as a new object version, announces it on EventBridge (source apimkit.packs) for the management
+// tier's CI/CD, and may start a rolling instance refresh of chosen ProfileAsgs.
+type WumUpdater struct {
+	constructs.Construct
+	instance awsec2.Instance
+	rule     awsevents.Rule
+}
+
+const updaterName = "WumUpdater"
+
+var scheduleExpr = regexp.MustCompile(`^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$`)
+
+// NewWumUpdater builds the updater. It panics, before adding anything to the tree, when a prop is
+// invalid.
+func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps) *WumUpdater {
+	if props == nil || props.Network == nil {
+		propsError(updaterName, "Network is required")
+	}
+	if props.PackBucket == nil || props.CredentialsSecret == nil {
+		propsError(updaterName, "PackBucket and CredentialsSecret are required: the updater reads the WSO2 subscription from the secret and writes packs to the bucket")
+	}
+	schedule := "cron(0 3 ? * SUN *)"
+	if props.Schedule != nil {
+		schedule = *props.Schedule
+	}
+	if !scheduleExpr.MatchString(schedule) {
+		propsError(updaterName, "Schedule %q is not an EventBridge expression: use rate(7 days) or cron(0 3 ? * SUN *)", schedule)
+	}
+	var targets []*ProfileAsg
+	for i, t := range props.RefreshTargets {
+		g, ok := t.(*ProfileAsg)
+		if !ok {
+			propsError(updaterName, "RefreshTargets[%d] (%s) is not a ProfileAsg: only groups that install the pack at boot can be refreshed into it", i, *t.Node().Path())
+		}
+		targets = append(targets, g)
+	}
+	minHealthy := 100
+	if props.MinHealthyPercentage != nil {
+		minHealthy = int(*props.MinHealthyPercentage)
+		if minHealthy < 0 || minHealthy > 100 || float64(minHealthy) != *props.MinHealthyPercentage {
+			propsError(updaterName, "MinHealthyPercentage %v must be a whole number from 0 to 100", *props.MinHealthyPercentage)
+		}
+	}
+	versionText := DefaultApimVersion
+	if props.Version != nil {
+		versionText = *props.Version
+	}
+	version, err := profiles.ParseVersion(versionText)
+	if err != nil {
+		propsError(updaterName, "Version: %v", err)
+	}
+	layout, _ := profiles.Layout(version)
+	homes := map[string]bool{}
+	var homeList []string
+	for _, p := range layout {
+		pack, _ := profiles.PackOf(version, p.Name)
+		if !homes[pack.Home] {
+			homes[pack.Home] = true
+			homeList = append(homeList, pack.Home)
+		}
+	}
+	tool := packupdate.UpdateTool
+	if version.Major < 4 {
+		tool = packupdate.Wum
+	}
+	prefix := "packs"
+	if props.PackPrefix != nil {
+		prefix = *props.PackPrefix
+	}
+
+	u := &WumUpdater{}
+	constructs.NewConstruct_Override(u, scope, &id)
+	stack := awscdk.Stack_Of(u)
+	network := props.Network
+
+	var groupNames []string
+	for _, g := range targets {
+		groupNames = append(groupNames, *g.Group().AutoScalingGroupName())
+	}
+	env, err := packupdate.Config{
+		Region: *stack.Region(), PackBucket: *props.PackBucket.BucketName(), PackPrefix: prefix, ProductHomes: homeList,
+		CredentialsSecretArn: *props.CredentialsSecret.SecretArn(), Tool: tool, RefreshGroups: groupNames,
+		MinHealthyPercentage: minHealthy,
+	}.Env()
+	if err != nil {
+		propsError(updaterName, "%v", err)
+	}
+
+	sg := awsec2.NewSecurityGroup(u, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              network.Vpc(),
+		Description:      jsii.String("WSO2 update instance: HTTPS out (NAT gateway, S3 endpoint) and nothing in"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to WSO2's update servers and AWS APIs"), jsii.Bool(false))
+	role := awsiam.NewRole(u, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description:     jsii.String("WSO2 update instance"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))},
+	})
+	if key := props.CredentialsSecret.EncryptionKey(); key != nil {
+		grantSecretRead(role, props.CredentialsSecret, key)
+	} else {
+		props.CredentialsSecret.GrantRead(role, nil)
+	}
+	var keys []string
+	for _, h := range homeList {
+		keys = append(keys, prefix+"/"+h+".zip")
+	}
+	grantObjectRead(role, props.PackBucket, keys...)
+	grantObjectWrite(role, props.PackBucket, keys...)
+	awsevents.EventBus_FromEventBusName(u, jsii.String("DefaultBus"), jsii.String("default")).GrantPutEventsTo(role, nil)
+	if len(targets) > 0 {
+		var arns []*string
+		for _, g := range targets {
+			arns = append(arns, g.Group().AutoScalingGroupArn())
+		}
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("RefreshTheGroups"), Actions: jsii.Strings("autoscaling:StartInstanceRefresh"), Resources: &arns,
+		}))
+	}
+
+	ud := awsec2.UserData_ForLinux(nil)
+	ud.AddCommands(
+		jsii.String("dnf install -y -q python3 unzip"),
+		jsii.String("install -d -m 0755 /etc/apimkit"),
+		jsii.String("cat > /etc/apimkit/updater.env <<'APIMKIT_ENV'\n"+env+"APIMKIT_ENV"),
+		jsii.String("base64 -d > /usr/local/sbin/apimkit-update <<'APIMKIT_B64'\n"+bootscript.Base64Lines([]byte(packupdate.Script))+"\nAPIMKIT_B64"),
+		jsii.String("chmod 0755 /usr/local/sbin/apimkit-update"),
+	)
+	instanceType := props.InstanceType
+	if instanceType == nil {
+		instanceType = awsec2.InstanceType_Of(awsec2.InstanceClass_C7G, awsec2.InstanceSize_LARGE)
+	}
+	arch := awsec2.AmazonLinuxCpuType_X86_64
+	if instanceType.Architecture() == awsec2.InstanceArchitecture_ARM_64 {
+		arch = awsec2.AmazonLinuxCpuType_ARM_64
+	}
+	key := newKey(u, "Key", "Encrypts the WSO2 update instance's volume")
+	allowEc2ToUseKey(key)
+	u.instance = awsec2.NewInstance(u, jsii.String("Resource"), &awsec2.InstanceProps{
+		Vpc:                       network.Vpc(),
+		VpcSubnets:                network.SubnetsInAz(TierApplication, network.AvailabilityZones()[0]),
+		InstanceType:              instanceType,
+		MachineImage:              awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch}),
+		SecurityGroup:             sg,
+		Role:                      role,
+		UserData:                  ud,
+		AssociatePublicIpAddress:  jsii.Bool(false),
+		UserDataCausesReplacement: jsii.Bool(true),
+		DetailedMonitoring:        jsii.Bool(true),
+		BlockDevices: &[]*awsec2.BlockDevice{{
+			DeviceName: jsii.String("/dev/xvda"),
+			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(60), &awsec2.EbsDeviceOptions{
+				Encrypted: jsii.Bool(true), KmsKey: key, VolumeType: awsec2.EbsDeviceVolumeType_GP3,
+			}),
+		}},
+	})
+	lt := awsec2.NewLaunchTemplate(u, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
+		RequireImdsv2: jsii.Bool(true), HttpPutResponseHopLimit: jsii.Number(1), DetailedMonitoring: jsii.Bool(true),
+	})
+	u.instance.Instance().SetLaunchTemplate(&awsec2.CfnInstance_LaunchTemplateSpecificationProperty{
+		LaunchTemplateId: lt.LaunchTemplateId(), Version: lt.LatestVersionNumber(),
+	})
+
+	// The schedule runs update.sh on the instance through Systems Manager Run Command.
+	eventsRole := awsiam.NewRole(u, jsii.String("ScheduleRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		Description: jsii.String("Runs the WSO2 update script on the update instance"),
+	})
+	document := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ssm"), Account: jsii.String(""),
+		Resource: jsii.String("document"), ResourceName: jsii.String("AWS-RunShellScript")})
+	instanceArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String("instance"), ResourceName: u.instance.InstanceId()})
+	eventsRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ssm:SendCommand"), Resources: jsii.Strings(*document, *instanceArn),
+	}))
+	u.rule = awsevents.NewRule(u, jsii.String("Schedule"), &awsevents.RuleProps{
+		Description: jsii.String("Fetches WSO2 updates for the packs"),
+		Schedule:    awsevents.Schedule_Expression(jsii.String(schedule)),
+		Targets:     &[]awsevents.IRuleTarget{&runCommandTarget{document: document, instance: u.instance.InstanceId(), role: eventsRole}},
+	})
+
+	cdknag.NagSuppressions_AddResourceSuppressions(u, &[]*cdknag.NagPackSuppression{
+		{
+			Id:        jsii.String("AwsSolutions-IAM4"),
+			Reason:    jsii.String("Run Command needs the Systems Manager agent's permissions in AmazonSSMManagedInstanceCore."),
+			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"},
+		},
+		{
+			Id:     jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The KMS action groups come from aws-cdk-lib's grant on the credentials secret's key."),
+		},
+		{
+			Id:     jsii.String("AwsSolutions-EC29"),
+			Reason: jsii.String("The update instance holds no state (packs live in the versioned bucket); it is replaced, not protected."),
+		},
+	}, jsii.Bool(true))
+	return u
+}
+
+// runCommandTarget is an EventBridge target that runs the update script with Run Command.
+type runCommandTarget struct {
+	document, instance *string
+	role               awsiam.IRole
+}
+
+// Bind implements awsevents.IRuleTarget.
+func (r *runCommandTarget) Bind(_ interfacesawsevents.IRuleRef, _ *string) *awsevents.RuleTargetConfig {
+	return &awsevents.RuleTargetConfig{
+		Arn:  r.document,
+		Role: r.role,
+		RunCommandParameters: &awsevents.CfnRule_RunCommandParametersProperty{
+			RunCommandTargets: []any{&awsevents.CfnRule_RunCommandTargetProperty{Key: jsii.String("InstanceIds"), Values: jsii.Strings(*r.instance)}},
+		},
+		Input: awsevents.RuleTargetInput_FromObject(map[string]any{
+			"commands":         []string{"/usr/local/sbin/apimkit-update"},
+			"executionTimeout": []string{"7200"},
+		}),
+	}
+}
+
+// Instance returns the update instance.
+func (u *WumUpdater) Instance() awsec2.Instance { return u.instance }
+
+// Rule returns the schedule rule.
+func (u *WumUpdater) Rule() awsevents.Rule { return u.rule }
+
+// grantObjectWrite lets grantee put the given objects of bucket (and encrypt them through S3).
+func grantObjectWrite(grantee awsiam.IGrantable, bucket awss3.IBucket, keys ...string) {
+	arns := make([]*string, 0, len(keys))
+	for _, k := range keys {
+		arns = append(arns, bucket.ArnForObjects(jsii.String(k)))
+	}
+	grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("s3:PutObject"), Resources: &arns,
+	}))
+	if key := bucket.EncryptionKey(); key != nil {
+		grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Encrypt"),
+			Resources: jsii.Strings(*key.KeyArn()),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("s3.%s.amazonaws.com", *awscdk.Stack_Of(bucket).Region())},
+			},
+		}))
+	}
+}
