@@ -17,6 +17,7 @@ func TestConstructGoldens(t *testing.T) {
 		"profile_asg_and_load_balancer": nodesTemplate(t),
 		"traffic_manager_pair":          pairTemplate(t),
 		"bastion_ssh":                   sshBastion(t),
+		"wum_updater":                   updaterTemplate(t),
 	} {
 		t.Run(name, func(t *testing.T) {
 			testkit.Golden(t, filepath.Join("testdata", name+".template.json"), tmpl)

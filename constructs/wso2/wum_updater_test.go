@@ -1,0 +1,130 @@
+package wso2_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/constructs/profiles"
+	"github.com/apimkit/apimkit/constructs/wso2"
+	"github.com/apimkit/apimkit/test/testkit"
+)
+
+func updaterTemplate(t *testing.T) map[string]any {
+	return testkit.Fixture(t, "updater", func() awscdk.App {
+		app := testkit.NewApp(nil)
+		env := newNodeEnv(app)
+		gw := wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
+		wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
+			Network: env.network, PackBucket: env.packs,
+			CredentialsSecret:    wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
+			Schedule:             jsii.String("rate(7 days)"),
+			RefreshTargets:       []constructs.IConstruct{gw},
+			MinHealthyPercentage: jsii.Number(90),
+		})
+		return app
+	}).Stack(t, "Test").Template
+}
+
+func TestUpdaterInstanceIsPrivateWithHttpsOnly(t *testing.T) {
+	tmpl := updaterTemplate(t)
+	inst := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::Instance", "Updater"))
+	assert.Contains(t, fmt.Sprint(inst["NetworkInterfaces"]), "NetworkApplicationSubnet1", "a private subnet")
+	assert.Contains(t, fmt.Sprint(inst["NetworkInterfaces"]), "AssociatePublicIpAddress:false")
+	ebs := inst["BlockDeviceMappings"].([]any)[0].(map[string]any)["Ebs"].(map[string]any)
+	assert.Equal(t, true, ebs["Encrypted"])
+	sg := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::SecurityGroup", "UpdaterSecurityGroup"))
+	assert.Nil(t, sg["SecurityGroupIngress"], "nothing in")
+	egress := sg["SecurityGroupEgress"].([]any)
+	require.Len(t, egress, 1)
+	assert.EqualValues(t, 443, egress[0].(map[string]any)["FromPort"], "HTTPS out only (NAT gateway or S3 endpoint)")
+
+	lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "UpdaterLaunchTemplate"))["LaunchTemplateData"].(map[string]any)
+	assert.Equal(t, "required", lt["MetadataOptions"].(map[string]any)["HttpTokens"], "IMDSv2")
+	assert.Contains(t, fmt.Sprint(inst["LaunchTemplate"]), "UpdaterLaunchTemplate")
+	raw, _ := json.Marshal(inst["UserData"])
+	assert.Contains(t, string(raw), "TOOL=\\\"update-tool\\\"")
+	assert.Contains(t, string(raw), "PRODUCT_HOMES=\\\"wso2am-4.3.0\\\"")
+	assert.NotContains(t, string(raw), "password", "no credentials in user data")
+}
+
+func TestUpdaterScheduleAndPermissions(t *testing.T) {
+	tmpl := updaterTemplate(t)
+	rule := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::Events::Rule", "UpdaterSchedule"))
+	assert.Equal(t, "rate(7 days)", rule["ScheduleExpression"])
+	target := rule["Targets"].([]any)[0].(map[string]any)
+	assert.Contains(t, fmt.Sprint(target["Arn"]), "document/AWS-RunShellScript")
+	assert.Contains(t, fmt.Sprint(target["RunCommandParameters"]), "InstanceIds")
+	assert.Contains(t, fmt.Sprint(target["Input"]), "/usr/local/sbin/apimkit-update")
+
+	var doc strings.Builder
+	for id, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		if strings.HasPrefix(id, "UpdaterRole") {
+			b, _ := json.Marshal(testkit.Props(p)["PolicyDocument"])
+			doc.Write(b)
+		}
+	}
+	d := doc.String()
+	assert.Contains(t, d, "s3:PutObject")
+	assert.Contains(t, d, `/packs/wso2am-4.3.0.zip"`, "write of the pack objects only")
+	assert.NotContains(t, d, `/*"`)
+	assert.Contains(t, d, "events:PutEvents")
+	assert.Contains(t, d, "autoscaling:StartInstanceRefresh")
+	assert.Contains(t, d, "GatewayASG", "refresh of the chosen group only")
+	assert.Contains(t, d, `{"Ref":"Creds`, "reads the subscription secret")
+}
+
+func TestWumUpdaterRefusesBadProps(t *testing.T) {
+	cases := []struct {
+		name string
+		tune func(e nodeEnv, p *wso2.WumUpdaterProps)
+		want string
+	}{
+		{"invalid schedule", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.Schedule = jsii.String("every sunday") },
+			`WumUpdater: Schedule "every sunday" is not an EventBridge expression`},
+		{"refresh target that is not a ProfileAsg", func(e nodeEnv, p *wso2.WumUpdaterProps) {
+			sg := awsec2.NewSecurityGroup(e.stack, jsii.String("NotAGroup"), &awsec2.SecurityGroupProps{Vpc: e.network.Vpc()})
+			p.RefreshTargets = []constructs.IConstruct{sg}
+		}, "WumUpdater: RefreshTargets[0] (Test/NotAGroup) is not a ProfileAsg"},
+		{"min healthy out of range", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.MinHealthyPercentage = jsii.Number(120) },
+			"WumUpdater: MinHealthyPercentage 120 must be a whole number from 0 to 100"},
+		{"no credentials", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.CredentialsSecret = nil },
+			"WumUpdater: PackBucket and CredentialsSecret are required"},
+		{"unsupported version", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.Version = jsii.String("2.6.0") },
+			"WumUpdater: Version: version 2.6.0 is not supported"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newNodeEnv(testkit.NewApp(nil))
+			p := &wso2.WumUpdaterProps{Network: env.network, PackBucket: env.packs,
+				CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey())}
+			tc.tune(env, p)
+			msg := panicMessage(func() { wso2.NewWumUpdater(env.stack, "Updater", p) })
+			assert.Contains(t, msg, tc.want)
+			assert.Nil(t, env.stack.Node().TryFindChild(jsii.String("Updater")))
+		})
+	}
+}
+
+// The 3.2 layout updates its one pack with WUM.
+func TestUpdaterUsesWumFor32(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
+		Network: env.network, PackBucket: env.packs, Version: jsii.String("3.2.0"),
+		CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
+	})
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	raw, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, asm.Stack(t, "Test").Template, "AWS::EC2::Instance", "Updater"))["UserData"])
+	assert.Contains(t, string(raw), "TOOL=\\\"wum\\\"")
+	assert.Contains(t, string(raw), "PRODUCT_HOMES=\\\"wso2am-3.2.0\\\"")
+}
