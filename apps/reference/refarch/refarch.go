@@ -37,6 +37,7 @@ const (
 	CtxGatewayHost = "gatewayHostname"
 	CtxVersion     = "apimVersion"
 	CtxZone        = "internalZone"
+	CtxLayout      = "layout"
 	DefaultRegion  = "us-west-1"
 	DefaultPrefix  = "apim"
 )
@@ -76,7 +77,17 @@ type Config struct {
 	Version string
 	// Zone is the private DNS zone of the internal node names. Default: apim.internal.
 	Zone string
+	// Layout is the deployment's shape: Layout4x (control plane, gateways, traffic managers) or
+	// Layout32 (the article's publisher, developer portal, key manager, gateways, traffic
+	// managers). Default: Layout4x.
+	Layout string
 }
+
+// The layouts the reference app can deploy.
+const (
+	Layout4x = "4.x"
+	Layout32 = "3.2"
+)
 
 // PlaceholderCertificateArn lets the app synthesize without a certificate; a deploy needs a real
 // one (-c certificateArn=...).
@@ -96,6 +107,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		GatewayHostname:    str(node, CtxGatewayHost),
 		Version:            str(node, CtxVersion),
 		Zone:               str(node, CtxZone),
+		Layout:             str(node, CtxLayout),
 		InterfaceEndpoints: true,
 	}
 	if c.PackKey != "" && c.PackBucket == "" {
@@ -106,6 +118,16 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	}
 	if c.StackPrefix == "" {
 		c.StackPrefix = DefaultPrefix
+	}
+	switch c.Layout {
+	case "", Layout4x:
+		c.Layout = Layout4x
+	case Layout32:
+		if c.Version == "" {
+			c.Version = "3.2.0"
+		}
+	default:
+		return c, fmt.Errorf("context %q is %q: use %q or %q", CtxLayout, c.Layout, Layout4x, Layout32)
 	}
 	defaults := map[*string]string{
 		&c.CertificateArn: PlaceholderCertificateArn, &c.PortalHostname: "portal.apim.example.com",
@@ -145,7 +167,9 @@ type Deployment struct {
 	// AdminSecret holds the WSO2 super admin's password.
 	AdminSecret awssecretsmanager.ISecret
 	// AppStack holds the WSO2 nodes and the load balancer.
-	AppStack        awscdk.Stack
+	AppStack awscdk.Stack
+	// Profiles are the layout's groups by profile; ControlPlane (4.x only) and Gateway are two of them.
+	Profiles        map[profiles.Name]*wso2.ProfileAsg
 	ControlPlane    *wso2.ProfileAsg
 	Gateway         *wso2.ProfileAsg
 	TrafficManagers *wso2.TrafficManagerPair
@@ -219,45 +243,82 @@ func New(app awscdk.App, c Config) *Deployment {
 	return d
 }
 
-// addNodes adds the 4.x control plane and gateways behind the load balancer, and the traffic
-// managers, whose names and throttling configuration the others get from the pair.
+// addNodes adds the WSO2 nodes of the chosen layout behind the load balancer, the traffic
+// managers (whose names and throttling configuration the others get from the pair), the bastion
+// and the updater, and grants the flows of §3 of the reference architecture.
 func (d *Deployment) addNodes(c Config) {
-	controlPlane := []profiles.Node{{Host: "cp." + c.Zone}}
+	// The node serving key management and the event hub: the 4.x control plane, the 3.2 key
+	// manager. Its internal name is not yet published by any construct (see the README).
+	hubName := "cp." + c.Zone
+	if c.Layout == Layout32 {
+		hubName = "km." + c.Zone
+	}
+	controlPlane := []profiles.Node{{Host: hubName}}
 	d.TrafficManagers = wso2.NewTrafficManagerPair(d.AppStack, "TrafficManagers", &wso2.TrafficManagerPairProps{
 		Network: d.Network, Version: jsii.String(c.Version), ZoneName: jsii.String(c.Zone),
 		Database: d.Database, AdminSecret: d.AdminSecret, PackBucket: d.PackBucket,
 		ControlPlane: controlPlane, AlarmTopic: d.AlarmTopic, NotificationTopic: d.AlarmTopic,
 	})
-	wiring := func() *wso2.NodeWiring {
-		return &wso2.NodeWiring{
+	node := func(id string, p profiles.Name) *wso2.ProfileAsg {
+		wiring := &wso2.NodeWiring{
 			PortalHostname:  jsii.String(c.PortalHostname),
 			GatewayHostname: jsii.String(c.GatewayHostname),
 			ControlPlane:    controlPlane,
 			TrafficManagers: d.TrafficManagers.Nodes(),
 		}
-	}
-	common := func(p profiles.Name) *wso2.ProfileAsgProps {
-		return &wso2.ProfileAsgProps{
-			Network: d.Network, Profile: p, Version: jsii.String(c.Version), Wiring: wiring(),
+		if p == profiles.KeyManager {
+			wiring.Hostname = jsii.String(hubName) // not exposed: it goes by its internal name
+		}
+		g := wso2.NewProfileAsg(d.AppStack, id, &wso2.ProfileAsgProps{
+			Network: d.Network, Profile: p, Version: jsii.String(c.Version),
+			Wiring:   wiring,
 			Database: d.Database, AdminSecret: d.AdminSecret, PackBucket: d.PackBucket,
 			NotificationTopic: d.AlarmTopic,
+		})
+		d.Profiles[p] = g
+		return g
+	}
+	d.Profiles = map[profiles.Name]*wso2.ProfileAsg{}
+	portal, api := jsii.String(c.PortalHostname), jsii.String(c.GatewayHostname)
+	var hub *wso2.ProfileAsg
+	var hubClients, tmClients []*wso2.ProfileAsg
+	var routes []wso2.LoadBalancedProfile
+	if c.Layout == Layout32 {
+		publisher := node("Publisher", profiles.Publisher)
+		devportal := node("DevPortal", profiles.DevPortal)
+		hub = node("KeyManager", profiles.KeyManager)
+		d.Gateway = node("Gateway", profiles.Gateway)
+		hubClients = []*wso2.ProfileAsg{d.Gateway, publisher, devportal}
+		tmClients = []*wso2.ProfileAsg{d.Gateway, publisher, hub}
+		routes = []wso2.LoadBalancedProfile{
+			{Profile: publisher, Hostname: portal, Sticky: jsii.Bool(true),
+				PathPatterns: jsii.Strings("/publisher*", "/api/am/publisher*", "/admin*", "/carbon*")},
+			{Profile: devportal, Hostname: portal, Sticky: jsii.Bool(true)},
+			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000)},
+		}
+	} else {
+		d.ControlPlane = node("ControlPlane", profiles.ControlPlane)
+		d.Gateway = node("Gateway", profiles.Gateway)
+		hub = d.ControlPlane
+		hubClients = []*wso2.ProfileAsg{d.Gateway}
+		tmClients = []*wso2.ProfileAsg{d.Gateway, d.ControlPlane}
+		routes = []wso2.LoadBalancedProfile{
+			{Profile: d.ControlPlane, Hostname: portal, Sticky: jsii.Bool(true)},
+			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000)},
 		}
 	}
-	d.ControlPlane = wso2.NewProfileAsg(d.AppStack, "ControlPlane", common(profiles.ControlPlane))
-	d.Gateway = wso2.NewProfileAsg(d.AppStack, "Gateway", common(profiles.Gateway))
-	// §3: gateways reach the control plane for key validation and the event hub.
-	for _, port := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
-		d.Gateway.Connections().AllowTo(d.ControlPlane, awsec2.Port_Tcp(jsii.Number(d.ControlPlane.Port(port))),
-			jsii.String(fmt.Sprintf("gateway to control plane %d", port)))
-	}
-	// §3: gateways and the control plane reach the traffic managers; they reach the control plane.
-	d.TrafficManagers.GrantAccessFrom(d.Gateway, d.ControlPlane)
-	for _, tm := range d.TrafficManagers.Groups() {
+	// §3: key validation and the event hub; the traffic managers report to the hub too.
+	for _, client := range append(hubClients, d.TrafficManagers.Groups()...) {
 		for _, port := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
-			tm.Connections().AllowTo(d.ControlPlane, awsec2.Port_Tcp(jsii.Number(d.ControlPlane.Port(port))),
-				jsii.String(fmt.Sprintf("traffic manager to control plane %d", port)))
+			client.Connections().AllowTo(hub, awsec2.Port_Tcp(jsii.Number(hub.Port(port))),
+				jsii.String(fmt.Sprintf("%s to %s %d", client.Profile().Name, hub.Profile().Name, port)))
 		}
 	}
+	peers := make([]awsec2.IConnectable, 0, len(tmClients))
+	for _, p := range tmClients {
+		peers = append(peers, p)
+	}
+	d.TrafficManagers.GrantAccessFrom(peers...)
 	awscdk.NewCfnOutput(d.AppStack, jsii.String("ReceiverUrlGroup"), &awscdk.CfnOutputProps{
 		Value:       jsii.String(d.TrafficManagers.ReceiverUrlGroup()),
 		Description: jsii.String("APIM 2.x/3.x api-manager.xml <ReceiverUrlGroup> for these traffic managers"),
@@ -267,27 +328,27 @@ func (d *Deployment) addNodes(c Config) {
 		Description: jsii.String("APIM 2.x/3.x api-manager.xml <AuthUrlGroup> for these traffic managers"),
 	})
 	d.LoadBalancer = wso2.NewApimLoadBalancer(d.AppStack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
-		Network:        d.Network,
-		CertificateArn: jsii.String(c.CertificateArn),
-		Routes: []wso2.LoadBalancedProfile{
-			{Profile: d.ControlPlane, Hostname: jsii.String(c.PortalHostname), Sticky: jsii.Bool(true)},
-			{Profile: d.Gateway, Hostname: jsii.String(c.GatewayHostname), RequestsPerTarget: jsii.Number(3000)},
-		},
+		Network: d.Network, CertificateArn: jsii.String(c.CertificateArn), Routes: routes,
 	})
+
 	// A2: Session Manager by default; SSH from the admin ranges when they are given.
 	bastionProps := &wso2.BastionProps{Network: d.Network, AlarmTopic: d.AlarmTopic}
 	if len(c.AdminSSH) > 0 {
 		bastionProps.SshFrom = jsii.Strings(c.AdminSSH...)
 	}
 	d.Bastion = wso2.NewBastion(d.AppStack, "Bastion", bastionProps)
-	for _, node := range append([]*wso2.ProfileAsg{d.ControlPlane, d.Gateway}, d.TrafficManagers.Groups()...) {
-		d.Bastion.Connections().AllowTo(node, awsec2.Port_Tcp(jsii.Number(22)), jsii.String("bastion SSH"))
+	var scalable []constructs.IConstruct
+	for _, g := range d.Nodes() {
+		d.Bastion.Connections().AllowTo(g, awsec2.Port_Tcp(jsii.Number(22)), jsii.String("bastion SSH"))
+		if g.Profile().Scalable {
+			scalable = append(scalable, g)
+		}
 	}
-	// A1: packs are updated on a schedule, announced, and rolled out to the control plane and
-	// gateways. (The traffic managers are refreshed by hand, one at a time.)
+	// A1: packs are updated on a schedule, announced, and rolled out to the scalable profiles.
+	// (The traffic managers are refreshed by hand, one at a time.)
 	d.Updater = wso2.NewWumUpdater(d.AppStack, "Updater", &wso2.WumUpdaterProps{
 		Network: d.Network, PackBucket: d.PackBucket, CredentialsSecret: d.UpdateCredentials,
-		Version: jsii.String(c.Version), RefreshTargets: []constructs.IConstruct{d.ControlPlane, d.Gateway},
+		Version: jsii.String(c.Version), RefreshTargets: scalable,
 	})
 	awscdk.NewCfnOutput(d.AppStack, jsii.String("BastionSessionDocument"), &awscdk.CfnOutputProps{
 		Value:       d.Bastion.SessionDocumentName(),
@@ -297,6 +358,18 @@ func (d *Deployment) addNodes(c Config) {
 		Value:       d.LoadBalancer.DnsName(),
 		Description: jsii.String("Point the portal and gateway host names here (CNAME or alias)"),
 	})
+}
+
+// Nodes returns every WSO2 group of the deployment, in a stable order: the layout's profiles,
+// then tm1 and tm2.
+func (d *Deployment) Nodes() []*wso2.ProfileAsg {
+	var out []*wso2.ProfileAsg
+	for _, n := range []profiles.Name{profiles.ControlPlane, profiles.Publisher, profiles.DevPortal, profiles.KeyManager, profiles.Gateway} {
+		if g, ok := d.Profiles[n]; ok {
+			out = append(out, g)
+		}
+	}
+	return append(out, d.TrafficManagers.Groups()...)
 }
 
 func str(node constructs.Node, key string) string {

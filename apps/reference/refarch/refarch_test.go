@@ -29,6 +29,7 @@ func TestConfigDefaultsAreTheArticlesLayout(t *testing.T) {
 		GatewayHostname:    "api.apim.example.com",
 		Version:            "4.3.0",
 		Zone:               "apim.internal",
+		Layout:             Layout4x,
 	}, c)
 }
 
@@ -66,4 +67,13 @@ func TestConfigPackKeyNeedsBucket(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "my-packs", c.PackBucket)
 	assert.Equal(t, "wso2am-4.3.0.zip", c.PackKey)
+}
+
+func TestConfigLayout(t *testing.T) {
+	c, err := configFrom(t, map[string]any{CtxLayout: "3.2"})
+	require.NoError(t, err)
+	assert.Equal(t, Layout32, c.Layout)
+	assert.Equal(t, "3.2.0", c.Version, "the 3.2 layout defaults to the article's release")
+	_, err = configFrom(t, map[string]any{CtxLayout: "2.6"})
+	assert.ErrorContains(t, err, `context "layout" is "2.6": use "4.x" or "3.2"`)
 }
