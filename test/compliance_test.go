@@ -28,6 +28,8 @@ func compliantFixtures(t *testing.T) map[string]*testkit.Assembly {
 	return map[string]*testkit.Assembly{
 		"reference":           reference(t),
 		"reference-admin-ssh": referenceWithAdminSSH(t),
+		"reference-3.2":       reference32(t),
+		"reference-3az":       reference3az(t),
 	}
 }
 

@@ -41,3 +41,21 @@ func referenceWithAdminSSH(t *testing.T) *testkit.Assembly {
 		refarch.CtxSingleNat: "true",
 	}))
 }
+
+// reference32 is the article-era layout: publisher, developer portal, key manager, gateways and
+// the traffic-manager pair.
+func reference32(t *testing.T) *testkit.Assembly {
+	return testkit.Fixture(t, "reference-3.2", referenceApp(map[string]any{refarch.CtxLayout: refarch.Layout32}))
+}
+
+// reference3az spans three zones of a region that has them.
+func reference3az(t *testing.T) *testkit.Assembly {
+	return testkit.Fixture(t, "reference-3az", referenceApp(map[string]any{
+		refarch.CtxRegion: "us-east-1", refarch.CtxAzs: "us-east-1a,us-east-1b,us-east-1c",
+	}))
+}
+
+// layouts are the fixtures every conformance test checks.
+func layouts(t *testing.T) map[string]*testkit.Assembly {
+	return map[string]*testkit.Assembly{"4.x": reference(t), "3.2": reference32(t)}
+}

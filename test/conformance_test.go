@@ -1,0 +1,478 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/test/reach"
+	"github.com/apimkit/apimkit/test/testkit"
+)
+
+// One test per property of the reference architecture (§1 of docs/architecture.md), each checked
+// on the synthesized templates of both layouts, so the article maps to the code line by line.
+
+// all merges the resources of every stack of an assembly (logical ids are unique across them here).
+func all(asm *testkit.Assembly) map[string]any {
+	res := map[string]any{}
+	for _, s := range asm.Stacks {
+		for id, r := range s.Template["Resources"].(map[string]any) {
+			res[id] = r
+		}
+	}
+	return map[string]any{"Resources": res}
+}
+
+func props(r map[string]any) map[string]any { return testkit.Props(r) }
+
+// groups returns the WSO2 Auto Scaling groups by logical id.
+func groups(tmpl map[string]any) map[string]map[string]any {
+	return testkit.Resources(tmpl, "AWS::AutoScaling::AutoScalingGroup")
+}
+
+func isTrafficManager(id string) bool { return strings.HasPrefix(id, "TrafficManagers") }
+
+func TestP1_HighlyAvailableAcrossZones(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		tmZones := map[string]bool{}
+		for id, g := range groups(tmpl) {
+			azs := props(g)["AvailabilityZones"].([]any)
+			if isTrafficManager(id) {
+				tmZones[fmt.Sprint(azs[0])] = true
+				continue
+			}
+			assert.GreaterOrEqual(t, len(azs), 2, "%s %s spans two zones", name, id)
+			min, _ := props(g)["MinSize"].(string)
+			assert.NotEqual(t, "1", min, "%s %s keeps at least a node per zone", name, id)
+		}
+		assert.Len(t, tmZones, 2, "%s: the traffic-manager pair spans two zones", name)
+		assert.Len(t, testkit.Resources(tmpl, "AWS::EC2::NatGateway"), 2, "%s: a NAT gateway per zone", name)
+		n := network(t, asm)
+		for _, s := range append(n.Tier("Application"), n.Tier("Management")...) {
+			v := n.Connect(inSubnet(s), someInternet(), 443)
+			require.True(t, v.Allowed, v.Reason)
+			assert.Equal(t, s.AZ, v.NatSubnet.AZ, "%s: egress through the zone's own NAT gateway", name)
+		}
+		for id, db := range testkit.Resources(tmpl, "AWS::RDS::DBInstance") {
+			if props(db)["SourceDBInstanceIdentifier"] == nil {
+				assert.Equal(t, true, props(db)["MultiAZ"], "%s %s is Multi-AZ", name, id)
+			}
+		}
+	}
+}
+
+func TestP2_ScalableGroupsOfIdenticalNodes(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		scaled := map[string]bool{}
+		for _, p := range testkit.Resources(tmpl, "AWS::AutoScaling::ScalingPolicy") {
+			scaled[fmt.Sprint(props(p)["AutoScalingGroupName"])] = true
+		}
+		for id, g := range groups(tmpl) {
+			lt := props(g)["MixedInstancesPolicy"].(map[string]any)["LaunchTemplate"]
+			assert.Contains(t, fmt.Sprint(lt), "LaunchTemplateId", "%s %s launches from one template", name, id)
+			if !isTrafficManager(id) {
+				assert.True(t, scaled[fmt.Sprint(map[string]any{"Ref": id})], "%s %s has a scaling policy", name, id)
+			}
+		}
+	}
+}
+
+func TestP3_ProductionGradeDatabase(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		var primary map[string]any
+		for _, db := range testkit.Resources(tmpl, "AWS::RDS::DBInstance") {
+			if props(db)["SourceDBInstanceIdentifier"] == nil {
+				primary = db
+			}
+		}
+		require.NotNil(t, primary, name)
+		p := props(primary)
+		assert.Equal(t, "mysql", p["Engine"], name)
+		assert.Equal(t, true, p["MultiAZ"], name)
+		assert.Equal(t, true, p["StorageEncrypted"], name)
+		assert.GreaterOrEqual(t, p["BackupRetentionPeriod"].(float64), 7.0, name)
+		assert.Equal(t, true, p["DeletionProtection"], name)
+		assert.Equal(t, "Snapshot", primary["DeletionPolicy"], name)
+		// The database port is open only to the WSO2 nodes and the schema function, by group.
+		sources := map[string]bool{}
+		for _, r := range ingressRules(tmpl) {
+			if r.to == "db" {
+				assert.Equal(t, 3306, r.port, name)
+				assert.Empty(t, r.cidr, "%s: no CIDR reaches the database", name)
+				sources[r.from] = true
+			}
+		}
+		for role := range sources {
+			assert.Contains(t, []string{"cp", "gw", "tm", "pub", "dev", "km", "fn"}, role, "%s: %s reaches the database", name, role)
+		}
+		assert.True(t, sources["gw"] && sources["tm"], "%s: the nodes are granted the database", name)
+	}
+}
+
+func TestP4_SecureByNature(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		for id, g := range groups(tmpl) {
+			zones := fmt.Sprint(props(g)["VPCZoneIdentifier"])
+			assert.Contains(t, zones, "ApplicationSubnet", "%s %s runs in the private application tier", name, id)
+			assert.NotContains(t, zones, "PublicSubnet", "%s %s", name, id)
+		}
+		for id, lt := range testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate") {
+			data := props(lt)["LaunchTemplateData"].(map[string]any)
+			assert.NotContains(t, fmt.Sprint(data["NetworkInterfaces"]), "AssociatePublicIpAddress:true", "%s %s", name, id)
+			assert.Equal(t, "required", data["MetadataOptions"].(map[string]any)["HttpTokens"], "%s %s: IMDSv2", name, id)
+		}
+		for id, s := range testkit.Resources(tmpl, "AWS::EC2::Subnet") {
+			assert.NotEqual(t, true, props(s)["MapPublicIpOnLaunch"], "%s %s", name, id)
+		}
+		// Each profile has its own group of rules, and every rule to a node names a group, never
+		// a range: "anything from anywhere in the VPC" does not occur.
+		for _, r := range ingressRules(tmpl) {
+			if nodeRoles[r.to] {
+				assert.Empty(t, r.cidr, "%s: %s admits a CIDR (%s) on %d", name, r.to, r.cidr, r.port)
+			}
+		}
+	}
+}
+
+func TestP5_LoadBalancersInPublicSubnets(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		lbs := testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+		require.Len(t, lbs, 1, name)
+		for _, lb := range lbs {
+			assert.Equal(t, "internet-facing", props(lb)["Scheme"])
+			assert.Contains(t, fmt.Sprint(props(lb)["Subnets"]), "PublicSubnet")
+			assert.NotContains(t, fmt.Sprint(props(lb)["Subnets"]), "ApplicationSubnet")
+		}
+		n := network(t, asm)
+		for _, s := range n.Tier("Public") {
+			v := n.Connect(someInternet(), publicIn(s), 443)
+			assert.True(t, v.Allowed, "%s: the internet reaches the public tier on 443 through the internet gateway: %s", name, v.Reason)
+		}
+		tls := false
+		for _, l := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::Listener") {
+			if props(l)["Protocol"] == "HTTPS" {
+				tls = true
+				assert.Contains(t, fmt.Sprint(props(l)["SslPolicy"]), "TLS")
+			}
+		}
+		assert.True(t, tls, "%s: a TLS listener", name)
+	}
+}
+
+func TestT1_TrafficManagersAreNotBehindALoadBalancer(t *testing.T) {
+	for name, asm := range layouts(t) {
+		for id, g := range groups(all(asm)) {
+			if isTrafficManager(id) {
+				assert.Nil(t, props(g)["TargetGroupARNs"], "%s %s", name, id)
+			}
+		}
+	}
+}
+
+func TestT2_EachTrafficManagerIsItsOwnPinnedGroup(t *testing.T) {
+	for name, asm := range layouts(t) {
+		var tms []string
+		zones := map[string]bool{}
+		for id, g := range groups(all(asm)) {
+			if !isTrafficManager(id) {
+				continue
+			}
+			tms = append(tms, id)
+			assert.Equal(t, "1", props(g)["MinSize"], "%s %s", name, id)
+			assert.Equal(t, "1", props(g)["MaxSize"], "%s %s", name, id)
+			azs := props(g)["AvailabilityZones"].([]any)
+			require.Len(t, azs, 1)
+			zones[azs[0].(string)] = true
+		}
+		assert.Len(t, tms, 2, "%s: tm1 and tm2", name)
+		assert.Len(t, zones, 2, "%s: in different zones", name)
+	}
+}
+
+func TestT3_TrafficManagersAreReachedByName(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		zones := testkit.Resources(tmpl, "AWS::Route53::HostedZone")
+		require.Len(t, zones, 1, name)
+		for _, z := range zones {
+			assert.NotNil(t, props(z)["VPCs"], "%s: a private zone", name)
+		}
+		var updater map[string]any
+		for id, f := range testkit.Resources(tmpl, "AWS::Lambda::Function") {
+			if strings.HasPrefix(id, "TrafficManagersUpdater") {
+				updater = props(f)
+			}
+		}
+		require.NotNil(t, updater, "%s: a DNS updater", name)
+		hooks := 0
+		for id, g := range groups(tmpl) {
+			if isTrafficManager(id) && strings.Contains(fmt.Sprint(props(g)["LifecycleHookSpecificationList"]), "apimkit-tm-dns") {
+				hooks++
+			}
+		}
+		assert.Equal(t, 2, hooks, "%s: a launch hook the updater completes, on both groups", name)
+		// Gateways name the traffic managers, never their addresses.
+		found := false
+		for id, lt := range testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate") {
+			if !strings.HasPrefix(id, "GatewayLaunchTemplate") {
+				continue
+			}
+			ud, _ := json.Marshal(props(lt)["LaunchTemplateData"])
+			found = strings.Contains(string(ud), "base64 -d")
+		}
+		assert.True(t, found, "%s: the gateway's configuration travels in its user data", name)
+	}
+}
+
+func TestA1_UpdatesArriveThroughTheNatGateway(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		var inst map[string]any
+		for id, i := range testkit.Resources(tmpl, "AWS::EC2::Instance") {
+			if strings.HasPrefix(id, "Updater") {
+				inst = props(i)
+			}
+		}
+		require.NotNil(t, inst, "%s: an update instance", name)
+		assert.Contains(t, fmt.Sprint(inst["NetworkInterfaces"]), "ApplicationSubnet", "%s: in a private subnet", name)
+		for id, sg := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroup") {
+			if strings.HasPrefix(id, "UpdaterSecurityGroup") {
+				assert.Nil(t, props(sg)["SecurityGroupIngress"])
+				assert.Contains(t, fmt.Sprint(props(sg)["SecurityGroupEgress"]), "FromPort:443")
+			}
+		}
+		n := network(t, asm)
+		v := n.Connect(inSubnet(n.Tier("Application")[0]), someInternet(), 443)
+		assert.True(t, v.Allowed, v.Reason)
+		assert.NotNil(t, v.NatSubnet, "%s: through a NAT gateway", name)
+		rules := 0
+		for id := range testkit.Resources(tmpl, "AWS::Events::Rule") {
+			if strings.HasPrefix(id, "UpdaterSchedule") {
+				rules++
+			}
+		}
+		assert.Equal(t, 1, rules, "%s: on a schedule", name)
+	}
+}
+
+func TestA2_AdminAccessThroughAHardenedBastion(t *testing.T) {
+	for name, asm := range map[string]*testkit.Assembly{"4.x": reference(t), "3.2": reference32(t), "ssh": referenceWithAdminSSH(t)} {
+		tmpl := all(asm)
+		var bastionSG map[string]any
+		for id, sg := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroup") {
+			if strings.HasPrefix(id, "BastionSecurityGroup") {
+				bastionSG = props(sg)
+			}
+		}
+		require.NotNil(t, bastionSG, name)
+		ingress, _ := bastionSG["SecurityGroupIngress"].([]any)
+		if name == "ssh" {
+			require.Len(t, ingress, 2, "SSH from the two admin ranges only")
+			for _, r := range ingress {
+				assert.EqualValues(t, 22, r.(map[string]any)["FromPort"])
+				assert.NotEqual(t, "0.0.0.0/0", r.(map[string]any)["CidrIp"])
+			}
+		} else {
+			assert.Empty(t, ingress, "%s: Session Manager, no inbound SSH at all", name)
+		}
+		// SSH to private instances comes only from the bastion.
+		for _, r := range ingressRules(tmpl) {
+			if r.port == 22 && nodeRoles[r.to] {
+				assert.Equal(t, "bastion", r.from, "%s: SSH to %s", name, r.to)
+			}
+		}
+	}
+}
+
+// rule is one security-group ingress rule of the app, by role.
+type rule struct {
+	from, to, cidr string
+	port           int
+}
+
+// roles names the security groups by the construct that owns them.
+var roles = []struct {
+	prefix, role string
+}{
+	{"ControlPlaneSecurityGroup", "cp"}, {"GatewaySecurityGroup", "gw"}, {"PublisherSecurityGroup", "pub"},
+	{"DevPortalSecurityGroup", "dev"}, {"KeyManagerSecurityGroup", "km"}, {"TrafficManagersTm", "tm"},
+	{"DatabaseSecurityGroup", "db"}, {"DatabaseSchemaFunctionSecurityGroup", "fn"}, {"LoadBalancerSecurityGroup", "lb"},
+	{"BastionSecurityGroup", "bastion"}, {"UpdaterSecurityGroup", "updater"}, {"TrafficManagersUpdaterSecurityGroup", "tmdns"},
+	{"NetworkEndpointSecurityGroup", "endpoints"},
+}
+
+var nodeRoles = map[string]bool{"cp": true, "gw": true, "pub": true, "dev": true, "km": true, "tm": true}
+
+var groupRef = regexp.MustCompile(`([A-Za-z0-9]+SecurityGroup[A-Za-z0-9]*)`)
+
+func roleOf(s string) string {
+	m := groupRef.FindString(s)
+	best, role := 0, ""
+	for _, r := range roles {
+		if strings.Contains(m, r.prefix) && len(r.prefix) > best {
+			best, role = len(r.prefix), r.role
+		}
+	}
+	if role == "" && m != "" {
+		return "?" + m
+	}
+	return role
+}
+
+// ingressRules lists every ingress rule of the templates: standalone rules and inline ones.
+func ingressRules(tmpl map[string]any) []rule {
+	var out []rule
+	for _, r := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroupIngress") {
+		p := props(r)
+		src := fmt.Sprint(p["SourceSecurityGroupId"])
+		ru := rule{to: roleOf(fmt.Sprint(p["GroupId"])), port: int(p["FromPort"].(float64))}
+		if c, ok := p["CidrIp"].(string); ok {
+			ru.cidr = c
+		} else {
+			ru.from = roleOf(src)
+		}
+		out = append(out, ru)
+	}
+	for id, sg := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroup") {
+		inline, _ := props(sg)["SecurityGroupIngress"].([]any)
+		for _, i := range inline {
+			m := i.(map[string]any)
+			ru := rule{to: roleOf(id), port: int(m["FromPort"].(float64))}
+			if c, ok := m["CidrIp"].(string); ok {
+				ru.cidr = c
+			} else {
+				ru.from = roleOf(fmt.Sprint(m["SourceSecurityGroupId"]))
+			}
+			out = append(out, ru)
+		}
+	}
+	return out
+}
+
+// allowedFlows is §3 of the reference architecture as security-group rules, with the hub (4.x
+// control plane, 3.2 key manager) standing for key validation and the event hub.
+func allowedFlows(layout string) map[string]bool {
+	hub := "cp"
+	portals := []string{"cp"}
+	tmClients := []string{"gw", "cp"}
+	hubClients := []string{"gw", "tm"}
+	if layout == "3.2" {
+		hub, portals = "km", []string{"pub", "dev"}
+		tmClients = []string{"gw", "pub", "km"}
+		hubClients = []string{"gw", "pub", "dev", "tm"}
+	}
+	ok := map[string]bool{
+		"0.0.0.0/0>lb:443": true, "0.0.0.0/0>lb:80": true,
+		"lb>gw:8243": true, "lb>gw:9443": true,
+		"tm>tm:5672": true, "fn>db:3306": true,
+	}
+	for _, p := range portals {
+		ok["lb>"+p+":9443"] = true
+	}
+	for _, c := range hubClients {
+		ok[c+">"+hub+":9443"], ok[c+">"+hub+":5672"] = true, true
+	}
+	for _, c := range tmClients {
+		for _, port := range []string{"9611", "9711", "5672"} {
+			ok[c+">tm:"+port] = true
+		}
+	}
+	for n := range nodeRoles {
+		ok[n+">db:3306"] = true
+		ok["bastion>"+n+":22"] = true
+	}
+	return ok
+}
+
+// unexpectedFlows lists the ingress rules of tmpl that have no row in the layout's flow table.
+func unexpectedFlows(tmpl map[string]any, layout string) []string {
+	allowed := allowedFlows(layout)
+	var out []string
+	for _, r := range ingressRules(tmpl) {
+		if r.to == "endpoints" && r.port == 443 {
+			continue // interface endpoints: HTTPS from the tiers with instances
+		}
+		from := r.from
+		if r.cidr != "" {
+			from = r.cidr
+		}
+		if key := fmt.Sprintf("%s>%s:%d", from, r.to, r.port); !allowed[key] {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Every open port of the whole app has a row in the flow table, and nothing is open to the
+// internet but the load balancer's listeners.
+func TestSecurityGroupsMatchTheFlowTable(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		rules := ingressRules(tmpl)
+		assert.Greater(t, len(rules), 20, "%s: the app's rules were read", name)
+		assert.Empty(t, unexpectedFlows(tmpl, name), "%s: ingress rules with no row in the flow table", name)
+		for _, r := range rules {
+			if r.cidr == "0.0.0.0/0" {
+				assert.Equal(t, "lb", r.to, "%s: only the load balancer is open to the internet (%d)", name, r.port)
+			}
+		}
+	}
+}
+
+// The check is not vacuous: a rule "from the VPC" to the gateways has no row.
+func TestFlowTableCheckCatchesAnExtraRule(t *testing.T) {
+	tmpl := all(reference(t))
+	raw, _ := json.Marshal(tmpl)
+	var c map[string]any
+	require.NoError(t, json.Unmarshal(raw, &c))
+	var gw string
+	for id := range testkit.Resources(c, "AWS::EC2::SecurityGroup") {
+		if strings.HasPrefix(id, "GatewaySecurityGroup") {
+			gw = id
+		}
+	}
+	c["Resources"].(map[string]any)["Extra"] = map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
+		"GroupId": map[string]any{"Fn::GetAtt": []any{gw, "GroupId"}}, "CidrIp": "10.0.0.0/16", "IpProtocol": "tcp", "FromPort": 9443.0, "ToPort": 9443.0,
+	}}
+	assert.Equal(t, []string{"10.0.0.0/16>gw:9443"}, unexpectedFlows(c, "4.x"))
+}
+
+// CloudFormation refuses a template over 500 resources or 1 MB; the test logs each stack's size so
+// the README's table can be kept.
+func TestTemplatesWithinCloudFormationLimits(t *testing.T) {
+	fixtures := map[string]*testkit.Assembly{"4.x, 2 zones": reference(t), "4.x, 3 zones": reference3az(t), "3.2, 2 zones": reference32(t)}
+	names := make([]string, 0, len(fixtures))
+	for n := range fixtures {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, s := range fixtures[name].Stacks {
+			raw, err := json.Marshal(s.Template)
+			require.NoError(t, err)
+			count := len(s.Template["Resources"].(map[string]any))
+			assert.Less(t, count, 500, "%s %s", name, s.ID)
+			assert.Less(t, len(raw), 1_000_000, "%s %s", name, s.ID)
+			t.Logf("| %s | %s | %d | %.0f KB |", name, s.ID, count, float64(len(raw))/1000)
+		}
+	}
+}
+
+var (
+	inSubnet = reach.In
+	publicIn = reach.PublicIn
+)
+
+func someInternet() reach.Endpoint { return reach.Internet(someInternetHost) }
