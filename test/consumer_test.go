@@ -22,8 +22,10 @@ const consumerMain = `package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/constructs/wso2"
 )
 
@@ -36,14 +38,38 @@ func main() {
 	network := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{
 		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
 	})
-	wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: network})
+	db := wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: network})
+	packs := wso2.NewPackBucket(stack, "Packs")
+	admin := wso2.NewAdminSecret(stack, "Admin", db.EncryptionKey())
+	cp := []profiles.Node{{Host: "cp.team.internal"}}
+	tms := wso2.NewTrafficManagerPair(stack, "Tms", &wso2.TrafficManagerPairProps{
+		Network: network, Database: db, AdminSecret: admin, PackBucket: packs, ControlPlane: cp,
+		ZoneName: jsii.String("team.internal"),
+	})
+	gw := wso2.NewProfileAsg(stack, "Gateway", &wso2.ProfileAsgProps{
+		Network: network, Profile: profiles.Gateway, Database: db, AdminSecret: admin, PackBucket: packs,
+		Wiring: &wso2.NodeWiring{
+			PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
+			ControlPlane: cp, TrafficManagers: tms.Nodes(),
+		},
+	})
+	tms.GrantAccessFrom(gw)
+	wso2.NewApimLoadBalancer(stack, "Lb", &wso2.ApimLoadBalancerProps{
+		Network: network, CertificateArn: jsii.String("arn:aws:acm:eu-west-1:111111111111:certificate/abc-123"),
+		Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.team.example")}},
+	})
+	wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: network})
+	wso2.NewWumUpdater(stack, "Updater", &wso2.WumUpdaterProps{
+		Network: network, PackBucket: packs, CredentialsSecret: wso2.NewUpdateCredentials(stack, "Creds", db.EncryptionKey()),
+		RefreshTargets: []constructs.IConstruct{gw},
+	})
 	app.Synth(nil)
 }
 `
 
 // The library works when another module imports it: a consumer module requires it through a
 // read-only copy (as the module cache holds it), builds with -trimpath from its own directory, and
-// synthesizes with the Lambda compiled from the library's sources. Nothing depends on the current
+// synthesizes a deployment with every construct, both Lambdas compiled from the library's sources. Nothing depends on the current
 // directory being this repository.
 func TestImportedByAnotherModule(t *testing.T) {
 	if testing.Short() {
@@ -81,15 +107,19 @@ func TestImportedByAnotherModule(t *testing.T) {
 	require.NoError(t, err)
 	var tmpl map[string]any
 	require.NoError(t, json.Unmarshal(raw, &tmpl))
-	assert.NotEmpty(t, testkit.Resources(tmpl, "AWS::RDS::DBInstance"))
-	assert.NotEmpty(t, testkit.Resources(tmpl, "Custom::Wso2Schema"))
+	for _, typ := range []string{"AWS::RDS::DBInstance", "Custom::Wso2Schema", "AWS::AutoScaling::AutoScalingGroup",
+		"AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::Route53::HostedZone", "AWS::EC2::Instance", "Custom::TmDnsReconcile"} {
+		assert.NotEmpty(t, testkit.Resources(tmpl, typ), typ)
+	}
 	bins, err := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
 	require.NoError(t, err)
-	require.Len(t, bins, 1, "the schema function was bundled")
-	f, err := elf.Open(bins[0])
-	require.NoError(t, err)
-	defer f.Close()
-	assert.Equal(t, elf.EM_AARCH64, f.Machine)
+	require.Len(t, bins, 2, "the schema function and the DNS updater were bundled")
+	for _, b := range bins {
+		f, err := elf.Open(b)
+		require.NoError(t, err)
+		assert.Equal(t, elf.EM_AARCH64, f.Machine)
+		f.Close()
+	}
 }
 
 func copyTree(t *testing.T, from, to string) {
