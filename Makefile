@@ -13,7 +13,7 @@ GO ?= go
 NPM_STAMP := node_modules/.installed
 GO_STAMP := .build/go-modules
 
-.PHONY: help deps debian-deps synth test vet unit bench lint clean
+.PHONY: help deps debian-deps synth test vet unit bench lint diagram clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -49,6 +49,11 @@ test: vet unit synth ## vet, unit and snapshot tests, compliance gates, then a C
 
 bench: deps debian-deps ## measure synth times against the jsii floor, and the wall time of make test
 	@./scripts/bench.sh
+
+diagram: synth debian-deps ## draw the synthesized reference app into docs/architecture.svg (Graphviz)
+	$(GO) run ./test/diagram/cmd cdk.out > docs/architecture.dot
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+	dot -Tpng -Gdpi=80 docs/architecture.dot -o docs/architecture.png
 
 lint: deps ## gofmt, go vet and shellcheck
 	@./scripts/lint.sh

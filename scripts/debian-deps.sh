@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: mariadb-server, whose
 # server the dbinit handler tests start on a loopback port (they never use a system service), and
-# ShellCheck, which lints the boot script.
+# ShellCheck, which lints the boot script, and Graphviz, which draws the architecture.
 set -euo pipefail
 
 missing=()
 command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v dot >/dev/null || missing+=(graphviz)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 sudo=()
