@@ -348,6 +348,8 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		}),
 		DefaultInstanceWarmup: grace,
 		Notifications:         notifications(props.NotificationTopic),
+		// Group metrics (in service, pending, ...) for dashboards and the traffic managers' alarms.
+		GroupMetrics: &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
 	}
 	if len(instanceTypes) > 1 {
 		overrides := make([]*awsautoscaling.LaunchTemplateOverrides, 0, len(instanceTypes))

@@ -175,6 +175,8 @@ type Deployment struct {
 	TrafficManagers *wso2.TrafficManagerPair
 	Bastion         *wso2.Bastion
 	Updater         *wso2.WumUpdater
+	// Operations is the dashboard and the alarms an operator watches.
+	Operations *wso2.ApimOperations
 	// UpdateCredentials holds the WSO2 subscription the updater signs in with.
 	UpdateCredentials awssecretsmanager.ISecret
 	LoadBalancer      *wso2.ApimLoadBalancer
@@ -349,6 +351,11 @@ func (d *Deployment) addNodes(c Config) {
 	d.Updater = wso2.NewWumUpdater(d.AppStack, "Updater", &wso2.WumUpdaterProps{
 		Network: d.Network, PackBucket: d.PackBucket, CredentialsSecret: d.UpdateCredentials,
 		Version: jsii.String(c.Version), RefreshTargets: scalable,
+	})
+	d.Operations = wso2.NewApimOperations(d.AppStack, "Operations", &wso2.ApimOperationsProps{
+		AlarmTopic: d.AlarmTopic, LoadBalancer: d.LoadBalancer, Groups: d.Nodes(),
+		TrafficManagers: d.TrafficManagers, Database: d.Database, Updater: d.Updater,
+		DashboardName: jsii.String(c.StackPrefix + "-operations"),
 	})
 	awscdk.NewCfnOutput(d.AppStack, jsii.String("BastionSessionDocument"), &awscdk.CfnOutputProps{
 		Value:       d.Bastion.SessionDocumentName(),

@@ -1,0 +1,143 @@
+package wso2
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// ApimOperationsProps names what an operator watches. Every field but AlarmTopic is optional; a
+// part left out is neither drawn nor alarmed.
+type ApimOperationsProps struct {
+	// AlarmTopic receives every alarm. Required.
+	AlarmTopic      awssns.ITopic
+	LoadBalancer    *ApimLoadBalancer
+	Groups          []*ProfileAsg
+	TrafficManagers *TrafficManagerPair
+	Database        *ApimDatabase
+	Updater         *WumUpdater
+	// DashboardName. Default: generated.
+	DashboardName *string
+}
+
+// ApimOperations is the operator's view: a CloudWatch dashboard and alarms for load-balancer 5xx
+// and latency, unhealthy targets per profile, each traffic manager's in-service count, database
+// health, the DNS updater's errors and dead letters, and the update runs, all notifying one topic.
+type ApimOperations struct {
+	constructs.Construct
+	dashboard awscloudwatch.Dashboard
+	alarms    []awscloudwatch.Alarm
+}
+
+// NewApimOperations builds the dashboard and alarms.
+func NewApimOperations(scope constructs.Construct, id string, props *ApimOperationsProps) *ApimOperations {
+	if props == nil || props.AlarmTopic == nil {
+		propsError("ApimOperations", "AlarmTopic is required: every alarm notifies it")
+	}
+	o := &ApimOperations{}
+	constructs.NewConstruct_Override(o, scope, &id)
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	action := awscloudwatchactions.NewSnsAction(props.AlarmTopic)
+	alarm := func(id string, m awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator, periods float64, desc string) {
+		a := awscloudwatch.NewAlarm(o, jsii.String(id), &awscloudwatch.AlarmProps{
+			Metric: m, Threshold: jsii.Number(threshold), ComparisonOperator: op,
+			EvaluationPeriods: jsii.Number(periods), DatapointsToAlarm: jsii.Number(periods),
+			TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING, AlarmDescription: jsii.String(desc),
+		})
+		a.AddAlarmAction(action)
+		a.AddOkAction(action)
+		o.alarms = append(o.alarms, a)
+	}
+	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	o.dashboard = awscloudwatch.NewDashboard(o, jsii.String("Resource"), &awscloudwatch.DashboardProps{
+		DashboardName:   props.DashboardName,
+		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
+	})
+	graph := func(title string, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &metrics, Width: jsii.Number(8)})
+	}
+	var widgets []awscloudwatch.IWidget
+
+	if lb := props.LoadBalancer; lb != nil {
+		m := lb.alb.Metrics()
+		elb5xx := m.HttpCodeElb(awselasticloadbalancingv2.HttpCodeElb_ELB_5XX_COUNT, &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})
+		target5xx := m.HttpCodeTarget(awselasticloadbalancingv2.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})
+		latency := m.TargetResponseTime(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("p95")})
+		alarm("LoadBalancer5xx", elb5xx, 10, gt, 2, "Load balancer answered 5xx more than 10 times in 5 minutes, twice")
+		alarm("Targets5xx", target5xx, 25, gt, 2, "WSO2 nodes answered 5xx more than 25 times in 5 minutes, twice")
+		alarm("Latency", latency, 2, gt, 3, "95th percentile response time above 2 seconds for 15 minutes")
+		widgets = append(widgets, graph("Load balancer 5xx", elb5xx, target5xx), graph("Response time (p95, s)", latency))
+		var unhealthy []awscloudwatch.IMetric
+		for host, tg := range lb.groups {
+			u := tg.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(host)})
+			unhealthy = append(unhealthy, u)
+			alarm("Unhealthy"+dashboardID(host), u, 0, gt, 3, fmt.Sprintf("Unhealthy targets behind %s for 15 minutes", host))
+		}
+		widgets = append(widgets, graph("Unhealthy targets per profile", unhealthy...))
+	}
+	if tms := props.TrafficManagers; tms != nil {
+		var inService []awscloudwatch.IMetric
+		for i, g := range tms.groups {
+			m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"),
+				DimensionsMap: &map[string]*string{"AutoScalingGroupName": g.Group().AutoScalingGroupName()},
+				Statistic:     jsii.String("Minimum"), Period: five, Label: jsii.String(fmt.Sprintf("tm%d", i+1)),
+			})
+			inService = append(inService, m)
+			alarm(fmt.Sprintf("Tm%dInService", i+1), m, 1, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 3,
+				fmt.Sprintf("tm%d has had no node in service for 15 minutes", i+1))
+		}
+		widgets = append(widgets, graph("Traffic managers in service", inService...),
+			graph("DNS updater errors and dead letters",
+				tms.updater.MetricErrors(&awscloudwatch.MetricOptions{Period: five}),
+				tms.dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five})))
+	}
+	if db := props.Database; db != nil {
+		widgets = append(widgets,
+			graph("Database CPU (%)", db.instance.MetricCPUUtilization(&awscloudwatch.MetricOptions{Period: five})),
+			graph("Database connections", db.instance.MetricDatabaseConnections(&awscloudwatch.MetricOptions{Period: five})),
+			graph("Database free storage (bytes)", db.instance.MetricFreeStorageSpace(&awscloudwatch.MetricOptions{Period: five})))
+	}
+	if u := props.Updater; u != nil {
+		dims := &map[string]*string{"RuleName": u.rule.RuleName()}
+		runs := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/Events"), MetricName: jsii.String("Invocations"),
+			DimensionsMap: dims, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Hours(jsii.Number(1)), Label: jsii.String("update runs")})
+		failed := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/Events"), MetricName: jsii.String("FailedInvocations"),
+			DimensionsMap: dims, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Hours(jsii.Number(1)), Label: jsii.String("failed to start")})
+		alarm("UpdateRunFailed", failed, 0, gt, 1, "The scheduled WSO2 update could not be started on the update instance")
+		widgets = append(widgets, graph("Update runs", runs, failed))
+	}
+	for i := 0; i < len(widgets); i += 3 {
+		o.dashboard.AddWidgets(widgets[i:min(i+3, len(widgets))]...)
+	}
+	return o
+}
+
+// Dashboard returns the CloudWatch dashboard.
+func (o *ApimOperations) Dashboard() awscloudwatch.Dashboard { return o.dashboard }
+
+// Alarms returns the alarms.
+func (o *ApimOperations) Alarms() []awscloudwatch.Alarm { return o.alarms }
+
+func dashboardID(host string) string {
+	out := []rune{}
+	upper := true
+	for _, r := range host {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			if upper && r >= 'a' && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			out = append(out, r)
+			upper = false
+		} else {
+			upper = true
+		}
+	}
+	return string(out)
+}

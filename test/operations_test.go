@@ -1,0 +1,46 @@
+package test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/test/testkit"
+)
+
+// An operator watches load-balancer 5xx and latency, unhealthy targets per profile, each traffic
+// manager's in-service count, the database, the DNS updater and the update runs; every alarm goes
+// to the topic they subscribe to.
+func TestOperationsDashboardAndAlarms(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		dashboards := testkit.Resources(tmpl, "AWS::CloudWatch::Dashboard")
+		require.Len(t, dashboards, 1, name)
+		var body string
+		for _, d := range dashboards {
+			body = fmt.Sprint(props(d)["DashboardBody"])
+		}
+		for _, want := range []string{"Load balancer 5xx", "Response time", "Unhealthy targets per profile",
+			"Traffic managers in service", "DNS updater errors", "Database CPU", "Update runs"} {
+			assert.Contains(t, body, want, name)
+		}
+		metrics := map[string]int{}
+		for id, a := range testkit.Resources(tmpl, "AWS::CloudWatch::Alarm") {
+			p := props(a)
+			if strings.Contains(id, "RecoverAlarm") {
+				continue // the bastion's recovery, an EC2 action
+			}
+			assert.Contains(t, fmt.Sprint(p["AlarmActions"]), "Alarms", "%s %s notifies the alarm topic", name, id)
+			metrics[fmt.Sprint(p["MetricName"])]++
+		}
+		for _, m := range []string{"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount",
+			"GroupInServiceInstances", "CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "Errors",
+			"ApproximateNumberOfMessagesVisible", "FailedInvocations"} {
+			assert.Greater(t, metrics[m], 0, "%s: an alarm on %s", name, m)
+		}
+		assert.Equal(t, 2, metrics["GroupInServiceInstances"], "%s: one per traffic manager", name)
+	}
+}
