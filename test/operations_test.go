@@ -34,7 +34,15 @@ func TestOperationsDashboardAndAlarms(t *testing.T) {
 				continue // the bastion's recovery, an EC2 action
 			}
 			assert.Contains(t, fmt.Sprint(p["AlarmActions"]), "Alarms", "%s %s notifies the alarm topic", name, id)
-			metrics[fmt.Sprint(p["MetricName"])]++
+			if name, ok := p["MetricName"].(string); ok {
+				metrics[name]++
+			}
+			// An alarm on a labelled metric is written as a metric query.
+			for _, q := range asSlice(p["Metrics"]) {
+				if stat, ok := q.(map[string]any)["MetricStat"].(map[string]any); ok {
+					metrics[fmt.Sprint(stat["Metric"].(map[string]any)["MetricName"])]++
+				}
+			}
 		}
 		for _, m := range []string{"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount",
 			"GroupInServiceInstances", "CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "Errors",
@@ -44,3 +52,5 @@ func TestOperationsDashboardAndAlarms(t *testing.T) {
 		assert.Equal(t, 2, metrics["GroupInServiceInstances"], "%s: one per traffic manager", name)
 	}
 }
+
+func asSlice(v any) []any { l, _ := v.([]any); return l }
