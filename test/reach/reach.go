@@ -113,6 +113,8 @@ type Network struct {
 	VpcCidr netip.Prefix
 	Subnets []*Subnet
 	natAt   map[string]*Subnet // NAT gateway logical id -> its subnet
+	// Groups, when set, adds security groups to every decision.
+	Groups *Groups
 }
 
 // Endpoint is one end of a connection: a host in a subnet, or an address on the internet.
@@ -126,6 +128,15 @@ type Endpoint struct {
 	Public bool
 	// Ephemeral is the range the endpoint picks source ports from when it is the client.
 	Ephemeral PortRange
+	// Group is the logical id of the endpoint's security group; "" for none (the internet, a NAT
+	// gateway).
+	Group string
+}
+
+// WithGroup returns the endpoint as a member of a security group.
+func (e Endpoint) WithGroup(id string) Endpoint {
+	e.Group = id
+	return e
 }
 
 // In returns a Linux host in subnet s.
@@ -185,8 +196,18 @@ func check(hops []hop) (bool, string) {
 	return true, ""
 }
 
-// Connect decides whether client can open a TCP connection to server on port and get its replies.
+// Connect decides whether client can open a TCP connection to server on port and get its replies:
+// routes, network ACLs both ways, and, when Groups is set, the endpoints' security groups.
 func (n *Network) Connect(client, server Endpoint, port int) Verdict {
+	if n.Groups != nil {
+		if ok, why := n.Groups.allows(client, server, port); !ok {
+			return denied("%s", why)
+		}
+	}
+	return n.connect(client, server, port)
+}
+
+func (n *Network) connect(client, server Endpoint, port int) Verdict {
 	one := PortRange{port, port}
 	switch {
 	case client.Subnet != nil && server.Subnet != nil:

@@ -1,0 +1,156 @@
+package test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/test/reach"
+	"github.com/apimkit/apimkit/test/testkit"
+)
+
+// appNetwork loads the network of an assembly with the security groups of all its stacks.
+func appNetwork(t *testing.T, asm *testkit.Assembly, templates ...map[string]any) *reach.Network {
+	t.Helper()
+	n := network(t, asm)
+	if templates == nil {
+		for _, s := range asm.Stacks {
+			templates = append(templates, s.Template)
+		}
+	}
+	g, err := reach.LoadGroups(templates...)
+	require.NoError(t, err)
+	n.Groups = g
+	return n
+}
+
+type app struct {
+	internet, lb, gw, hub, tm1, tm2, db, bastion, updater, schemaFn reach.Endpoint
+	portals                                                         []reach.Endpoint
+}
+
+// place puts one endpoint of each kind where the app puts it: nodes in the application tier, the
+// database in the data tier, the load balancer in the public tier, the bastion in the management
+// tier (Session Manager mode), each with its own security group.
+func place(t *testing.T, n *reach.Network, layout string) app {
+	t.Helper()
+	group := func(prefix string) string {
+		id, err := n.Groups.Find(prefix)
+		require.NoError(t, err)
+		return id
+	}
+	appTier, pub, mgmt, data := n.Tier("Application"), n.Tier("Public"), n.Tier("Management"), n.Tier("Data")
+	a := app{
+		internet: reach.Internet(someInternetHost),
+		lb:       reach.PublicIn(pub[0]).WithGroup(group("LoadBalancerSecurityGroup")),
+		gw:       reach.In(appTier[0]).WithGroup(group("GatewaySecurityGroup")),
+		tm1:      reach.In(appTier[0]).WithGroup(group("TrafficManagersTm1SecurityGroup")),
+		tm2:      reach.In(appTier[1]).WithGroup(group("TrafficManagersTm2SecurityGroup")),
+		db:       reach.In(data[1]).WithGroup(group("DatabaseSecurityGroup")),
+		bastion:  reach.In(mgmt[0]).WithGroup(group("BastionSecurityGroup")),
+		updater:  reach.In(appTier[0]).WithGroup(group("UpdaterSecurityGroup")),
+		schemaFn: reach.In(appTier[1]).WithGroup(group("DatabaseSchemaFunctionSecurityGroup")),
+	}
+	if layout == "3.2" {
+		a.hub = reach.In(appTier[1]).WithGroup(group("KeyManagerSecurityGroup"))
+		a.portals = []reach.Endpoint{
+			reach.In(appTier[1]).WithGroup(group("PublisherSecurityGroup")),
+			reach.In(appTier[0]).WithGroup(group("DevPortalSecurityGroup")),
+		}
+	} else {
+		a.hub = reach.In(appTier[1]).WithGroup(group("ControlPlaneSecurityGroup"))
+		a.portals = []reach.Endpoint{a.hub}
+	}
+	return a
+}
+
+// Every flow of §3 gets through end to end, with security groups, network ACLs and routes
+// evaluated together, and flows outside the table do not.
+func TestReachabilityOfTheWholeApp(t *testing.T) {
+	for name, asm := range layouts(t) {
+		n := appNetwork(t, asm)
+		a := place(t, n, name)
+		var flows []flow
+		ok := func(from, to reach.Endpoint, ports ...int) {
+			for _, p := range ports {
+				flows = append(flows, flow{from, to, p, true})
+			}
+		}
+		no := func(from, to reach.Endpoint, ports ...int) {
+			for _, p := range ports {
+				flows = append(flows, flow{from, to, p, false})
+			}
+		}
+		ok(a.internet, a.lb, 443, 80)
+		ok(a.lb, a.gw, 8243, 9443)
+		for _, p := range a.portals {
+			ok(a.lb, p, 9443)
+		}
+		for _, tm := range []reach.Endpoint{a.tm1, a.tm2} {
+			ok(a.gw, tm, 9611, 9711, 5672)
+			ok(tm, a.hub, 9443, 5672)
+			ok(tm, a.db, 3306)
+			ok(a.bastion, tm, 22)
+			no(a.lb, tm, 9611, 9443)
+		}
+		ok(a.tm1, a.tm2, 5672)
+		ok(a.tm2, a.tm1, 5672)
+		ok(a.gw, a.hub, 9443, 5672)
+		ok(a.gw, a.db, 3306)
+		ok(a.hub, a.db, 3306)
+		ok(a.schemaFn, a.db, 3306)
+		ok(a.bastion, a.gw, 22)
+		ok(a.bastion, a.hub, 22)
+		// Private nodes reach the internet for packs and updates through their zone's NAT gateway.
+		ok(a.gw, a.internet, 443)
+		ok(a.tm2, a.internet, 443)
+		ok(a.updater, a.internet, 443)
+		ok(a.bastion, a.internet, 443)
+
+		no(a.internet, a.lb, 22, 8080)
+		for _, e := range []reach.Endpoint{a.gw, a.hub, a.tm1, a.db, a.bastion, a.updater} {
+			no(a.internet, e, 22, 443, 8243, 9443, 3306)
+		}
+		no(a.lb, a.db, 3306)
+		no(a.gw, a.db, 22)
+		no(a.bastion, a.db, 22, 3306)
+		no(a.hub, a.gw, 8243)
+		no(a.tm1, a.gw, 8243)
+		no(a.db, a.internet, 443)
+		no(a.db, a.gw, 9443)
+		no(a.updater, a.internet, 80)
+		no(a.gw, a.internet, 80)
+		no(a.updater, a.gw, 22)
+		checkFlows(t, n, flows)
+	}
+}
+
+// The security groups count: removing the one rule that lets gateways out to tm1's binary port
+// stops that flow, and only that one.
+func TestReachabilityCatchesAMissingGroupRule(t *testing.T) {
+	asm := reference(t)
+	var templates []map[string]any
+	for _, s := range asm.Stacks {
+		tmpl := s.Template
+		if s.ID == "Application" {
+			var victim string
+			for id := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroupEgress") {
+				if strings.HasPrefix(id, "GatewaySecurityGroupto") && strings.Contains(id, "Tm1") && strings.Contains(id, "9611") {
+					victim = id
+				}
+			}
+			require.NotEmpty(t, victim)
+			tmpl = without(t, tmpl, victim)
+		}
+		templates = append(templates, tmpl)
+	}
+	n := appNetwork(t, asm, templates...)
+	a := place(t, n, "4.x")
+	v := n.Connect(a.gw, a.tm1, 9611)
+	assert.False(t, v.Allowed)
+	assert.Contains(t, v.Reason, "lets nothing out")
+	assert.True(t, n.Connect(a.gw, a.tm1, 9711).Allowed, "the other ports are untouched")
+	assert.True(t, n.Connect(a.gw, a.tm2, 9611).Allowed, "and so is tm2")
+}
