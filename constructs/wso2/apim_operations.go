@@ -2,6 +2,8 @@ package wso2
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -74,7 +76,9 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 		alarm("Latency", latency, 2, gt, 3, "95th percentile response time above 2 seconds for 15 minutes")
 		widgets = append(widgets, graph("Load balancer 5xx", elb5xx, target5xx), graph("Response time (p95, s)", latency))
 		var unhealthy []awscloudwatch.IMetric
-		for host, tg := range lb.groups {
+		// In host order, so the dashboard (and the template) is the same on every synth.
+		for _, host := range slices.Sorted(maps.Keys(lb.groups)) {
+			tg := lb.groups[host]
 			u := tg.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(host)})
 			unhealthy = append(unhealthy, u)
 			alarm("Unhealthy"+dashboardID(host), u, 0, gt, 3, fmt.Sprintf("Unhealthy targets behind %s for 15 minutes", host))
