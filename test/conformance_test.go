@@ -148,12 +148,22 @@ func TestP5_LoadBalancersInPublicSubnets(t *testing.T) {
 	for name, asm := range layouts(t) {
 		tmpl := all(asm)
 		lbs := testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-		require.Len(t, lbs, 1, name)
-		for _, lb := range lbs {
-			assert.Equal(t, "internet-facing", props(lb)["Scheme"])
-			assert.Contains(t, fmt.Sprint(props(lb)["Subnets"]), "PublicSubnet")
-			assert.NotContains(t, fmt.Sprint(props(lb)["Subnets"]), "ApplicationSubnet")
+		require.Len(t, lbs, 2, "%s: the public load balancer and the hub's internal endpoint", name)
+		public := 0
+		for id, lb := range lbs {
+			subnets := fmt.Sprint(props(lb)["Subnets"])
+			if props(lb)["Scheme"] == "internet-facing" {
+				public++
+				assert.Contains(t, subnets, "PublicSubnet", "%s: %s", name, id)
+				assert.NotContains(t, subnets, "ApplicationSubnet", "%s: %s", name, id)
+				continue
+			}
+			// Anything else is internal, in the application tier, never in the public one.
+			assert.Equal(t, "internal", props(lb)["Scheme"], "%s: %s", name, id)
+			assert.Contains(t, subnets, "ApplicationSubnet", "%s: %s", name, id)
+			assert.NotContains(t, subnets, "PublicSubnet", "%s: %s", name, id)
 		}
+		assert.Equal(t, 1, public, "%s: one internet-facing load balancer", name)
 		n := network(t, asm)
 		for _, s := range n.Tier("Public") {
 			v := n.Connect(someInternet(), publicIn(s), 443)
@@ -309,7 +319,7 @@ var roles = []struct {
 	{"DevPortalSecurityGroup", "dev"}, {"KeyManagerSecurityGroup", "km"}, {"TrafficManagersTm", "tm"},
 	{"DatabaseSecurityGroup", "db"}, {"DatabaseSchemaFunctionSecurityGroup", "fn"}, {"LoadBalancerSecurityGroup", "lb"},
 	{"BastionSecurityGroup", "bastion"}, {"UpdaterSecurityGroup", "updater"}, {"TrafficManagersUpdaterSecurityGroup", "tmdns"},
-	{"NetworkEndpointSecurityGroup", "endpoints"},
+	{"NetworkEndpointSecurityGroup", "endpoints"}, {"HubEndpointSecurityGroup", "hubep"},
 }
 
 var nodeRoles = map[string]bool{"cp": true, "gw": true, "pub": true, "dev": true, "km": true, "tm": true}
@@ -361,14 +371,18 @@ func ingressRules(tmpl map[string]any) []rule {
 }
 
 // allowedFlows is §3 of the reference architecture as security-group rules, with the hub (4.x
-// control plane, 3.2 key manager) standing for key validation and the event hub.
+// control plane, 3.2 key manager) standing for key validation and the event hub. Clients reach
+// the hub directly and through its internal endpoint (hubep), which reaches only the hub. The
+// 3.2 key manager has no JMS broker, so only 9443 there.
 func allowedFlows(layout string) map[string]bool {
 	hub := "cp"
+	hubPorts := []string{"9443", "5672"}
 	portals := []string{"cp"}
 	tmClients := []string{"gw", "cp"}
 	hubClients := []string{"gw", "tm"}
 	if layout == "3.2" {
 		hub, portals = "km", []string{"pub", "dev"}
+		hubPorts = []string{"9443"}
 		tmClients = []string{"gw", "pub", "km"}
 		hubClients = []string{"gw", "pub", "dev", "tm"}
 	}
@@ -380,8 +394,11 @@ func allowedFlows(layout string) map[string]bool {
 	for _, p := range portals {
 		ok["lb>"+p+":9443"] = true
 	}
-	for _, c := range hubClients {
-		ok[c+">"+hub+":9443"], ok[c+">"+hub+":5672"] = true, true
+	for _, port := range hubPorts {
+		for _, c := range hubClients {
+			ok[c+">"+hub+":"+port], ok[c+">hubep:"+port] = true, true
+		}
+		ok["hubep>"+hub+":"+port] = true
 	}
 	for _, c := range tmClients {
 		for _, port := range []string{"9611", "9711", "5672"} {

@@ -27,8 +27,10 @@ func appNetwork(t *testing.T, asm *testkit.Assembly, templates ...map[string]any
 }
 
 type app struct {
-	internet, lb, gw, hub, tm1, tm2, db, bastion, updater, schemaFn reach.Endpoint
-	portals                                                         []reach.Endpoint
+	internet, lb, gw, hub, hubEndpoint, tm1, tm2, db, bastion, updater, schemaFn reach.Endpoint
+	portals                                                                      []reach.Endpoint
+	// hubPorts are the ports the hub listens on for its clients.
+	hubPorts []int
 }
 
 // place puts one endpoint of each kind where the app puts it: nodes in the application tier, the
@@ -52,9 +54,13 @@ func place(t *testing.T, n *reach.Network, layout string) app {
 		bastion:  reach.In(mgmt[0]).WithGroup(group("BastionSecurityGroup")),
 		updater:  reach.In(appTier[0]).WithGroup(group("UpdaterSecurityGroup")),
 		schemaFn: reach.In(appTier[1]).WithGroup(group("DatabaseSchemaFunctionSecurityGroup")),
+		// The internal endpoint's address in the other zone from the gateway's.
+		hubEndpoint: reach.In(appTier[1]).WithGroup(group("HubEndpointSecurityGroup")),
+		hubPorts:    []int{9443, 5672},
 	}
 	if layout == "3.2" {
 		a.hub = reach.In(appTier[1]).WithGroup(group("KeyManagerSecurityGroup"))
+		a.hubPorts = []int{9443} // the 3.2 key manager has no JMS broker
 		a.portals = []reach.Endpoint{
 			reach.In(appTier[1]).WithGroup(group("PublisherSecurityGroup")),
 			reach.In(appTier[0]).WithGroup(group("DevPortalSecurityGroup")),
@@ -90,14 +96,21 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 		}
 		for _, tm := range []reach.Endpoint{a.tm1, a.tm2} {
 			ok(a.gw, tm, 9611, 9711, 5672)
-			ok(tm, a.hub, 9443, 5672)
+			ok(tm, a.hub, a.hubPorts...)
+			ok(tm, a.hubEndpoint, a.hubPorts...)
 			ok(tm, a.db, 3306)
 			ok(a.bastion, tm, 22)
 			no(a.lb, tm, 9611, 9443)
 		}
 		ok(a.tm1, a.tm2, 5672)
 		ok(a.tm2, a.tm1, 5672)
-		ok(a.gw, a.hub, 9443, 5672)
+		ok(a.gw, a.hub, a.hubPorts...)
+		ok(a.gw, a.hubEndpoint, a.hubPorts...)
+		ok(a.hubEndpoint, a.hub, a.hubPorts...)
+		if name == "3.2" {
+			no(a.gw, a.hub, 5672)
+			no(a.gw, a.hubEndpoint, 5672)
+		}
 		ok(a.gw, a.db, 3306)
 		ok(a.hub, a.db, 3306)
 		ok(a.schemaFn, a.db, 3306)
@@ -110,7 +123,10 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 		ok(a.bastion, a.internet, 443)
 
 		no(a.internet, a.lb, 22, 8080)
-		for _, e := range []reach.Endpoint{a.gw, a.hub, a.tm1, a.db, a.bastion, a.updater} {
+		no(a.lb, a.hubEndpoint, 9443)
+		no(a.hubEndpoint, a.gw, 8243)
+		no(a.hubEndpoint, a.db, 3306)
+		for _, e := range []reach.Endpoint{a.gw, a.hub, a.hubEndpoint, a.tm1, a.db, a.bastion, a.updater} {
 			no(a.internet, e, 22, 443, 8243, 9443, 3306)
 		}
 		no(a.lb, a.db, 3306)

@@ -71,11 +71,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		propsError(loadBalancerName, "Network is required: the load balancer lives in its public subnets")
 	}
 	if props.CertificateArn == nil || !certificateArn.MatchString(*props.CertificateArn) {
-		got := "nothing"
-		if props.CertificateArn != nil {
-			got = fmt.Sprintf("%q", *props.CertificateArn)
-		}
-		propsError(loadBalancerName, "CertificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got %s", got)
+		propsError(loadBalancerName, "CertificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got %s", given(props.CertificateArn))
 	}
 	if len(props.Routes) == 0 {
 		propsError(loadBalancerName, "Routes is empty: name at least one exposed profile and its host name")

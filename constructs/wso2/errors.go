@@ -14,3 +14,11 @@ func propsError(construct, format string, args ...any) {
 
 // unresolved reports whether s is a CDK token, such as the region of an environment-agnostic stack.
 func unresolved(s *string) bool { return *awscdk.Token_IsUnresolved(s) }
+
+// given describes an optional string prop for an error message: quoted, or "nothing".
+func given(s *string) string {
+	if s == nil {
+		return "nothing"
+	}
+	return fmt.Sprintf("%q", *s)
+}

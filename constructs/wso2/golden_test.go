@@ -18,6 +18,7 @@ func TestConstructGoldens(t *testing.T) {
 		"traffic_manager_pair":          pairTemplate(t),
 		"bastion_ssh":                   sshBastion(t),
 		"wum_updater":                   updaterTemplate(t),
+		"internal_endpoint":             endpointTemplate(t),
 	} {
 		t.Run(name, func(t *testing.T) {
 			testkit.Golden(t, filepath.Join("testdata", name+".template.json"), tmpl)

@@ -585,6 +585,13 @@ func (n *ProfileAsg) suppressFindings(noTopic bool) {
 	}, jsii.Bool(true))
 }
 
+// useLoadBalancerHealthChecks makes the group replace nodes its load balancers find unhealthy,
+// for groups behind a load balancer their profile does not expose publicly.
+func (n *ProfileAsg) useLoadBalancerHealthChecks() {
+	cfn := n.group.Node().DefaultChild().(awsautoscaling.CfnAutoScalingGroup)
+	cfn.SetHealthCheckType(jsii.String("ELB"))
+}
+
 // Connections lets flows be granted by intent: gateway.Connections().AllowTo(trafficManager, port).
 func (n *ProfileAsg) Connections() awsec2.Connections { return n.group.Connections() }
 

@@ -90,6 +90,11 @@ func DOT(templates map[string]map[string]any) (string, error) {
 			}
 			placed[node] = "Application"
 		case "AWS::ElasticLoadBalancingV2::LoadBalancer":
+			if r.props["Scheme"] == "internal" {
+				w(`  hubep [label="internal Network Load Balancer\n%s", fillcolor="#cfe8fc"];`, hubName(res))
+				add("Application", "", "hubep")
+				continue
+			}
 			w(`  alb [label="Application Load Balancer\nHTTPS 443, HTTP 80 redirect", fillcolor="#cfe8fc"];`)
 			add("Public", "", "alb")
 		case "AWS::EC2::NatGateway":
@@ -123,7 +128,7 @@ func DOT(templates map[string]map[string]any) (string, error) {
 			w(`  %s [label="λ %s", shape=component, fillcolor="#ead1f5"];`, node, label(r.id))
 			add("Application", "", node)
 		case "AWS::Route53::HostedZone":
-			w(`  zone [label="Route 53 private zone\n%s\ntm1, tm2", shape=folder, fillcolor="#ead1f5"];`, r.props["Name"])
+			w(`  zone [label="Route 53 private zone\n%s\ntm1, tm2 (updater), hub alias", shape=folder, fillcolor="#ead1f5"];`, r.props["Name"])
 		}
 	}
 
@@ -165,8 +170,11 @@ func DOT(templates map[string]map[string]any) (string, error) {
 	for _, tm := range []string{"TrafficManagersTm1", "TrafficManagersTm2"} {
 		edge("Gateway", tm, "9611/9711/5672")
 	}
-	edge("Gateway", "ControlPlane", "9443/5672")
-	edge("Gateway", "KeyManager", "9443")
+	edge("Gateway", "hubep", "key validation, events")
+	for _, hub := range []string{"ControlPlane", "KeyManager"} {
+		edge("hubep", hub, "")
+	}
+	edge("zone", "hubep", "alias")
 	for n := range placed {
 		edge(n, "db", "3306")
 	}
@@ -185,6 +193,16 @@ func DOT(templates map[string]map[string]any) (string, error) {
 	}
 	w("}")
 	return b.String(), nil
+}
+
+// hubName is the name of the internal endpoint's alias record, without the final dot.
+func hubName(res []resource) string {
+	for _, r := range res {
+		if r.typ == "AWS::Route53::RecordSet" && r.props["AliasTarget"] != nil {
+			return strings.TrimSuffix(fmt.Sprint(r.props["Name"]), ".")
+		}
+	}
+	return ""
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }

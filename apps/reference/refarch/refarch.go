@@ -5,6 +5,7 @@ package refarch
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -173,8 +174,10 @@ type Deployment struct {
 	ControlPlane    *wso2.ProfileAsg
 	Gateway         *wso2.ProfileAsg
 	TrafficManagers *wso2.TrafficManagerPair
-	Bastion         *wso2.Bastion
-	Updater         *wso2.WumUpdater
+	// HubEndpoint publishes the control plane's (3.2: key manager's) internal name.
+	HubEndpoint *wso2.ApimInternalEndpoint
+	Bastion     *wso2.Bastion
+	Updater     *wso2.WumUpdater
 	// Operations is the dashboard and the alarms an operator watches.
 	Operations *wso2.ApimOperations
 	// UpdateCredentials holds the WSO2 subscription the updater signs in with.
@@ -250,11 +253,12 @@ func New(app awscdk.App, c Config) *Deployment {
 // and the updater, and grants the flows of §3 of the reference architecture.
 func (d *Deployment) addNodes(c Config) {
 	// The node serving key management and the event hub: the 4.x control plane, the 3.2 key
-	// manager. Its internal name is not yet published by any construct (see the README).
-	hubName := "cp." + c.Zone
+	// manager. Its internal name is published by an ApimInternalEndpoint in the pair's zone.
+	hubLabel := "cp"
 	if c.Layout == Layout32 {
-		hubName = "km." + c.Zone
+		hubLabel = "km"
 	}
+	hubName := hubLabel + "." + c.Zone
 	controlPlane := []profiles.Node{{Host: hubName}}
 	d.TrafficManagers = wso2.NewTrafficManagerPair(d.AppStack, "TrafficManagers", &wso2.TrafficManagerPairProps{
 		Network: d.Network, Version: jsii.String(c.Version), ZoneName: jsii.String(c.Zone),
@@ -309,13 +313,6 @@ func (d *Deployment) addNodes(c Config) {
 			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000)},
 		}
 	}
-	// §3: key validation and the event hub; the traffic managers report to the hub too.
-	for _, client := range append(hubClients, d.TrafficManagers.Groups()...) {
-		for _, port := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
-			client.Connections().AllowTo(hub, awsec2.Port_Tcp(jsii.Number(hub.Port(port))),
-				jsii.String(fmt.Sprintf("%s to %s %d", client.Profile().Name, hub.Profile().Name, port)))
-		}
-	}
 	peers := make([]awsec2.IConnectable, 0, len(tmClients))
 	for _, p := range tmClients {
 		peers = append(peers, p)
@@ -332,6 +329,28 @@ func (d *Deployment) addNodes(c Config) {
 	d.LoadBalancer = wso2.NewApimLoadBalancer(d.AppStack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
 		Network: d.Network, CertificateArn: jsii.String(c.CertificateArn), Routes: routes,
 	})
+	// §3: key validation and the event hub; the traffic managers report to the hub too. Clients
+	// reach the hub through its internal endpoint (the name their configuration carries), and
+	// directly, for the per-node event-listening endpoints of a control plane with several nodes.
+	// Only the ports the hub listens on: the 3.2 key manager has no JMS broker (the traffic
+	// managers carry the events there).
+	var hubPorts []int
+	for _, port := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
+		if slices.Contains(hub.Profile().Ports, port) {
+			hubPorts = append(hubPorts, port)
+		}
+	}
+	d.HubEndpoint = wso2.NewApimInternalEndpoint(d.AppStack, "HubEndpoint", &wso2.ApimInternalEndpointProps{
+		Network: d.Network, Target: hub, Zone: d.TrafficManagers.Zone(), RecordName: jsii.String(hubLabel),
+		Ports: hubPorts, AccessLogBucket: d.LoadBalancer.AccessLogBucket(),
+	})
+	for _, client := range append(hubClients, d.TrafficManagers.Groups()...) {
+		d.HubEndpoint.AllowFrom(client)
+		for _, port := range hubPorts {
+			client.Connections().AllowTo(hub, awsec2.Port_Tcp(jsii.Number(hub.Port(port))),
+				jsii.String(fmt.Sprintf("%s to %s %d", client.Profile().Name, hub.Profile().Name, port)))
+		}
+	}
 
 	// A2: Session Manager by default; SSH from the admin ranges when they are given.
 	bastionProps := &wso2.BastionProps{Network: d.Network, AlarmTopic: d.AlarmTopic}
