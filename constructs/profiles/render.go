@@ -150,28 +150,23 @@ func Render(in Input) ([]byte, error) {
 			apim["gateway"] = map[string]any{"environment": []any{gatewayEnvironment(in)}}
 		}
 		if p.Name == ControlPlane {
-			peers := others(cp, in.Self)
-			apim["event_hub"] = map[string]any{
-				"enable":                    true,
-				"username":                  "$ref{super_admin.username}",
-				"password":                  "$ref{super_admin.password}",
-				"service_url":               Node{in.Hostname, in.Offset}.url("https", PortServletHTTPS) + "/services/",
-				"event_listening_endpoints": []string{Node{in.Hostname, in.Offset}.url("tcp", PortJMS)},
-				"event_duplicate_url":       urls(peers, "tcp", PortJMS),
-				"publish":                   map[string]any{"url_group": urlGroups(cp, "urls", "auth_urls")},
-			}
+			self := Node{in.Hostname, in.Offset}
+			hub := eventHub(self, []Node{self})
+			hub["event_duplicate_url"] = urls(others(cp, in.Self), "tcp", PortJMS)
+			hub["publish"] = map[string]any{"url_group": urlGroups(cp, "urls", "auth_urls")}
+			apim["event_hub"] = hub
 			doc["event_listener"] = []any{map[string]any{
 				"id": "token_revocation", "type": "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler",
 				"name": "org.wso2.is.notification.ApimOauthEventInterceptor", "order": 1,
 				"properties": map[string]any{
-					"notification_endpoint":     Node{in.Hostname, in.Offset}.url("https", PortServletHTTPS) + "/internal/data/v1/notify",
+					"notification_endpoint":     self.url("https", PortServletHTTPS) + "/internal/data/v1/notify",
 					"username":                  "$ref{super_admin.username}",
 					"password":                  "$ref{super_admin.password}",
 					"header.X-WSO2-KEY-MANAGER": "default",
 				},
 			}}
 		} else {
-			apim["key_manager"] = map[string]any{"service_url": cp[0].url("https", PortServletHTTPS) + "/services/"}
+			apim["key_manager"] = map[string]any{"service_url": servicesURL(cp[0])}
 		}
 		if len(in.TrafficManagers) > 0 && (p.Name == ControlPlane || p.Name == Publisher) {
 			apim["throttling"] = throttling(in.TrafficManagers)
@@ -180,27 +175,15 @@ func Render(in Input) ([]byte, error) {
 			apim["devportal"] = map[string]any{"url": "https://" + in.PortalHostname + "/devportal"}
 		}
 	case Gateway:
-		apim["key_manager"] = map[string]any{"service_url": cp[0].url("https", PortServletHTTPS) + "/services/"}
+		apim["key_manager"] = map[string]any{"service_url": servicesURL(cp[0])}
 		apim["throttling"] = throttling(in.TrafficManagers)
 		if in.Version.Major == 4 {
-			apim["event_hub"] = map[string]any{
-				"enable":                    true,
-				"username":                  "$ref{super_admin.username}",
-				"password":                  "$ref{super_admin.password}",
-				"service_url":               cp[0].url("https", PortServletHTTPS) + "/services/",
-				"event_listening_endpoints": urls(cp, "tcp", PortJMS),
-			}
+			apim["event_hub"] = eventHub(cp[0], cp)
 			apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{"gateway_labels": []string{in.GatewayEnvironment}}}
 		}
 	case TrafficManager:
-		apim["key_manager"] = map[string]any{"service_url": cp[0].url("https", PortServletHTTPS) + "/services/"}
-		apim["event_hub"] = map[string]any{
-			"enable":                    true,
-			"username":                  "$ref{super_admin.username}",
-			"password":                  "$ref{super_admin.password}",
-			"service_url":               cp[0].url("https", PortServletHTTPS) + "/services/",
-			"event_listening_endpoints": urls(cp, "tcp", PortJMS),
-		}
+		apim["key_manager"] = map[string]any{"service_url": servicesURL(cp[0])}
+		apim["event_hub"] = eventHub(cp[0], cp)
 		apim["throttling"] = map[string]any{"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS)}
 		apim["oauth_config"] = map[string]any{"revoke_endpoint": cp[0].url("https", PortServletHTTPS) + "/oauth2/revoke"}
 	}
@@ -276,6 +259,21 @@ func urlGroups(nodes []Node, urlKey, authKey string) []any {
 		})
 	}
 	return out
+}
+
+// servicesURL is a node's admin services endpoint (key validation, the event hub's service).
+func servicesURL(n Node) string { return n.url("https", PortServletHTTPS) + "/services/" }
+
+// eventHub is the [apim.event_hub] table of a node: the hub's services on service and its JMS
+// brokers on listeners, signed in as the super admin.
+func eventHub(service Node, listeners []Node) map[string]any {
+	return map[string]any{
+		"enable":                    true,
+		"username":                  "$ref{super_admin.username}",
+		"password":                  "$ref{super_admin.password}",
+		"service_url":               servicesURL(service),
+		"event_listening_endpoints": urls(listeners, "tcp", PortJMS),
+	}
 }
 
 func urls(nodes []Node, scheme string, base int) []string {
