@@ -466,15 +466,7 @@ func (d *ApimDatabase) addSchema(props *ApimDatabaseProps, cfg databaseConfig) {
 	d.schema.Node().AddDependency(fn)
 
 	cdknag.NagSuppressions_AddResourceSuppressions(fn, &[]*cdknag.NagPackSuppression{
-		{
-			Id: jsii.String("AwsSolutions-IAM4"),
-			Reason: jsii.String("aws-cdk-lib gives a function in a VPC the AWS-managed AWSLambdaBasicExecutionRole " +
-				"(its own logs) and AWSLambdaVPCAccessExecutionRole (its network interfaces), the documented minimum."),
-			AppliesTo: &[]any{
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-			},
-		},
+		vpcFunctionPolicies(),
 	}, jsii.Bool(true))
 }
 

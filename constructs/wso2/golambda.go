@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // modulePath is this library's Go module; its Lambda sources live under lambda/ in it.
@@ -164,4 +165,18 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return o.Close()
+}
+
+// vpcFunctionPolicies is the AwsSolutions-IAM4 suppression every Go function in the VPC needs:
+// aws-cdk-lib attaches the two AWS-managed Lambda execution policies to its role.
+func vpcFunctionPolicies() *cdknag.NagPackSuppression {
+	return &cdknag.NagPackSuppression{
+		Id: jsii.String("AwsSolutions-IAM4"),
+		Reason: jsii.String("aws-cdk-lib gives a function in a VPC the AWS-managed AWSLambdaBasicExecutionRole " +
+			"(its own logs) and AWSLambdaVPCAccessExecutionRole (its network interfaces), the documented minimum."),
+		AppliesTo: &[]any{
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+		},
+	}
 }

@@ -338,15 +338,7 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 		}
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(p.updater, &[]*cdknag.NagPackSuppression{
-		{
-			Id: jsii.String("AwsSolutions-IAM4"),
-			Reason: jsii.String("aws-cdk-lib gives a function in a VPC the AWS-managed AWSLambdaBasicExecutionRole " +
-				"(its own logs) and AWSLambdaVPCAccessExecutionRole (its network interfaces), the documented minimum."),
-			AppliesTo: &[]any{
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-			},
-		},
+		vpcFunctionPolicies(),
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("DescribeAutoScalingGroups and DescribeInstances have no resource-level permissions; " +
