@@ -193,14 +193,7 @@ func TestNodeRoleIsLeastPrivilege(t *testing.T) {
 	managed := fmt.Sprint(role["ManagedPolicyArns"])
 	assert.Contains(t, managed, "AmazonSSMManagedInstanceCore")
 	assert.Contains(t, managed, "CloudWatchAgentServerPolicy")
-	var doc strings.Builder
-	for id, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
-		if strings.HasPrefix(id, "Gateway") {
-			b, _ := json.Marshal(testkit.Props(p)["PolicyDocument"])
-			doc.Write(b)
-		}
-	}
-	d := doc.String()
+	d := policyDocuments(tmpl, "Gateway")
 	assert.Contains(t, d, `/packs/wso2am-4.3.0.zip"`, "read of the pack object only")
 	assert.Contains(t, d, `/drivers/mysql-connector-j.jar"`)
 	assert.NotContains(t, d, `/*"`, "no wildcard object read")
@@ -298,6 +291,19 @@ func TestLoadBalancer(t *testing.T) {
 	assert.Equal(t, "Retain", bucket["DeletionPolicy"])
 	assert.Contains(t, fmt.Sprint(testkit.Props(bucket)["BucketEncryption"]), "AES256")
 	assert.Contains(t, fmt.Sprint(testkit.Props(bucket)["PublicAccessBlockConfiguration"]), "BlockPublicAcls:true")
+}
+
+// policyDocuments joins, as JSON, the documents of the IAM policies whose logical ids start with
+// prefix.
+func policyDocuments(tmpl map[string]any, prefix string) string {
+	var doc strings.Builder
+	for id, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		if strings.HasPrefix(id, prefix) {
+			b, _ := json.Marshal(testkit.Props(p)["PolicyDocument"])
+			doc.Write(b)
+		}
+	}
+	return doc.String()
 }
 
 func resourceWithPrefixID(t *testing.T, tmpl map[string]any, typ, prefix string) (string, map[string]any) {

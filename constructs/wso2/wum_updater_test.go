@@ -3,7 +3,6 @@ package wso2_test
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -65,14 +64,7 @@ func TestUpdaterScheduleAndPermissions(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(target["RunCommandParameters"]), "InstanceIds")
 	assert.Contains(t, fmt.Sprint(target["Input"]), "/usr/local/sbin/apimkit-update")
 
-	var doc strings.Builder
-	for id, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
-		if strings.HasPrefix(id, "UpdaterRole") {
-			b, _ := json.Marshal(testkit.Props(p)["PolicyDocument"])
-			doc.Write(b)
-		}
-	}
-	d := doc.String()
+	d := policyDocuments(tmpl, "UpdaterRole")
 	assert.Contains(t, d, "s3:PutObject")
 	assert.Contains(t, d, `/packs/wso2am-4.3.0.zip"`, "write of the pack objects only")
 	assert.NotContains(t, d, `/*"`)
