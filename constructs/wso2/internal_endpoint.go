@@ -2,7 +2,6 @@ package wso2
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -54,8 +53,6 @@ type ApimInternalEndpoint struct {
 }
 
 const internalEndpointName = "ApimInternalEndpoint"
-
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // NewApimInternalEndpoint builds the endpoint. It panics, before adding anything to the tree,
 // when a prop is invalid.

@@ -84,7 +84,8 @@ type TrafficManagerPair struct {
 
 const pairName = "TrafficManagerPair"
 
-var zoneLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+// dnsLabel is one label of a DNS name: lower-case letters, digits and inner hyphens, 63 at most.
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // NewTrafficManagerPair builds the pair. It panics, before adding anything to the tree, when a
 // prop is invalid.
@@ -110,7 +111,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 	} else {
 		labels := strings.Split(zoneName, ".")
 		for _, l := range labels {
-			if !zoneLabel.MatchString(l) {
+			if !dnsLabel.MatchString(l) {
 				propsError(pairName, "ZoneName %q is not a DNS name: use labels of letters, digits and hyphens, such as apim.internal", zoneName)
 			}
 		}
