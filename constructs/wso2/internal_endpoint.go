@@ -82,8 +82,10 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 			propsError(internalEndpointName, "Ports: %s nodes do not listen on %d (they use %v)", profile.Name, p, profile.Ports)
 		}
 	}
-	if dup := duplicate(ports); dup != 0 {
-		propsError(internalEndpointName, "Ports lists %d twice", dup)
+	for i, p := range ports {
+		if slices.Contains(ports[:i], p) {
+			propsError(internalEndpointName, "Ports lists %d twice", p)
+		}
 	}
 
 	e := &ApimInternalEndpoint{}
@@ -154,18 +156,6 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 	})
 	e.hostname = *props.RecordName + "." + strings.TrimSuffix(*props.Zone.ZoneName(), ".")
 	return e
-}
-
-// duplicate returns a value that occurs twice in ports, or 0.
-func duplicate(ports []int) int {
-	seen := map[int]bool{}
-	for _, p := range ports {
-		if seen[p] {
-			return p
-		}
-		seen[p] = true
-	}
-	return 0
 }
 
 // AllowFrom grants peers every forwarded port of the endpoint.
