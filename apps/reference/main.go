@@ -13,13 +13,14 @@ import (
 )
 
 func main() {
-	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	cfg, err := refarch.ConfigFromContext(app.Node())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "reference app:", err)
+		jsii.Close() // os.Exit skips deferred calls; this removes the runtime jsii unpacked
 		os.Exit(2)
 	}
+	defer jsii.Close()
 	refarch.New(app, cfg)
 	app.Synth(nil)
 }

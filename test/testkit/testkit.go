@@ -318,9 +318,12 @@ func Props(r map[string]any) map[string]any {
 	return p
 }
 
-// Main runs a test binary's tests and then removes the synthesized output; call it from TestMain.
+// Main runs a test binary's tests, then removes the synthesized output and stops the jsii
+// runtime, which deletes the copy of itself it unpacked into the temporary directory; call it
+// from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
 	Cleanup()
+	jsii.Close()
 	os.Exit(code)
 }
