@@ -31,7 +31,9 @@ type ApimInternalEndpointProps struct {
 	// RecordName is the label published in Zone, such as "cp" for cp.<zone>. Required.
 	RecordName *string
 	// Ports are the target profile's base ports to forward (the target's port offset is applied).
-	// Default: 9443 (key validation, admin services) and 5672 (the event hub's JMS broker).
+	// Default: those of 9443 (key validation, admin services) and 5672 (the event hub's JMS
+	// broker) the target listens on: both for the 4.x control plane, 9443 alone for the 3.2 key
+	// manager, whose events travel through the traffic managers.
 	Ports []int
 	// AccessLogBucket receives the load balancer's access logs (SSE-S3, as load balancers
 	// require), such as ApimLoadBalancer.AccessLogBucket(). Network Load Balancers only log TLS
@@ -75,7 +77,11 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 	}
 	ports := props.Ports
 	if len(ports) == 0 {
-		ports = []int{profiles.PortServletHTTPS, profiles.PortJMS}
+		for _, p := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
+			if slices.Contains(profile.Ports, p) {
+				ports = append(ports, p)
+			}
+		}
 	}
 	for _, p := range ports {
 		if !slices.Contains(profile.Ports, p) {

@@ -165,3 +165,23 @@ func TestInternalEndpointRefusesBadProps(t *testing.T) {
 		})
 	}
 }
+
+// The default ports follow the target: a 3.2 key manager has no JMS broker, so its endpoint
+// forwards 9443 alone, where the 4.x control plane gets 5672 too.
+func TestInternalEndpointDefaultPortsFollowTheTarget(t *testing.T) {
+	env := newEndpointEnv(testkit.NewApp(nil))
+	props := env.props(profiles.KeyManager)
+	props.Version = jsii.String("3.2.0")
+	props.Wiring.Hostname = jsii.String("km.apim.internal") // the key manager is called by this name
+	km := wso2.NewProfileAsg(env.stack, "KeyManager", props)
+	require.NotContains(t, km.Profile().Ports, profiles.PortJMS)
+
+	kmEndpoint := wso2.NewApimInternalEndpoint(env.stack, "KmEndpoint", &wso2.ApimInternalEndpointProps{
+		Network: env.network, Target: km, Zone: env.zone, RecordName: jsii.String("km"),
+	})
+	assert.Equal(t, []int{9443}, kmEndpoint.Ports())
+	cpEndpoint := wso2.NewApimInternalEndpoint(env.stack, "CpEndpoint", &wso2.ApimInternalEndpointProps{
+		Network: env.network, Target: env.controlPlane, Zone: env.zone, RecordName: jsii.String("cp"),
+	})
+	assert.Equal(t, []int{9443, 5672}, cpEndpoint.Ports())
+}

@@ -5,7 +5,6 @@ package refarch
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -332,22 +331,16 @@ func (d *Deployment) addNodes(c Config) {
 	// §3: key validation and the event hub; the traffic managers report to the hub too. Clients
 	// reach the hub through its internal endpoint (the name their configuration carries), and
 	// directly, for the per-node event-listening endpoints of a control plane with several nodes.
-	// Only the ports the hub listens on: the 3.2 key manager has no JMS broker (the traffic
-	// managers carry the events there).
-	var hubPorts []int
-	for _, port := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
-		if slices.Contains(hub.Profile().Ports, port) {
-			hubPorts = append(hubPorts, port)
-		}
-	}
+	// The endpoint forwards the ports the hub listens on (the 3.2 key manager has no JMS broker:
+	// the traffic managers carry the events there); the direct rules open the same ones.
 	d.HubEndpoint = wso2.NewApimInternalEndpoint(d.AppStack, "HubEndpoint", &wso2.ApimInternalEndpointProps{
 		Network: d.Network, Target: hub, Zone: d.TrafficManagers.Zone(), RecordName: jsii.String(hubLabel),
-		Ports: hubPorts, AccessLogBucket: d.LoadBalancer.AccessLogBucket(),
+		AccessLogBucket: d.LoadBalancer.AccessLogBucket(),
 	})
 	for _, client := range append(hubClients, d.TrafficManagers.Groups()...) {
 		d.HubEndpoint.AllowFrom(client)
-		for _, port := range hubPorts {
-			client.Connections().AllowTo(hub, awsec2.Port_Tcp(jsii.Number(hub.Port(port))),
+		for _, port := range d.HubEndpoint.Ports() {
+			client.Connections().AllowTo(hub, awsec2.Port_Tcp(jsii.Number(float64(port))),
 				jsii.String(fmt.Sprintf("%s to %s %d", client.Profile().Name, hub.Profile().Name, port)))
 		}
 	}
