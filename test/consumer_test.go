@@ -3,6 +3,7 @@ package test
 import (
 	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -16,8 +17,10 @@ import (
 	"github.com/apimkit/apimkit/test/testkit"
 )
 
-// consumerMain is a platform team's CDK app in its own module: a network and a database, the
-// database's schema function bundled from this library's sources.
+// consumerMain is a platform team's CDK app in its own module, with every construct of the
+// library: network, database, traffic-manager pair, control plane and gateways, the hub's internal
+// endpoint, load balancer, bastion, updater and operations; both Lambdas are bundled from the
+// library's sources.
 const consumerMain = `package main
 
 import (
@@ -53,15 +56,30 @@ func main() {
 			ControlPlane: cp, TrafficManagers: tms.Nodes(),
 		},
 	})
-	tms.GrantAccessFrom(gw)
-	wso2.NewApimLoadBalancer(stack, "Lb", &wso2.ApimLoadBalancerProps{
+	controlPlane := wso2.NewProfileAsg(stack, "ControlPlane", &wso2.ProfileAsgProps{
+		Network: network, Profile: profiles.ControlPlane, Database: db, AdminSecret: admin, PackBucket: packs,
+		Wiring: &wso2.NodeWiring{
+			PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
+			ControlPlane: cp, TrafficManagers: tms.Nodes(),
+		},
+	})
+	tms.GrantAccessFrom(gw, controlPlane)
+	hub := wso2.NewApimInternalEndpoint(stack, "Hub", &wso2.ApimInternalEndpointProps{
+		Network: network, Target: controlPlane, Zone: tms.Zone(), RecordName: jsii.String("cp"),
+	})
+	hub.AllowFrom(gw)
+	lb := wso2.NewApimLoadBalancer(stack, "Lb", &wso2.ApimLoadBalancerProps{
 		Network: network, CertificateArn: jsii.String("arn:aws:acm:eu-west-1:111111111111:certificate/abc-123"),
 		Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.team.example")}},
 	})
 	wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: network})
-	wso2.NewWumUpdater(stack, "Updater", &wso2.WumUpdaterProps{
+	updater := wso2.NewWumUpdater(stack, "Updater", &wso2.WumUpdaterProps{
 		Network: network, PackBucket: packs, CredentialsSecret: wso2.NewUpdateCredentials(stack, "Creds", db.EncryptionKey()),
-		RefreshTargets: []constructs.IConstruct{gw},
+		RefreshTargets: []constructs.IConstruct{gw, controlPlane},
+	})
+	wso2.NewApimOperations(stack, "Operations", &wso2.ApimOperationsProps{
+		AlarmTopic: wso2.NewAlarmTopic(stack, "Alarms", nil), LoadBalancer: lb,
+		Groups: []*wso2.ProfileAsg{gw, controlPlane}, TrafficManagers: tms, Database: db, Updater: updater,
 	})
 	app.Synth(nil)
 }
@@ -98,8 +116,13 @@ func TestImportedByAnotherModule(t *testing.T) {
 	out := filepath.Join(work, "cdk.out")
 	cmd := exec.Command("go", "run", "-trimpath", "-mod=mod", ".")
 	cmd.Dir = app
+	// A cache directory of its own, so no Lambda binary cached by this repository's tests is
+	// reused; the Go build cache stays shared (it is content-addressed), or moving the cache
+	// directory would compile aws-cdk-go from scratch, a minute on two cores.
+	goCache, err := exec.Command("go", "env", "GOCACHE").Output()
+	require.NoError(t, err)
 	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "GOFLAGS=", "GOWORK=off",
-		"XDG_CACHE_HOME="+filepath.Join(work, "cache")) // no binary cached by this repository's own tests
+		"XDG_CACHE_HOME="+filepath.Join(work, "cache"), "GOCACHE="+strings.TrimSpace(string(goCache)))
 	msg, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the consumer's synth failed:\n%s", msg)
 
@@ -108,9 +131,21 @@ func TestImportedByAnotherModule(t *testing.T) {
 	var tmpl map[string]any
 	require.NoError(t, json.Unmarshal(raw, &tmpl))
 	for _, typ := range []string{"AWS::RDS::DBInstance", "Custom::Wso2Schema", "AWS::AutoScaling::AutoScalingGroup",
-		"AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::Route53::HostedZone", "AWS::EC2::Instance", "Custom::TmDnsReconcile"} {
+		"AWS::Route53::HostedZone", "AWS::EC2::Instance", "Custom::TmDnsReconcile", "AWS::CloudWatch::Dashboard"} {
 		assert.NotEmpty(t, testkit.Resources(tmpl, typ), typ)
 	}
+	schemes := map[string]bool{}
+	for _, lb := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
+		p := testkit.Props(lb)
+		schemes[fmt.Sprint(p["Type"], " ", p["Scheme"])] = true
+	}
+	assert.Equal(t, map[string]bool{"application internet-facing": true, "network internal": true}, schemes,
+		"the public load balancer and the hub's internal endpoint")
+	var names []string
+	for _, r := range testkit.Resources(tmpl, "AWS::Route53::RecordSet") {
+		names = append(names, fmt.Sprint(testkit.Props(r)["Name"]))
+	}
+	assert.Contains(t, names, "cp.team.internal.", "the endpoint publishes the name the nodes are wired with")
 	bins, err := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
 	require.NoError(t, err)
 	require.Len(t, bins, 2, "the schema function and the DNS updater were bundled")
