@@ -63,8 +63,8 @@ func isModuleRoot(dir string) bool {
 
 // goLambdaCode returns the code of the Go Lambda in lambda/<name>, compiled for arm64 Linux
 // (provided.al2023) on this machine at synth time, without Docker. The asset hash covers the
-// function's sources, go.mod, go.sum and the Go release, so a change to any of them deploys a
-// new binary and nothing else does.
+// function's sources and embedded files, go.mod, go.sum and the Go release, so a change to any
+// of them deploys a new binary and nothing else does.
 func goLambdaCode(name string) awslambda.Code {
 	root, err := moduleRoot()
 	if err != nil {
@@ -105,9 +105,16 @@ func sourceHash(root, src string) (string, error) {
 			return "", err
 		}
 	}
+	// Every file the build can read: Go sources and the files they embed (such as the RDS
+	// roots), not tests or their data.
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(path, "_test.go") || !strings.HasSuffix(path, ".go") {
+		switch {
+		case err != nil:
 			return err
+		case d.IsDir() && d.Name() == "testdata":
+			return fs.SkipDir
+		case d.IsDir() || strings.HasSuffix(path, "_test.go"):
+			return nil
 		}
 		return add(path)
 	})
