@@ -20,6 +20,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/apimkit/apimkit/lambda/dbinit/rdsca"
 )
 
 // The WSO2 API Manager 4.x databases (§4 of the reference architecture). WSO2 documents that
@@ -93,6 +95,14 @@ type ApimDatabaseProps struct {
 	// Pack is the WSO2 product pack the schema scripts are loaded from, into empty databases.
 	// Default: none; the databases and the user are created, the schema is not loaded.
 	Pack *SchemaPack
+	// VerifyServerCertificate makes the schema function check, when it connects over TLS, that
+	// the database's certificate chains to the Amazon RDS root of the stack's region and names
+	// the endpoint. The function embeds the roots of the regions rdsca.Regions() lists; true in
+	// another region is refused, as the function could not connect. False still encrypts but
+	// accepts any certificate.
+	// Default: true where the region's root is embedded (or the region is not known at synth
+	// time); elsewhere false, with a warning.
+	VerifyServerCertificate *bool
 }
 
 // ApimDatabase is the production MySQL of the reference architecture (property P3): an encrypted
@@ -144,6 +154,7 @@ type databaseConfig struct {
 	replicas                  int
 	appUser                   string
 	removal                   awscdk.RemovalPolicy
+	tls                       string // the schema function's TLS mode
 }
 
 func resolveDatabase(props *ApimDatabaseProps) databaseConfig {
@@ -225,12 +236,38 @@ func resolveDatabase(props *ApimDatabaseProps) databaseConfig {
 	return c
 }
 
+// schemaTLS is the schema function's TLS mode: "true" verifies the server's certificate against
+// the embedded RDS roots, "skip-verify" encrypts without checking it.
+func schemaTLS(verify *bool, region *string) string {
+	known := !*awscdk.Token_IsUnresolved(region)
+	switch {
+	case verify != nil && !*verify:
+		return "skip-verify"
+	case known && !rdsca.Covers(*region):
+		if verify != nil {
+			propsError(databaseName, "VerifyServerCertificate: the schema function embeds no Amazon RDS root for %s "+
+				"(it has those of %s), so it could not connect; set it to false, or add the region's roots to lambda/dbinit/rdsca",
+				*region, strings.Join(rdsca.Regions(), ", "))
+		}
+		return "skip-verify"
+	default:
+		return "true"
+	}
+}
+
 // NewApimDatabase builds the database. It panics, before adding anything to the tree, when a prop
 // is invalid.
 func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseProps) *ApimDatabase {
 	cfg := resolveDatabase(props)
+	region := awscdk.Stack_Of(scope).Region()
+	cfg.tls = schemaTLS(props.VerifyServerCertificate, region)
 	d := &ApimDatabase{appUser: cfg.appUser}
 	constructs.NewConstruct_Override(d, scope, &id)
+	if props.VerifyServerCertificate == nil && cfg.tls != "true" {
+		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseCertificateNotVerified"), jsii.String(fmt.Sprintf(
+			"The schema function embeds no Amazon RDS root for %s, so it encrypts its connection without verifying "+
+				"the database's certificate. Set VerifyServerCertificate to false to acknowledge this.", *region)), nil)
+	}
 	stack := awscdk.Stack_Of(d)
 	network := props.Network
 
@@ -331,6 +368,8 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 		MonitoringInterval:              awscdk.Duration_Seconds(jsii.Number(60)),
 		EnablePerformanceInsights:       jsii.Bool(true),
 		PerformanceInsightEncryptionKey: d.key,
+		// Named rather than left to the RDS default: the schema function trusts this root.
+		CaCertificate: awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
 	})
 	for _, lg := range logs {
 		d.instance.Node().AddDependency(lg)
@@ -356,6 +395,7 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 			MonitoringInterval:              awscdk.Duration_Seconds(jsii.Number(60)),
 			EnablePerformanceInsights:       jsii.Bool(true),
 			PerformanceInsightEncryptionKey: d.key,
+			CaCertificate:                   awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
 			DeletionProtection:              jsii.Bool(props.DeletionProtection == nil || *props.DeletionProtection),
 			// A replica is a copy of the primary, whose own removal policy keeps the data.
 			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
@@ -439,9 +479,8 @@ func (d *ApimDatabase) addSchema(props *ApimDatabaseProps, cfg databaseConfig) {
 		"Port":            d.instance.DbInstanceEndpointPort(),
 		"MasterSecretArn": d.instance.Secret().SecretArn(),
 		"AppSecretArn":    d.appSecret.SecretArn(),
-		// The RDS certificate authority is not in the function's trust store, so the connection
-		// is encrypted without verifying the server's chain; the server refuses plain text.
-		"Tls": "skip-verify",
+		// The server refuses plain text; "true" also verifies its certificate (see schemaTLS).
+		"Tls": cfg.tls,
 		"Databases": []map[string]string{
 			{"Name": ApimDb, "Charset": "latin1", "Script": "dbscripts/apimgt/mysql.sql"},
 			{"Name": SharedDb, "Charset": "utf8mb4", "Script": "dbscripts/mysql.sql"},

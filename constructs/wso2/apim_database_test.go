@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apimkit/apimkit/constructs/wso2"
+	"github.com/apimkit/apimkit/lambda/dbinit/rdsca"
 	"github.com/apimkit/apimkit/test/testkit"
 )
 
@@ -92,7 +93,7 @@ func TestDatabaseDefaults(t *testing.T) {
 		"BackupRetentionPeriod": float64(7), "DeletionProtection": true, "DeleteAutomatedBackups": false,
 		"PubliclyAccessible": false, "ManageMasterUserPassword": true, "MasterUsername": "apim_master",
 		"EnablePerformanceInsights": true, "MonitoringInterval": float64(60), "EnableIAMDatabaseAuthentication": true,
-		"Port": "3306", "DBInstanceIdentifier": "test-database",
+		"Port": "3306", "DBInstanceIdentifier": "test-database", "CACertificateIdentifier": "rds-ca-rsa2048-g1",
 	}
 	for k, v := range want {
 		assert.Equal(t, v, p[k], k)
@@ -214,7 +215,7 @@ func TestSchemaFunctionAndResource(t *testing.T) {
 
 		_, cr := one(t, tmpl, "Custom::Wso2Schema")
 		cp := testkit.Props(cr)
-		assert.Equal(t, "skip-verify", cp["Tls"])
+		assert.Equal(t, "true", cp["Tls"], "us-west-1's RDS roots are embedded: the certificate is verified")
 		assert.Equal(t, []any{
 			map[string]any{"Name": "apim_db", "Charset": "latin1", "Script": "dbscripts/apimgt/mysql.sql"},
 			map[string]any{"Name": "shared_db", "Charset": "utf8mb4", "Script": "dbscripts/mysql.sql"},
@@ -264,6 +265,7 @@ func TestReplicasAndAlarms(t *testing.T) {
 		assert.Nil(t, p["StorageEncrypted"], "%s inherits encryption from the encrypted primary (CloudFormation refuses the property here)", id)
 		assert.Contains(t, fmt.Sprint(p["SourceDBInstanceIdentifier"]), "DatabaseF44359DD", id)
 		assert.Contains(t, fmt.Sprint(p["VPCSecurityGroups"]), "DatabaseSecurityGroup", id)
+		assert.Equal(t, "rds-ca-rsa2048-g1", p["CACertificateIdentifier"], id)
 	}
 	assert.Equal(t, 2, replicas)
 	alarms := testkit.Resources(tmpl, "AWS::CloudWatch::Alarm")
@@ -280,6 +282,52 @@ func TestReplicasAndAlarms(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, lag)
+}
+
+// The schema function verifies the database's certificate where it holds the region's RDS root;
+// elsewhere it encrypts without verifying, with a warning unless the user chose that.
+func TestSchemaFunctionVerificationFollowsTheRegion(t *testing.T) {
+	const uncovered = "xx-test-1" // a region no embedded root names
+	require.False(t, rdsca.Covers(uncovered))
+	database := func(app awscdk.App, id, region string, verify *bool) {
+		stack := awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{
+			Env: &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String(region)},
+		})
+		net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings(region+"a", region+"b")})
+		wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: net, VerifyServerCertificate: verify})
+	}
+	app := testkit.NewApp(nil)
+	database(app, "Covered", "us-west-1", nil)
+	database(app, "Uncovered", uncovered, nil)
+	database(app, "Acknowledged", uncovered, jsii.Bool(false))
+	database(app, "Declined", "us-west-1", jsii.Bool(false))
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	for stack, want := range map[string]struct {
+		tls    string
+		warned bool
+	}{
+		"Covered": {"true", false}, "Uncovered": {"skip-verify", true},
+		"Acknowledged": {"skip-verify", false}, "Declined": {"skip-verify", false},
+	} {
+		s := asm.Stack(t, stack)
+		_, cr := one(t, s.Template, "Custom::Wso2Schema")
+		assert.Equal(t, want.tls, testkit.Props(cr)["Tls"], stack)
+		warned := false
+		for _, m := range s.Messages {
+			if m.Level == "warning" && strings.Contains(m.Text, "without verifying the database's certificate") {
+				warned = true
+				assert.Contains(t, m.Text, "no Amazon RDS root for "+uncovered)
+			}
+		}
+		assert.Equal(t, want.warned, warned, stack)
+	}
+
+	app = testkit.NewApp(nil)
+	msg := panicMessage(func() { database(app, "Insisted", uncovered, jsii.Bool(true)) })
+	assert.Contains(t, msg, "ApimDatabase: VerifyServerCertificate: the schema function embeds no Amazon RDS root for "+uncovered)
+	assert.Contains(t, msg, "us-west-1", "the message lists the regions it has")
+	assert.Nil(t, app.Node().FindChild(jsii.String("Insisted")).Node().TryFindChild(jsii.String("Database")), "nothing added")
 }
 
 func TestApimDatabaseRefusesBadProps(t *testing.T) {

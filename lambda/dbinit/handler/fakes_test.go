@@ -129,18 +129,19 @@ func newFixture(t testing.TB) *fixture {
 			}),
 		}},
 	}
-	f.h = &Handler{Secrets: f.secrets, Objects: f.objects, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	f.h = &Handler{Secrets: f.secrets, Objects: f.objects, RootCAs: server.roots, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return f
 }
 
-// props are the properties the construct sets, pointed at the test server.
+// props are the properties the construct sets, pointed at the test server: over TLS, its
+// certificate verified against the fixture's roots, as the function does against RDS's.
 func props() map[string]any {
 	return map[string]any{
 		"Endpoint":        server.host,
 		"Port":            strconv.Itoa(server.port),
 		"MasterSecretArn": masterArn,
 		"AppSecretArn":    appArn,
-		"Tls":             "false",
+		"Tls":             "true",
 		"Databases": []any{
 			map[string]any{"Name": "apim_db", "Charset": "latin1", "Script": "dbscripts/apimgt/mysql.sql"},
 			map[string]any{"Name": "shared_db", "Charset": "utf8mb4", "Script": "dbscripts/mysql.sql"},

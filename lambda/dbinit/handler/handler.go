@@ -3,6 +3,8 @@ package handler
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -16,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/apimkit/apimkit/lambda/dbinit/rdsca"
 )
 
 // Secrets is the part of the Secrets Manager API the handler calls.
@@ -33,6 +37,9 @@ type Handler struct {
 	Objects Objects
 	// ConnectTimeout bounds connecting to the database. Default: 10 s.
 	ConnectTimeout time.Duration
+	// RootCAs are the authorities the database's certificate must chain to when Tls is "true".
+	// Default: the system's roots and the Amazon RDS roots of package rdsca.
+	RootCAs *x509.CertPool
 	// Log receives the handler's structured log. Default: slog.Default().
 	Log *slog.Logger
 	// beforeStatement, when set, runs before each schema statement; tests use it to interrupt a
@@ -165,7 +172,16 @@ func (h *Handler) connect(ctx context.Context, p Props, c credentials) (*sql.DB,
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd = c.Username, c.Password
 	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(p.Endpoint, p.Port)
-	cfg.TLSConfig = p.TLS
+	if p.TLS == "true" {
+		roots, err := h.rootCAs()
+		if err != nil {
+			return nil, err
+		}
+		// The certificate must chain to a trusted root and name the endpoint.
+		cfg.TLS = &tls.Config{RootCAs: roots, ServerName: p.Endpoint, MinVersion: tls.VersionTLS12}
+	} else {
+		cfg.TLSConfig = p.TLS
+	}
 	cfg.Timeout = timeout
 	cfg.InterpolateParams = true
 	connector, err := mysql.NewConnector(cfg)
@@ -177,9 +193,28 @@ func (h *Handler) connect(ctx context.Context, p Props, c credentials) (*sql.DB,
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
+		if _, unknown := errors.AsType[x509.UnknownAuthorityError](err); unknown {
+			err = fmt.Errorf("%w (the function trusts the system's roots and the Amazon RDS roots of %d regions; "+
+				"for a region whose root it lacks, set ApimDatabaseProps.VerifyServerCertificate to false)", err, len(rdsca.Regions()))
+		}
 		return nil, fmt.Errorf("connecting to %s as %s: %w", cfg.Addr, c.Username, err)
 	}
 	return db, nil
+}
+
+func (h *Handler) rootCAs() (*x509.CertPool, error) {
+	if h.RootCAs != nil {
+		return h.RootCAs, nil
+	}
+	system, err := x509.SystemCertPool()
+	if err != nil {
+		system = nil // no system store: the RDS roots alone
+	}
+	pool, err := rdsca.Pool(system)
+	if err != nil {
+		return nil, fmt.Errorf("loading the Amazon RDS roots: %w", err)
+	}
+	return pool, nil
 }
 
 // ensureUser creates the application user, or resets its password to the secret's, and grants it

@@ -102,6 +102,19 @@ func TestCreateMakesDatabasesUserAndTables(t *testing.T) {
 	assert.Error(t, err, "or create databases")
 }
 
+// skip-verify still encrypts but accepts any certificate, for a server whose authority the
+// function lacks.
+func TestSkipVerifyConnectsWithoutTrustingTheCertificate(t *testing.T) {
+	dropAll(t, "apim_db", "shared_db")
+	f := newFixture(t)
+	f.h.RootCAs = nil
+	p := props()
+	p["Tls"] = "skip-verify"
+	_, _, err := f.h.Handle(ctx, event(cfn.RequestCreate, p))
+	require.NoError(t, err)
+	assert.ElementsMatch(t, apimTables, observe(t).tables["apim_db"])
+}
+
 func TestCreateAgainDuplicatesNothing(t *testing.T) {
 	dropAll(t, "apim_db", "shared_db")
 	f := newFixture(t)
@@ -250,6 +263,14 @@ func TestFailuresAreClearAndHarmless(t *testing.T) {
 		setup func(f *fixture, p map[string]any) cfn.Event
 		want  []string
 	}{
+		{"server certificate from an authority the function does not trust", func(f *fixture, p map[string]any) cfn.Event {
+			f.h.RootCAs = nil // the production roots: the system's and Amazon RDS's
+			return event(cfn.RequestCreate, p)
+		}, []string{"connecting to 127.0.0.1:", "certificate signed by unknown authority", "the Amazon RDS roots of", "VerifyServerCertificate to false"}},
+		{"server certificate for another name", func(f *fixture, p map[string]any) cfn.Event {
+			p["Endpoint"] = "localhost"
+			return event(cfn.RequestCreate, p)
+		}, []string{"connecting to localhost:", "certificate is valid for db.test, not localhost"}},
 		{"wrong master password", func(f *fixture, p map[string]any) cfn.Event {
 			f.secrets[masterArn] = `{"username":"admin","password":"not-the-password"}`
 			return event(cfn.RequestCreate, p)

@@ -2,8 +2,15 @@ package handler
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -28,6 +35,9 @@ const (
 var server struct {
 	host string
 	port int
+	// roots trust the server's certificate, issued by a throwaway authority for 127.0.0.1 and
+	// db.test only.
+	roots *x509.CertPool
 }
 
 func TestMain(m *testing.M) {
@@ -81,6 +91,11 @@ func startMariaDB() (func(), error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("mariadb-install-db: %v\n%s", err, out)
 	}
+	tlsFlags, roots, err := serverCertificate(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -90,7 +105,7 @@ func startMariaDB() (func(), error) {
 	cmd := exec.Command(mariadbd, append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + socket,
 		"--bind-address=127.0.0.1", "--port=" + strconv.Itoa(port),
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--log-error=" + filepath.Join(dir, "error.log"),
-		"--skip-name-resolve", "--innodb-buffer-pool-size=32M", "--skip-log-bin"}, asUser...)...)
+		"--skip-name-resolve", "--innodb-buffer-pool-size=32M", "--skip-log-bin"}, append(tlsFlags, asUser...)...)...)
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -133,8 +148,63 @@ func startMariaDB() (func(), error) {
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	server.host, server.port = "127.0.0.1", port
+	server.host, server.port, server.roots = "127.0.0.1", port, roots
 	return stop, nil
+}
+
+// serverCertificate issues the server a certificate for 127.0.0.1 and db.test from a new
+// authority, writes both with the key into dir, and returns mariadbd's flags for them and a pool
+// trusting the authority.
+func serverCertificate(dir string) ([]string, *x509.CertPool, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now()
+	caTemplate := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "dbinit test authority"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "db.test"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		DNSNames: []string{"db.test"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	files := map[string]*pem.Block{
+		"ca.pem":   {Type: "CERTIFICATE", Bytes: caDER},
+		"cert.pem": {Type: "CERTIFICATE", Bytes: leafDER},
+		"key.pem":  {Type: "PRIVATE KEY", Bytes: keyDER},
+	}
+	for name, block := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+			return nil, nil, err
+		}
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	return []string{"--ssl-ca=" + filepath.Join(dir, "ca.pem"), "--ssl-cert=" + filepath.Join(dir, "cert.pem"),
+		"--ssl-key=" + filepath.Join(dir, "key.pem")}, roots, nil
 }
 
 // admin opens a connection as the administrative user, for the tests' own checks.

@@ -1,0 +1,78 @@
+// Package rdsca holds the Amazon RDS root certificate authorities, so a client can verify the
+// certificate an RDS instance presents. The schema function trusts them when it connects; the
+// ApimDatabase construct asks which regions they cover before it turns verification on.
+package rdsca
+
+import (
+	"crypto/x509"
+	_ "embed"
+	"encoding/pem"
+	"fmt"
+	"regexp"
+	"slices"
+	"sync"
+)
+
+//go:embed rds-ca-bundle.pem
+var bundle []byte
+
+// Each RDS root names its region: "Amazon RDS us-west-1 Root CA RSA2048 G1".
+var regionalRoot = regexp.MustCompile(`^Amazon RDS ([a-z0-9-]+) Root CA `)
+
+var load = sync.OnceValues(func() ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for rest := bundle; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("rdsca: certificate %d of the bundle: %w", len(certs)+1, err)
+		}
+		certs = append(certs, c)
+	}
+	return certs, nil
+})
+
+// Certificates returns the embedded roots. The bundle is checked by this package's tests, so an
+// error means a broken build.
+func Certificates() ([]*x509.Certificate, error) { return load() }
+
+// Pool returns a pool with the embedded roots added to base (nil: to an empty pool).
+func Pool(base *x509.CertPool) (*x509.CertPool, error) {
+	certs, err := load()
+	if err != nil {
+		return nil, err
+	}
+	pool := base
+	if pool == nil {
+		pool = x509.NewCertPool()
+	} else {
+		pool = pool.Clone()
+	}
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool, nil
+}
+
+// Regions returns, sorted, the AWS Regions whose RDS roots are embedded.
+func Regions() []string {
+	certs, err := load()
+	if err != nil {
+		return nil
+	}
+	var regions []string
+	for _, c := range certs {
+		if m := regionalRoot.FindStringSubmatch(c.Subject.CommonName); m != nil && !slices.Contains(regions, m[1]) {
+			regions = append(regions, m[1])
+		}
+	}
+	slices.Sort(regions)
+	return regions
+}
+
+// Covers reports whether the roots of region are embedded.
+func Covers(region string) bool { return slices.Contains(Regions(), region) }

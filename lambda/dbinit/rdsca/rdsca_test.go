@@ -1,0 +1,57 @@
+package rdsca
+
+import (
+	"crypto/x509"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Every embedded certificate is an Amazon RDS root: a self-signed CA for one region, currently
+// valid, with all three key types per region.
+func TestBundleHoldsCurrentRdsRoots(t *testing.T) {
+	certs, err := Certificates()
+	require.NoError(t, err)
+	require.NotEmpty(t, certs)
+	now := time.Now()
+	kinds := map[string][]string{}
+	for _, c := range certs {
+		name := c.Subject.CommonName
+		assert.True(t, c.IsCA, name)
+		assert.NoError(t, c.CheckSignatureFrom(c), "%s is self-signed", name)
+		assert.True(t, now.After(c.NotBefore) && now.Before(c.NotAfter), "%s is valid now (until %s)", name, c.NotAfter)
+		m := regionalRoot.FindStringSubmatch(name)
+		if assert.NotNil(t, m, "%q names its region", name) {
+			kinds[m[1]] = append(kinds[m[1]], strings.TrimPrefix(name, m[0]))
+		}
+	}
+	for region, k := range kinds {
+		assert.ElementsMatch(t, []string{"RSA2048 G1", "RSA4096 G1", "ECC384 G1"}, k, region)
+	}
+	assert.Equal(t, len(kinds), len(Regions()))
+}
+
+func TestCovers(t *testing.T) {
+	for _, r := range []string{"us-east-1", "us-west-1", "eu-west-1", "ap-southeast-2"} {
+		assert.True(t, Covers(r), r)
+	}
+	assert.False(t, Covers("xx-nowhere-1"))
+	assert.False(t, Covers(""))
+}
+
+func TestPoolAddsToACopyOfBase(t *testing.T) {
+	certs, err := Certificates()
+	require.NoError(t, err)
+	base := x509.NewCertPool()
+	pool, err := Pool(base)
+	require.NoError(t, err)
+	for _, c := range []*x509.Certificate{certs[0], certs[len(certs)-1]} {
+		_, err := c.Verify(x509.VerifyOptions{Roots: pool})
+		assert.NoError(t, err, "%s chains to the pool", c.Subject.CommonName)
+		_, err = c.Verify(x509.VerifyOptions{Roots: base})
+		assert.Error(t, err, "the base pool is left as it was")
+	}
+}
