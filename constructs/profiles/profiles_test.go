@@ -3,6 +3,7 @@ package profiles
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,6 +162,59 @@ func TestGatewayThrottlingBlock(t *testing.T) {
 	assert.Equal(t, []string{"tcp://tm2.apim.internal:9613"}, th.Groups[1].URLs)
 	assert.Equal(t, []string{"shared_db"}, keys(doc.Database), "a gateway uses shared_db only")
 	assert.Contains(t, string(out), "jdbc:mysql://db.apim.internal:3306/shared_db?useSSL=true&amp;requireSSL=true")
+}
+
+// A control-plane node reaches its own event hub, services and token-revocation endpoint on
+// localhost. Given one name for the whole group (a load balancer) it publishes to its own stream
+// only; given every node by name and itself among them, it publishes to each node's stream and
+// duplicates what it receives to the others.
+func TestControlPlaneEventHub(t *testing.T) {
+	type hub struct {
+		Service    string   `toml:"service_url"`
+		Listening  []string `toml:"event_listening_endpoints"`
+		Duplicates []string `toml:"event_duplicate_url"`
+		Publish    struct {
+			Groups []struct {
+				URLs []string `toml:"urls"`
+			} `toml:"url_group"`
+		} `toml:"publish"`
+	}
+	render := func(cp []Node, self Node) (hub, string) {
+		in := exampleInput(mustVersion(t, "4.3.0"), ControlPlane)
+		in.ControlPlane, in.Self = cp, self
+		out, err := Render(in)
+		require.NoError(t, err)
+		var doc struct {
+			Apim struct {
+				Hub hub `toml:"event_hub"`
+			} `toml:"apim"`
+			Listeners []struct {
+				Properties map[string]any `toml:"properties"`
+			} `toml:"event_listener"`
+		}
+		require.NoError(t, toml.Unmarshal(out, &doc))
+		require.Len(t, doc.Listeners, 1)
+		return doc.Apim.Hub, fmt.Sprint(doc.Listeners[0].Properties["notification_endpoint"])
+	}
+	publishedTo := func(h hub) (out []string) {
+		for _, g := range h.Publish.Groups {
+			out = append(out, g.URLs...)
+		}
+		return out
+	}
+
+	h, notify := render([]Node{{"cp.apim.internal", 0}}, Node{})
+	assert.Equal(t, "https://localhost:9443/services/", h.Service)
+	assert.Equal(t, []string{"tcp://localhost:5672"}, h.Listening)
+	assert.Equal(t, "https://localhost:9443/internal/data/v1/notify", notify)
+	assert.Equal(t, []string{"tcp://localhost:9611"}, publishedTo(h), "not to the load balancer, which may lead elsewhere")
+	assert.Empty(t, h.Duplicates)
+
+	nodes := []Node{{"cp1.apim.internal", 0}, {"cp2.apim.internal", 0}}
+	h, _ = render(nodes, nodes[0])
+	assert.Equal(t, []string{"tcp://localhost:5672"}, h.Listening)
+	assert.Equal(t, []string{"tcp://cp1.apim.internal:9611", "tcp://cp2.apim.internal:9611"}, publishedTo(h))
+	assert.Equal(t, []string{"tcp://cp2.apim.internal:5672"}, h.Duplicates, "to the other node, not to itself")
 }
 
 func keys(m map[string]any) []string {

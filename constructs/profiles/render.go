@@ -3,6 +3,7 @@ package profiles
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -150,10 +151,23 @@ func Render(in Input) ([]byte, error) {
 			apim["gateway"] = map[string]any{"environment": []any{gatewayEnvironment(in)}}
 		}
 		if p.Name == ControlPlane {
-			self := Node{in.Hostname, in.Offset}
+			// The node's own event hub, services and token-revocation endpoint are reached on
+			// localhost: its hostname is the public portal name, whose load balancer serves 443
+			// only, and the default certificate names localhost.
+			self := Node{"localhost", in.Offset}
 			hub := eventHub(self, []Node{self})
-			hub["event_duplicate_url"] = urls(others(cp, in.Self), "tcp", PortJMS)
-			hub["publish"] = map[string]any{"url_group": urlGroups(cp, "urls", "auth_urls")}
+			if slices.Contains(cp, in.Self) {
+				// The list names each control-plane node: publish to every hub's stream and
+				// pass the events received here on to the others.
+				hub["publish"] = map[string]any{"url_group": urlGroups(cp, "urls", "auth_urls")}
+				if peers := others(cp, in.Self); len(peers) > 0 {
+					hub["event_duplicate_url"] = urls(peers, "tcp", PortJMS)
+				}
+			} else {
+				// The list is one name for the whole group (a load balancer), which may lead
+				// back to this node: publish to its own stream only.
+				hub["publish"] = map[string]any{"url_group": urlGroups([]Node{self}, "urls", "auth_urls")}
+			}
 			apim["event_hub"] = hub
 			doc["event_listener"] = []any{map[string]any{
 				"id": "token_revocation", "type": "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler",
