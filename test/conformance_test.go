@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apimkit/apimkit/constructs/bootscript"
 	"github.com/apimkit/apimkit/test/reach"
 	"github.com/apimkit/apimkit/test/testkit"
 )
@@ -238,10 +239,14 @@ func TestT3_TrafficManagersAreReachedByName(t *testing.T) {
 			if !strings.HasPrefix(id, "GatewayLaunchTemplate") {
 				continue
 			}
-			ud, _ := json.Marshal(props(lt)["LaunchTemplateData"])
-			found = strings.Contains(string(ud), "base64 -d")
+			found = true
+			toml, err := bootscript.File(userData(lt), "/etc/apimkit/deployment.toml")
+			require.NoError(t, err, "%s: the gateway's configuration travels in its user data", name)
+			assert.Contains(t, string(toml), "tcp://tm1.apim.internal:", name)
+			assert.Contains(t, string(toml), "tcp://tm2.apim.internal:", name)
+			assert.NotRegexp(t, `://\d+\.\d+\.\d+\.\d+`, string(toml), "%s: no addresses", name)
 		}
-		assert.True(t, found, "%s: the gateway's configuration travels in its user data", name)
+		assert.True(t, found, "%s: a gateway launch template", name)
 	}
 }
 
@@ -485,6 +490,49 @@ func TestTemplatesWithinCloudFormationLimits(t *testing.T) {
 			t.Logf("| %s | %s | %d | %.0f KB |", name, s.ID, count, float64(len(raw))/1000)
 		}
 	}
+}
+
+// Every node's user data fits EC2's 16 KiB once CloudFormation fills in its values (each counted
+// generously); a launch template over it would only fail at deploy time.
+func TestUserDataWithinEC2Limit(t *testing.T) {
+	fixtures := map[string]*testkit.Assembly{"4.x": reference(t), "4.x, 3 zones": reference3az(t), "3.2": reference32(t), "4.x, SSH": referenceWithAdminSSH(t)}
+	for name, asm := range fixtures {
+		for id, lt := range testkit.Resources(all(asm), "AWS::EC2::LaunchTemplate") {
+			if ud := userData(lt); ud != "" {
+				n := bootscript.EstimatedSize(ud)
+				assert.Less(t, n, bootscript.MaxUserData, "%s %s", name, id)
+				if name == "4.x" {
+					t.Logf("%s: about %d bytes of user data", id, n)
+				}
+			}
+		}
+	}
+}
+
+// userData joins a launch template's Fn::Base64(Fn::Join) user data, each deploy-time value
+// written as a token, as CDK writes them at synth.
+func userData(lt map[string]any) string {
+	b64, _ := props(lt)["LaunchTemplateData"].(map[string]any)["UserData"].(map[string]any)
+	var join func(v any) string
+	join = func(v any) string {
+		switch x := v.(type) {
+		case string:
+			return x
+		case map[string]any:
+			if j, ok := x["Fn::Join"].([]any); ok {
+				var parts []string
+				for _, p := range j[1].([]any) {
+					parts = append(parts, join(p))
+				}
+				return strings.Join(parts, j[0].(string))
+			}
+		}
+		return "${Token[TOKEN.0]}"
+	}
+	if b64 == nil {
+		return ""
+	}
+	return join(b64["Fn::Base64"])
 }
 
 var (

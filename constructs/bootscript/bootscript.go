@@ -6,9 +6,12 @@
 package bootscript
 
 import (
+	"bytes"
+	"compress/gzip"
 	_ "embed"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -110,8 +113,9 @@ var token = regexp.MustCompile(`\$\{Token\[[A-Za-z0-9._-]+\]\}`)
 
 func stripTokens(s string) string { return token.ReplaceAllString(s, "") }
 
-// UserData renders the instance's user data: it writes node.env, deployment.toml, the agent
-// configuration and boot.sh, then runs boot.sh.
+// UserData renders the instance's user data: it writes node.env, then deployment.toml, the agent
+// configuration and boot.sh (gzipped, in base64), then runs boot.sh. It refuses user data that
+// would exceed EC2's limit once its deploy-time values are filled in.
 func (c Config) UserData() (string, error) {
 	env, err := c.Env()
 	if err != nil {
@@ -123,16 +127,75 @@ func (c Config) UserData() (string, error) {
 	var b strings.Builder
 	b.WriteString("#!/bin/bash\nset -euo pipefail\ninstall -d -m 0755 /etc/apimkit\n")
 	b.WriteString("cat > /etc/apimkit/node.env <<'APIMKIT_ENV'\n" + env + "APIMKIT_ENV\n")
-	write := func(path string, body []byte, mode string) {
-		fmt.Fprintf(&b, "base64 -d > %s <<'APIMKIT_B64'\n%s\nAPIMKIT_B64\nchmod %s %s\n", path, Base64Lines(body), mode, path)
+	// The files travel gzipped: EC2 takes at most 16 KiB of user data, and a control plane's
+	// deployment.toml and boot.sh in plain base64 come close to it. None may hold a deploy-time
+	// token, which compression would hide from CloudFormation.
+	type file struct {
+		path string
+		body []byte
+		mode string
 	}
-	write("/etc/apimkit/deployment.toml", c.DeploymentToml, "0644")
+	files := []file{{"/etc/apimkit/deployment.toml", c.DeploymentToml, "0644"}}
 	if len(c.CloudWatchAgentConfig) > 0 {
-		write("/etc/apimkit/cloudwatch-agent.json", c.CloudWatchAgentConfig, "0644")
+		files = append(files, file{"/etc/apimkit/cloudwatch-agent.json", c.CloudWatchAgentConfig, "0644"})
 	}
-	write("/usr/local/sbin/apimkit-boot", []byte(Script), "0755")
+	files = append(files, file{"/usr/local/sbin/apimkit-boot", []byte(Script), "0755"})
+	for _, f := range files {
+		if token.Match(f.body) {
+			return "", fmt.Errorf("bootscript: %s holds a deploy-time token; pass such values through node.env", f.path)
+		}
+		fmt.Fprintf(&b, "base64 -d <<'APIMKIT_B64' | gunzip > %s\n%s\nAPIMKIT_B64\nchmod %s %s\n", f.path, Base64Lines(gzipped(f.body)), f.mode, f.path)
+	}
 	b.WriteString("exec /usr/local/sbin/apimkit-boot\n")
-	return b.String(), nil
+	ud := b.String()
+	if n := EstimatedSize(ud); n > MaxUserData {
+		return "", fmt.Errorf("bootscript: the user data would take about %d bytes once CloudFormation fills in its values, over EC2's limit of %d", n, MaxUserData)
+	}
+	return ud, nil
+}
+
+func gzipped(body []byte) []byte {
+	var z bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression) // a valid level: no error
+	w.Write(body)                                         // writes to memory do not fail
+	w.Close()
+	return z.Bytes()
+}
+
+// MaxUserData is EC2's limit on an instance's user data, before base64 encoding.
+const MaxUserData = 16 * 1024
+
+// tokenAllowance is what each deploy-time value is counted as: longer than the secret ARNs,
+// bucket names and regions the user data carries.
+const tokenAllowance = 128
+
+// EstimatedSize is the size of userData once its deploy-time tokens are filled in, counting each
+// as tokenAllowance bytes.
+func EstimatedSize(userData string) int {
+	tokens := token.FindAllString(userData, -1)
+	n := len(userData)
+	for _, t := range tokens {
+		n += tokenAllowance - len(t)
+	}
+	return n
+}
+
+// File returns the content userData writes to path, for tests and tools that read back what a
+// node receives.
+func File(userData, path string) ([]byte, error) {
+	m := regexp.MustCompile(`(?s)base64 -d <<'APIMKIT_B64' \| gunzip > ` + regexp.QuoteMeta(path) + `\n(.*?)\nAPIMKIT_B64`).FindStringSubmatch(userData)
+	if m == nil {
+		return nil, fmt.Errorf("bootscript: the user data writes no %s", path)
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(m[1], "\n", ""))
+	if err != nil {
+		return nil, fmt.Errorf("bootscript: %s: %w", path, err)
+	}
+	r, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("bootscript: %s: %w", path, err)
+	}
+	return io.ReadAll(r)
 }
 
 // Base64Lines encodes body in base64 lines of 76 characters, for a heredoc.

@@ -3,11 +3,11 @@ package bootscript
 import (
 	"archive/zip"
 	"encoding/base64"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -273,19 +273,59 @@ func TestUserData(t *testing.T) {
 	require.NoError(t, err)
 	out, err := exec.Command("bash", "-n", "-c", ud).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	blocks := regexp.MustCompile(`(?s)base64 -d > (\S+) <<'APIMKIT_B64'\n(.*?)\nAPIMKIT_B64`).FindAllStringSubmatch(ud, -1)
-	got := map[string]string{}
-	for _, b := range blocks {
-		raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(b[2], "\n", ""))
+	for path, want := range map[string]string{
+		"/etc/apimkit/deployment.toml":       toml,
+		"/usr/local/sbin/apimkit-boot":       Script,
+		"/etc/apimkit/cloudwatch-agent.json": `{"logs":{}}`,
+	} {
+		got, err := File(ud, path)
 		require.NoError(t, err)
-		got[b[1]] = string(raw)
+		assert.Equal(t, want, string(got), path)
 	}
-	assert.Equal(t, toml, got["/etc/apimkit/deployment.toml"])
-	assert.Equal(t, Script, got["/usr/local/sbin/apimkit-boot"])
-	assert.Equal(t, `{"logs":{}}`, got["/etc/apimkit/cloudwatch-agent.json"])
+	_, err = File(ud, "/etc/passwd")
+	assert.EqualError(t, err, "bootscript: the user data writes no /etc/passwd")
 	assert.Contains(t, ud, "START_COMMAND=\"bin/api-manager.sh --optimize -Dprofile=gateway-worker --skipConfigOptimization\"\n")
 	assert.True(t, strings.HasSuffix(ud, "exec /usr/local/sbin/apimkit-boot\n"))
 	assert.Less(t, len(ud), 16*1024, "EC2 user data is limited to 16 KiB")
+}
+
+// The files decode to what was given when bash runs the user data's own commands.
+func TestUserDataWritesTheFilesWhenRun(t *testing.T) {
+	ud, err := exampleConfig().UserData()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	// Run only the file-writing part, with the paths moved under dir.
+	body := ud[strings.Index(ud, "base64 -d"):strings.LastIndex(ud, "exec ")]
+	body = strings.NewReplacer("/etc/apimkit/", dir+"/", "/usr/local/sbin/", dir+"/").Replace(body)
+	out, err := exec.Command("bash", "-euo", "pipefail", "-c", body).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	got, err := os.ReadFile(filepath.Join(dir, "deployment.toml"))
+	require.NoError(t, err)
+	assert.Equal(t, toml, string(got))
+	info, err := os.Stat(filepath.Join(dir, "apimkit-boot"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o755), info.Mode().Perm())
+}
+
+// User data that would not fit once CloudFormation fills in its values is refused, and so is a
+// token inside a compressed file.
+func TestUserDataLimits(t *testing.T) {
+	cfg := exampleConfig()
+	noise := make([]byte, 16*1024) // random bytes do not compress
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	cfg.CloudWatchAgentConfig = []byte(base64.StdEncoding.EncodeToString(noise))
+	_, err := cfg.UserData()
+	assert.ErrorContains(t, err, "over EC2's limit of 16384")
+
+	cfg = exampleConfig()
+	cfg.DeploymentToml = []byte("[server]\nhostname = '${Token[TOKEN.42]}'\n")
+	_, err = cfg.UserData()
+	assert.ErrorContains(t, err, "/etc/apimkit/deployment.toml holds a deploy-time token")
+
+	assert.Equal(t, len("a=")+tokenAllowance, EstimatedSize("a=${Token[TOKEN.7]}"))
 }
 
 func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {

@@ -1,7 +1,6 @@
 package wso2_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apimkit/apimkit/constructs/bootscript"
 	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/constructs/wso2"
 	"github.com/apimkit/apimkit/test/testkit"
@@ -121,6 +121,9 @@ func TestLaunchTemplate(t *testing.T) {
 	assert.Contains(t, toml, "traffic_manager_urls = ['tcp://tm1.apim.internal:9612']")
 	assert.Contains(t, toml, "jdbc:mysql://@@APIMKIT_DB_HOST@@:3306/shared_db")
 	assert.NotContains(t, strings.ToLower(ud), "password\":", "no password in user data")
+	for _, m := range regexp.MustCompile(`password = '([^']*)'`).FindAllStringSubmatch(toml, -1) {
+		assert.Regexp(t, `^\$(env|ref)\{`, m[1], "deployment.toml refers to its passwords, never holds them")
+	}
 	agent := decodeBlock(t, ud, "/etc/apimkit/cloudwatch-agent.json")
 	var cfg map[string]any
 	require.NoError(t, json.Unmarshal([]byte(agent), &cfg))
@@ -149,11 +152,9 @@ func userData(t *testing.T, lt map[string]any) string {
 
 func decodeBlock(t *testing.T, ud, path string) string {
 	t.Helper()
-	m := regexp.MustCompile(`(?s)base64 -d > ` + regexp.QuoteMeta(path) + ` <<'APIMKIT_B64'\n(.*?)\nAPIMKIT_B64`).FindStringSubmatch(ud)
-	require.NotNil(t, m, path)
-	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(m[1], "\n", ""))
+	body, err := bootscript.File(ud, path)
 	require.NoError(t, err)
-	return string(raw)
+	return string(body)
 }
 
 func TestAutoScalingGroups(t *testing.T) {
