@@ -98,7 +98,7 @@ func exampleInput(v Version, p Name) Input {
 		GatewayHostname: "api.example.com",
 		ControlPlane:    []Node{{"cp1.apim.internal", 0}, {"cp2.apim.internal", 0}},
 		TrafficManagers: []Node{{"tm1.apim.internal", 1}, {"tm2.apim.internal", 2}},
-		Self:            Node{"tm1.apim.internal", 1},
+		Self:            map[Name]Node{TrafficManager: {"tm1.apim.internal", 1}, ControlPlane: {"cp1.apim.internal", 0}}[p],
 		Offset:          map[Name]int{TrafficManager: 1}[p],
 		Databases: map[string]Database{
 			ApimDb:   {Host: "db.apim.internal", Port: 3306, Name: "apim_db", Username: "wso2apim"},
@@ -252,6 +252,11 @@ func TestRenderNamesMissingInputs(t *testing.T) {
 			assert.Contains(t, err.Error(), c.want)
 		}
 	}
+	in = exampleInput(v, ControlPlane)
+	in.Self = Node{}
+	_, err = Render(in)
+	assert.EqualError(t, err, "deployment.toml for control-plane 4.3.0: ControlPlane names 2 nodes and Self is none of them: "+
+		"name this node as Self, or give one name for the whole group")
 	_, err = Render(exampleInput(v, Publisher))
 	assert.ErrorContains(t, err, `profile "api-publisher" is not part of API Manager 4.3.0`)
 }

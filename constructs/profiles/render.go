@@ -60,7 +60,9 @@ type Input struct {
 	// TrafficManagers lists the traffic-manager nodes, one url_group each.
 	TrafficManagers []Node
 	// Self is this node as its peers name it, for the lists it must leave out of its own
-	// duplicate URLs (traffic managers and control-plane nodes).
+	// duplicate URLs (traffic managers and control-plane nodes). A control-plane node whose
+	// ControlPlane names several nodes must be one of them; one name for the whole group (a load
+	// balancer) needs no Self.
 	Self Node
 	// Databases by name (apim_db, shared_db); the profile says which it needs.
 	Databases map[string]Database
@@ -111,6 +113,10 @@ func Render(in Input) ([]byte, error) {
 			seen[addr] = true
 		}
 	}
+	if p.Name == ControlPlane && len(in.ControlPlane) > 1 && !hasHost(in.ControlPlane, in.Self.Host) {
+		return nil, fmt.Errorf("deployment.toml for %s %s: ControlPlane names %d nodes and Self is none of them: "+
+			"name this node as Self, or give one name for the whole group", p.Name, in.Version, len(in.ControlPlane))
+	}
 	if in.AdminUsername == "" {
 		in.AdminUsername = "admin"
 	}
@@ -156,7 +162,7 @@ func Render(in Input) ([]byte, error) {
 			// only, and the default certificate names localhost.
 			self := Node{"localhost", in.Offset}
 			hub := eventHub(self, []Node{self})
-			if slices.Contains(cp, in.Self) {
+			if hasHost(cp, in.Self.Host) {
 				// The list names each control-plane node: publish to every hub's stream and
 				// pass the events received here on to the others.
 				hub["publish"] = map[string]any{"url_group": urlGroups(cp, "urls", "auth_urls")}
@@ -296,6 +302,10 @@ func urls(nodes []Node, scheme string, base int) []string {
 		out = append(out, n.url(scheme, base))
 	}
 	return out
+}
+
+func hasHost(nodes []Node, host string) bool {
+	return slices.ContainsFunc(nodes, func(n Node) bool { return n.Host == host })
 }
 
 func others(nodes []Node, self Node) []Node {
