@@ -96,12 +96,13 @@ type ApimDatabaseProps struct {
 	// Default: none; the databases and the user are created, the schema is not loaded.
 	Pack *SchemaPack
 	// VerifyServerCertificate makes the schema function check, when it connects over TLS, that
-	// the database's certificate chains to the Amazon RDS root of the stack's region and names
-	// the endpoint. The function embeds the roots of the regions rdsca.Regions() lists; true in
-	// another region is refused, as the function could not connect. False still encrypts but
+	// the database's certificate chains to one of the Amazon RDS roots it embeds (those of the
+	// regions rdsca.Regions() lists) and names the endpoint. True in a region whose roots are
+	// not embedded is refused, as the function could not connect. False still encrypts but
 	// accepts any certificate.
-	// Default: true where the region's root is embedded (or the region is not known at synth
-	// time); elsewhere false, with a warning.
+	// Default: true where the region's roots are embedded, or where the region is unknown at
+	// synth (with a warning: in a region whose roots are not embedded the schema would fail
+	// to load); elsewhere false, with a warning.
 	VerifyServerCertificate *bool
 }
 
@@ -263,10 +264,17 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	cfg.tls = schemaTLS(props.VerifyServerCertificate, region)
 	d := &ApimDatabase{appUser: cfg.appUser}
 	constructs.NewConstruct_Override(d, scope, &id)
-	if props.VerifyServerCertificate == nil && cfg.tls != "true" {
+	switch {
+	case props.VerifyServerCertificate != nil:
+	case cfg.tls != "true":
 		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseCertificateNotVerified"), jsii.String(fmt.Sprintf(
 			"The schema function embeds no Amazon RDS root for %s, so it encrypts its connection without verifying "+
 				"the database's certificate. Set VerifyServerCertificate to false to acknowledge this.", *region)), nil)
+	case *awscdk.Token_IsUnresolved(region):
+		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseRegionUnknown"), jsii.String(
+			"The stack's region is unknown at synth, so the schema function will verify the database's certificate "+
+				"against the Amazon RDS roots it embeds, which cover "+strings.Join(rdsca.Regions(), ", ")+
+				". Elsewhere the schema would fail to load: give the stack a region, or set VerifyServerCertificate."), nil)
 	}
 	stack := awscdk.Stack_Of(d)
 	network := props.Network

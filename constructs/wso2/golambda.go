@@ -63,8 +63,8 @@ func isModuleRoot(dir string) bool {
 
 // goLambdaCode returns the code of the Go Lambda in lambda/<name>, compiled for arm64 Linux
 // (provided.al2023) on this machine at synth time, without Docker. The asset hash covers the
-// function's sources and embedded files, go.mod, go.sum and the Go release, so a change to any
-// of them deploys a new binary and nothing else does.
+// function's directory (its sources and embedded files; not tests), go.mod, go.sum and the Go
+// release, so a change to any of them deploys a new binary.
 func goLambdaCode(name string) awslambda.Code {
 	root, err := moduleRoot()
 	if err != nil {
@@ -106,11 +106,18 @@ func sourceHash(root, src string) (string, error) {
 		}
 	}
 	// Every file the build can read: Go sources and the files they embed (such as the RDS
-	// roots), not tests or their data.
+	// roots). Not tests, their data, or what the go command ignores (names starting with . or
+	// _). TestLambdasImportOnlyTheirOwnPackages keeps the functions' module-local imports
+	// inside their directories, so this walk sees all of them.
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
 			return err
+		case path != src && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")):
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
 		case d.IsDir() && d.Name() == "testdata":
 			return fs.SkipDir
 		case d.IsDir() || strings.HasSuffix(path, "_test.go"):

@@ -2,7 +2,9 @@ package wso2
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,6 +23,8 @@ func TestSourceHashCoversWhatTheBuildReads(t *testing.T) {
 		"lambda/fn/roots/bundle.pem":    "-----BEGIN CERTIFICATE-----\n",
 		"lambda/fn/main_test.go":        "package main\n",
 		"lambda/fn/testdata/event.json": "{}",
+		"lambda/fn/.main.go.swp":        "swap",
+		"lambda/fn/_old/notes.go":       "package old\n",
 	}
 	for name, body := range files {
 		p := filepath.Join(root, name)
@@ -35,11 +39,30 @@ func TestSourceHashCoversWhatTheBuildReads(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte(body+"// changed\n"), 0o644))
 		h, err := sourceHash(root, src)
 		require.NoError(t, err)
-		if name == "lambda/fn/main_test.go" || name == "lambda/fn/testdata/event.json" {
+		if name == "lambda/fn/main_test.go" || name == "lambda/fn/testdata/event.json" ||
+			name == "lambda/fn/.main.go.swp" || name == "lambda/fn/_old/notes.go" {
 			assert.Equal(t, base, h, "%s is not part of the build", name)
 		} else {
 			assert.NotEqual(t, base, h, "%s is part of the build", name)
 		}
 		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	}
+}
+
+// Each Lambda imports, from this module, only packages under its own directory: sourceHash walks
+// that directory alone.
+func TestLambdasImportOnlyTheirOwnPackages(t *testing.T) {
+	root, err := moduleRoot()
+	require.NoError(t, err)
+	for _, name := range []string{"dbinit", "tmdns"} {
+		cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./lambda/"+name)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		require.NoError(t, err, name)
+		for _, pkg := range strings.Fields(string(out)) {
+			if strings.HasPrefix(pkg, modulePath+"/") {
+				assert.True(t, strings.HasPrefix(pkg, modulePath+"/lambda/"+name), "%s imports %s, outside lambda/%s", name, pkg, name)
+			}
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -38,8 +39,11 @@ type Handler struct {
 	// ConnectTimeout bounds connecting to the database. Default: 10 s.
 	ConnectTimeout time.Duration
 	// RootCAs are the authorities the database's certificate must chain to when Tls is "true".
-	// Default: the system's roots and the Amazon RDS roots of package rdsca.
+	// Default: the Amazon RDS roots of package rdsca, and nothing else (the database is RDS).
 	RootCAs *x509.CertPool
+	// Region is where the function runs, for the advice given on an untrusted certificate.
+	// Default: $AWS_REGION.
+	Region string
 	// Log receives the handler's structured log. Default: slog.Default().
 	Log *slog.Logger
 	// beforeStatement, when set, runs before each schema statement; tests use it to interrupt a
@@ -193,9 +197,12 @@ func (h *Handler) connect(ctx context.Context, p Props, c credentials) (*sql.DB,
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		if _, unknown := errors.AsType[x509.UnknownAuthorityError](err); unknown {
-			err = fmt.Errorf("%w (the function trusts the system's roots and the Amazon RDS roots of %d regions; "+
-				"for a region whose root it lacks, set ApimDatabaseProps.VerifyServerCertificate to false)", err, len(rdsca.Regions()))
+		if _, unknown := errors.AsType[x509.UnknownAuthorityError](err); unknown && h.RootCAs == nil {
+			region := h.Region
+			if region == "" {
+				region = os.Getenv("AWS_REGION")
+			}
+			err = fmt.Errorf("%w (%s)", err, untrustedHint(region))
 		}
 		return nil, fmt.Errorf("connecting to %s as %s: %w", cfg.Addr, c.Username, err)
 	}
@@ -206,15 +213,22 @@ func (h *Handler) rootCAs() (*x509.CertPool, error) {
 	if h.RootCAs != nil {
 		return h.RootCAs, nil
 	}
-	system, err := x509.SystemCertPool()
-	if err != nil {
-		system = nil // no system store: the RDS roots alone
-	}
-	pool, err := rdsca.Pool(system)
+	pool, err := rdsca.Pool(nil)
 	if err != nil {
 		return nil, fmt.Errorf("loading the Amazon RDS roots: %w", err)
 	}
 	return pool, nil
+}
+
+// untrustedHint says what to do about a certificate no embedded RDS root signed, in region.
+func untrustedHint(region string) string {
+	if region != "" && !rdsca.Covers(region) {
+		return fmt.Sprintf("the function embeds no Amazon RDS root for %s; set ApimDatabaseProps.VerifyServerCertificate "+
+			"to false there, or add the region's roots to lambda/dbinit/rdsca", region)
+	}
+	return "the function trusts the Amazon RDS roots of its region, so the database presents a certificate of another " +
+		"authority: check the instance's certificate authority (CACertificateIdentifier, rds-ca-rsa2048-g1 by default) " +
+		"and that the endpoint is the RDS instance's own"
 }
 
 // ensureUser creates the application user, or resets its password to the secret's, and grants it

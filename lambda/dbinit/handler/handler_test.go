@@ -264,9 +264,15 @@ func TestFailuresAreClearAndHarmless(t *testing.T) {
 		want  []string
 	}{
 		{"server certificate from an authority the function does not trust", func(f *fixture, p map[string]any) cfn.Event {
-			f.h.RootCAs = nil // the production roots: the system's and Amazon RDS's
+			f.h.RootCAs = nil // the production roots: Amazon RDS's
+			f.h.Region = "us-west-1"
 			return event(cfn.RequestCreate, p)
-		}, []string{"connecting to 127.0.0.1:", "certificate signed by unknown authority", "the Amazon RDS roots of", "VerifyServerCertificate to false"}},
+		}, []string{"connecting to 127.0.0.1:", "certificate signed by unknown authority", "check the instance's certificate authority"}},
+		{"server certificate in a region whose RDS root is not embedded", func(f *fixture, p map[string]any) cfn.Event {
+			f.h.RootCAs = nil
+			f.h.Region = "xx-test-1"
+			return event(cfn.RequestCreate, p)
+		}, []string{"certificate signed by unknown authority", "no Amazon RDS root for xx-test-1", "VerifyServerCertificate to false"}},
 		{"server certificate for another name", func(f *fixture, p map[string]any) cfn.Event {
 			p["Endpoint"] = "localhost"
 			return event(cfn.RequestCreate, p)

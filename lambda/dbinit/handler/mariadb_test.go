@@ -35,8 +35,8 @@ const (
 var server struct {
 	host string
 	port int
-	// roots trust the server's certificate, issued by a throwaway authority for 127.0.0.1 and
-	// db.test only.
+	// roots trust the server's certificate: a throwaway root, whose intermediate issued it for
+	// 127.0.0.1 and db.test only.
 	roots *x509.CertPool
 }
 
@@ -152,38 +152,42 @@ func startMariaDB() (func(), error) {
 	return stop, nil
 }
 
-// serverCertificate issues the server a certificate for 127.0.0.1 and db.test from a new
-// authority, writes both with the key into dir, and returns mariadbd's flags for them and a pool
-// trusting the authority.
+// serverCertificate issues the server a certificate for 127.0.0.1 and db.test through an
+// intermediate authority, as RDS does, writes the chain and the key into dir, and returns
+// mariadbd's flags for them and a pool trusting the root alone.
 func serverCertificate(dir string) ([]string, *x509.CertPool, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
 	now := time.Now()
-	caTemplate := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "dbinit test authority"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	issue := func(serial int64, tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter = big.NewInt(serial), now.Add(-time.Hour), now.Add(24*time.Hour)
+		if parent == nil {
+			parent, parentKey = tmpl, key
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := x509.ParseCertificate(der)
+		return c, key, err
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
+	authority := func(name string) *x509.Certificate {
+		return &x509.Certificate{Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	}
+	root, rootKey, err := issue(1, authority("dbinit test root"), nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	ca, err := x509.ParseCertificate(caDER)
+	sub, subKey, err := issue(2, authority("dbinit test intermediate"), root, rootKey)
 	if err != nil {
 		return nil, nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "db.test"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		DNSNames: []string{"db.test"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	leaf, key, err := issue(3, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "db.test"}, DNSNames: []string{"db.test"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, &key.PublicKey, caKey)
+	}, sub, subKey)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -191,19 +195,22 @@ func serverCertificate(dir string) ([]string, *x509.CertPool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	files := map[string]*pem.Block{
-		"ca.pem":   {Type: "CERTIFICATE", Bytes: caDER},
-		"cert.pem": {Type: "CERTIFICATE", Bytes: leafDER},
-		"key.pem":  {Type: "PRIVATE KEY", Bytes: keyDER},
+	certPEM := func(c *x509.Certificate) []byte {
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 	}
-	for name, block := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+	files := map[string][]byte{
+		"ca.pem":    certPEM(root),
+		"chain.pem": append(certPEM(leaf), certPEM(sub)...), // the server sends the intermediate
+		"key.pem":   pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
 			return nil, nil, err
 		}
 	}
 	roots := x509.NewCertPool()
-	roots.AddCert(ca)
-	return []string{"--ssl-ca=" + filepath.Join(dir, "ca.pem"), "--ssl-cert=" + filepath.Join(dir, "cert.pem"),
+	roots.AddCert(root)
+	return []string{"--ssl-ca=" + filepath.Join(dir, "ca.pem"), "--ssl-cert=" + filepath.Join(dir, "chain.pem"),
 		"--ssl-key=" + filepath.Join(dir, "key.pem")}, roots, nil
 }
 
