@@ -217,6 +217,35 @@ func TestControlPlaneEventHub(t *testing.T) {
 	assert.Equal(t, []string{"tcp://cp2.apim.internal:5672"}, h.Duplicates, "to the other node, not to itself")
 }
 
+// Nodes whose servlet port the load balancer serves on 443 (the portals) say so, so that their
+// links and OAuth callbacks name 443; the others keep their ports.
+func TestPortalsKnowTheLoadBalancerPort(t *testing.T) {
+	for _, v := range []string{"4.3.0", "3.2.0"} {
+		version := mustVersion(t, v)
+		layout, err := Layout(version)
+		require.NoError(t, err)
+		for _, p := range layout {
+			out, err := Render(exampleInput(version, p.Name))
+			require.NoError(t, err)
+			var doc struct {
+				Transport struct {
+					HTTPS struct {
+						Properties struct {
+							ProxyPort int `toml:"proxyPort"`
+						} `toml:"properties"`
+					} `toml:"https"`
+				} `toml:"transport"`
+			}
+			require.NoError(t, toml.Unmarshal(out, &doc))
+			want := 0
+			if p.Name == ControlPlane || p.Name == Publisher || p.Name == DevPortal {
+				want = 443
+			}
+			assert.Equal(t, want, doc.Transport.HTTPS.Properties.ProxyPort, "%s %s", v, p.Name)
+		}
+	}
+}
+
 func keys(m map[string]any) []string {
 	var out []string
 	for k := range m {

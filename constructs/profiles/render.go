@@ -208,6 +208,11 @@ func Render(in Input) ([]byte, error) {
 		apim["oauth_config"] = map[string]any{"revoke_endpoint": cp[0].url("https", PortServletHTTPS) + "/oauth2/revoke"}
 	}
 	doc["apim"] = apim
+	if p.Exposure != nil && p.Exposure.TargetPort == PortServletHTTPS {
+		// The load balancer serves the portals on 443: the links and OAuth callbacks the node
+		// writes must carry that port, not 9443.
+		doc["transport"] = map[string]any{"https": map[string]any{"properties": map[string]any{"proxyPort": 443}}}
+	}
 
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# WSO2 API Manager %s, %s node. Rendered by apimkit; secrets are $env{...}\n# references resolved at start.\n\n", in.Version, p.Name)
