@@ -204,7 +204,11 @@ func Render(in Input) ([]byte, error) {
 	case TrafficManager:
 		apim["key_manager"] = map[string]any{"service_url": servicesURL(cp[0])}
 		apim["event_hub"] = eventHub(cp[0], cp)
-		apim["throttling"] = map[string]any{"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS)}
+		apim["throttling"] = map[string]any{
+			"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS),
+			// Its own broker, where it publishes decisions, at its offset.
+			"throttle_decision_endpoints": urls([]Node{{"localhost", in.Offset}}, "tcp", PortJMS),
+		}
 		apim["oauth_config"] = map[string]any{"revoke_endpoint": cp[0].url("https", PortServletHTTPS) + "/oauth2/revoke"}
 	}
 	doc["apim"] = apim

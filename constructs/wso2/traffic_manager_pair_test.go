@@ -79,6 +79,7 @@ func TestPairZoneNamesAndConfig(t *testing.T) {
 	assert.Contains(t, toml, "hostname = 'tm2.apim.internal'")
 	assert.Contains(t, toml, "offset = 2")
 	assert.Contains(t, toml, "event_duplicate_url = ['tcp://tm1.apim.internal:5673']", "each forwards to the other")
+	assert.Contains(t, toml, "throttle_decision_endpoints = ['tcp://localhost:5674']", "decisions go to its own broker, at its offset")
 }
 
 func TestPairUpdater(t *testing.T) {
