@@ -73,6 +73,28 @@ chmod +x "$WSO2_HOME"/bin/*.sh
 log "installing the MySQL JDBC driver"
 aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${JDBC_DRIVER_KEY}" "$WSO2_HOME/repository/components/lib/"
 
+if [[ -f "$ETC/database-ca.pem" ]]; then
+  : "${DB_TRUSTSTORE:?}" "${DB_TRUSTSTORE_PASSWORD:?}"
+  log "trusting the database's certificate authorities (${DB_TRUSTSTORE})"
+  # keytool ships beside java in the JDK package.
+  keytool=$(dirname "$(readlink -f "$(command -v java)")")/keytool
+  store=$ROOT$DB_TRUSTSTORE
+  rm -f "$store"
+  awk -v dir="$work" '/-----BEGIN CERTIFICATE-----/ { n++ } n { print > (dir "/database-ca-" n ".pem") }' "$ETC/database-ca.pem"
+  certs=()
+  for cert in "$work"/database-ca-*.pem; do
+    if [[ -f "$cert" ]]; then certs+=("$cert"); fi
+  done
+  if ((${#certs[@]} == 0)); then
+    log "no certificate in $ETC/database-ca.pem"
+    false
+  fi
+  for cert in "${certs[@]}"; do
+    "$keytool" -importcert -noprompt -storetype PKCS12 -keystore "$store" -storepass "$DB_TRUSTSTORE_PASSWORD" \
+      -alias "$(basename "$cert" .pem)" -file "$cert" >/dev/null
+  done
+fi
+
 log "writing deployment.toml and the secrets the node resolves at start"
 install -m 0644 "$ETC/deployment.toml" "$WSO2_HOME/repository/conf/deployment.toml"
 # The database endpoint is known only once the database exists: the application secret holds it.

@@ -21,6 +21,14 @@ import (
 // it with the host recorded in the application secret.
 const DbHostPlaceholder = "@@APIMKIT_DB_HOST@@"
 
+// DatabaseTrustStore is where boot.sh builds the PKCS12 truststore of Config.DatabaseRoots, and
+// DatabaseTrustStorePassword opens it. The store holds public certificates only, so its password
+// protects nothing secret; Java needs one to check the file's integrity.
+const (
+	DatabaseTrustStore         = "/opt/wso2/database-truststore.p12"
+	DatabaseTrustStorePassword = "apimkit-public-roots"
+)
+
 // Script is boot.sh.
 //
 //go:embed boot.sh
@@ -49,6 +57,9 @@ type Config struct {
 	DeploymentToml []byte
 	// CloudWatchAgentConfig, when set, is the agent's JSON configuration.
 	CloudWatchAgentConfig []byte
+	// DatabaseRoots, when set, are the PEM certificates of the authorities the database's
+	// certificate chains to; boot.sh puts them in DatabaseTrustStore for the JDBC connections.
+	DatabaseRoots []byte
 	// HealthTimeoutSeconds bounds the wait for the node to become healthy.
 	HealthTimeoutSeconds int
 	DNSTTLSeconds        int
@@ -83,6 +94,10 @@ func (c Config) Env() (string, error) {
 	if c.DNSTTLSeconds > 0 {
 		vars["DNS_TTL"] = fmt.Sprint(c.DNSTTLSeconds)
 	}
+	if len(c.DatabaseRoots) > 0 {
+		vars["DB_TRUSTSTORE"] = DatabaseTrustStore
+		vars["DB_TRUSTSTORE_PASSWORD"] = DatabaseTrustStorePassword
+	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
 		keys = append(keys, k)
@@ -114,7 +129,7 @@ var token = regexp.MustCompile(`\$\{Token\[[A-Za-z0-9._-]+\]\}`)
 func stripTokens(s string) string { return token.ReplaceAllString(s, "") }
 
 // UserData renders the instance's user data: it writes node.env, then deployment.toml, the agent
-// configuration and boot.sh (gzipped, in base64), then runs boot.sh. It refuses user data that
+// configuration, the database's authorities and boot.sh (gzipped, in base64), then runs boot.sh. It refuses user data that
 // would exceed EC2's limit once its deploy-time values are filled in.
 func (c Config) UserData() (string, error) {
 	env, err := c.Env()
@@ -138,6 +153,9 @@ func (c Config) UserData() (string, error) {
 	files := []file{{"/etc/apimkit/deployment.toml", c.DeploymentToml, "0644"}}
 	if len(c.CloudWatchAgentConfig) > 0 {
 		files = append(files, file{"/etc/apimkit/cloudwatch-agent.json", c.CloudWatchAgentConfig, "0644"})
+	}
+	if len(c.DatabaseRoots) > 0 {
+		files = append(files, file{"/etc/apimkit/database-ca.pem", c.DatabaseRoots, "0644"})
 	}
 	files = append(files, file{"/usr/local/sbin/apimkit-boot", []byte(Script), "0755"})
 	for _, f := range files {

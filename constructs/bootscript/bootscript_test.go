@@ -62,6 +62,11 @@ esac`,
 	"chown":                       `echo "chown $*" >> "$CALLS"`,
 	"id":                          `echo "id $*" >> "$CALLS"; exit 1`,
 	"amazon-cloudwatch-agent-ctl": `echo "amazon-cloudwatch-agent-ctl $*" >> "$CALLS"`,
+	"java":                        `echo "java $*" >> "$CALLS"`,
+	// keytool adds one entry per call to the store named after -keystore.
+	"keytool": `echo "keytool $*" >> "$CALLS"
+while [ $# -gt 0 ]; do case "$1" in -keystore) store=$2 ;; -alias) alias=$2 ;; esac; shift; done
+echo "$alias" >> "$store"`,
 }
 
 type sandbox struct {
@@ -86,6 +91,9 @@ func newSandbox(t *testing.T, cfg Config, pack map[string]string) *sandbox {
 	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "node.env"), []byte(env), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "deployment.toml"), cfg.DeploymentToml, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "cloudwatch-agent.json"), cfg.CloudWatchAgentConfig, 0o644))
+	if len(cfg.DatabaseRoots) > 0 {
+		require.NoError(t, os.WriteFile(filepath.Join(s.etc, "database-ca.pem"), cfg.DatabaseRoots, 0o644))
+	}
 	if pack != nil {
 		writeZip(t, filepath.Join(dir, "s3", "packs", "wso2", "wso2am-4.3.0.zip"), pack)
 	}
@@ -191,6 +199,38 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 	assert.NotContains(t, calls, "ABANDON")
 	assert.NotContains(t, calls+out, "db-pass-1", "no secret in a command line or the log")
 	assert.NotContains(t, calls+out, "admin-pass-2")
+}
+
+// Given the database's authorities, boot.sh puts each in the PKCS12 truststore the JDBC URLs
+// name, before the service starts; without them it builds no store.
+func TestBootTrustsTheDatabaseAuthorities(t *testing.T) {
+	cfg := exampleConfig()
+	cfg.DatabaseRoots = []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" +
+		"-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n")
+	s := newSandbox(t, cfg, standardPack())
+	out, err := s.run(t)
+	require.NoError(t, err, out)
+	store := filepath.Join(s.root, DatabaseTrustStore)
+	calls := s.callLog(t)
+	for _, alias := range []string{"database-ca-1", "database-ca-2"} {
+		assert.Contains(t, calls, "keytool -importcert -noprompt -storetype PKCS12 -keystore "+store+" -storepass "+
+			DatabaseTrustStorePassword+" -alias "+alias+" -file ")
+	}
+	assert.Equal(t, "database-ca-1\ndatabase-ca-2\n", s.file(t, DatabaseTrustStore[1:]))
+	assert.Less(t, strings.Index(calls, "keytool"), strings.Index(calls, "systemctl enable"), "the store exists before WSO2 starts")
+
+	plain := newSandbox(t, exampleConfig(), standardPack())
+	out, err = plain.run(t)
+	require.NoError(t, err, out)
+	assert.NotContains(t, plain.callLog(t), "keytool")
+
+	cfg.DatabaseRoots = []byte("not a certificate\n")
+	broken := newSandbox(t, cfg, standardPack())
+	out, err = broken.run(t)
+	assert.Error(t, err)
+	assert.Contains(t, out, "no certificate in")
+	assert.Contains(t, broken.callLog(t), "--lifecycle-action-result ABANDON")
+	assert.NotContains(t, broken.callLog(t), "systemctl enable")
 }
 
 // Each failure abandons the launch (the group replaces the instance), says what failed, and never

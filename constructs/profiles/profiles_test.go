@@ -246,6 +246,32 @@ func TestPortalsKnowTheLoadBalancerPort(t *testing.T) {
 	}
 }
 
+// Given a truststore, the JDBC URLs verify the database's certificate against it; without one
+// they still require TLS. A truststore that would break the URL is refused.
+func TestDatabaseTrustStore(t *testing.T) {
+	v := mustVersion(t, "4.3.0")
+	in := exampleInput(v, Gateway)
+	out, err := Render(in)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "shared_db?useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=false&amp;characterEncoding=UTF-8")
+
+	d := in.Databases[SharedDb]
+	d.TrustStore, d.TrustStorePassword = "/opt/wso2/database-truststore.p12", "public-roots"
+	in.Databases[SharedDb] = d
+	out, err = Render(in)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "shared_db?useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=true"+
+		"&amp;trustCertificateKeyStoreUrl=file:/opt/wso2/database-truststore.p12&amp;trustCertificateKeyStoreType=PKCS12"+
+		"&amp;trustCertificateKeyStorePassword=public-roots&amp;characterEncoding=UTF-8")
+
+	for _, bad := range [][2]string{{"relative.p12", "pw"}, {"/opt/x.p12", ""}, {"/opt/x.p12", "a&b"}, {"/opt/my store.p12", "pw"}} {
+		d.TrustStore, d.TrustStorePassword = bad[0], bad[1]
+		in.Databases[SharedDb] = d
+		_, err = Render(in)
+		assert.ErrorContains(t, err, "Databases[shared_db] needs an absolute TrustStore path and a TrustStorePassword", "%q", bad)
+	}
+}
+
 func keys(m map[string]any) []string {
 	var out []string
 	for k := range m {

@@ -3,6 +3,7 @@ package profiles
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -26,6 +27,10 @@ type Database struct {
 	Name string
 	// Username of the WSO2 application user.
 	Username string
+	// TrustStore, when set, is the path of a PKCS12 truststore holding the authorities the
+	// database's certificate must chain to, and TrustStorePassword opens it (it holds public
+	// certificates only). Unset: the connection is encrypted but the certificate is not checked.
+	TrustStore, TrustStorePassword string
 }
 
 // Default references WSO2 resolves at start from the node's environment, so no secret is written
@@ -102,6 +107,16 @@ func Render(in Input) ([]byte, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("deployment.toml for %s %s: missing %s", p.Name, in.Version, strings.Join(missing, ", "))
+	}
+	for _, db := range p.Databases {
+		d := in.Databases[db]
+		if d.TrustStore == "" && d.TrustStorePassword == "" {
+			continue
+		}
+		if !urlWord.MatchString(d.TrustStore) || !strings.HasPrefix(d.TrustStore, "/") || !urlWord.MatchString(d.TrustStorePassword) {
+			return nil, fmt.Errorf("deployment.toml for %s %s: Databases[%s] needs an absolute TrustStore path and a TrustStorePassword, "+
+				"both of letters, digits and ._/- only (they go into the JDBC URL)", p.Name, in.Version, db)
+		}
 	}
 	for field, nodes := range map[string][]Node{"ControlPlane": in.ControlPlane, "TrafficManagers": in.TrafficManagers} {
 		seen := map[string]bool{}
@@ -240,10 +255,20 @@ func keystores(k Keystore) map[string]any {
 	return map[string]any{"tls": ks, "primary": ks}
 }
 
+// urlWord is what may go into a JDBC URL parameter unescaped.
+var urlWord = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+
 func database(d Database) map[string]any {
+	// The legacy TLS properties, which Connector/J 5.1 and 8.x both read (8.x maps them to
+	// sslMode REQUIRED or VERIFY_CA).
+	tls := "useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=false"
+	if d.TrustStore != "" {
+		tls = "useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=true&amp;trustCertificateKeyStoreUrl=file:" + d.TrustStore +
+			"&amp;trustCertificateKeyStoreType=PKCS12&amp;trustCertificateKeyStorePassword=" + d.TrustStorePassword
+	}
 	return map[string]any{
 		"type":     "mysql",
-		"url":      fmt.Sprintf("jdbc:mysql://%s:%d/%s?useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=false&amp;characterEncoding=UTF-8", d.Host, d.Port, d.Name),
+		"url":      fmt.Sprintf("jdbc:mysql://%s:%d/%s?%s&amp;characterEncoding=UTF-8", d.Host, d.Port, d.Name, tls),
 		"username": d.Username,
 		"password": DbPasswordRef,
 		"driver":   "com.mysql.cj.jdbc.Driver",

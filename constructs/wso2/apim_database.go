@@ -121,6 +121,19 @@ type ApimDatabase struct {
 	key       awskms.IKey
 	schema    awscdk.CustomResource
 	alarms    []awscloudwatch.Alarm
+	region    string // the stack's region, when known at synth
+	verify    bool   // clients verify the server's certificate against the region's RDS roots
+}
+
+// databaseRoots are the PEM roots a client of d should verify its certificate against, or nil
+// when d's clients do not verify (VerifyServerCertificate false, or a region whose roots are not
+// embedded or not known at synth).
+func (d *ApimDatabase) databaseRoots() []byte {
+	if !d.verify || d.region == "" {
+		return nil
+	}
+	// The instance's certificate comes from the CA it is pinned to (CaCertificate below).
+	return rdsca.RegionPEM(d.region, rdsca.RSA2048G1)
 }
 
 const databaseName = "ApimDatabase"
@@ -262,7 +275,10 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	cfg := resolveDatabase(props)
 	region := awscdk.Stack_Of(scope).Region()
 	cfg.tls = schemaTLS(props.VerifyServerCertificate, region)
-	d := &ApimDatabase{appUser: cfg.appUser}
+	d := &ApimDatabase{appUser: cfg.appUser, verify: cfg.tls == "true"}
+	if !*awscdk.Token_IsUnresolved(region) {
+		d.region = *region
+	}
 	constructs.NewConstruct_Override(d, scope, &id)
 	switch {
 	case props.VerifyServerCertificate != nil:
@@ -376,7 +392,8 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 		MonitoringInterval:              awscdk.Duration_Seconds(jsii.Number(60)),
 		EnablePerformanceInsights:       jsii.Bool(true),
 		PerformanceInsightEncryptionKey: d.key,
-		// Named rather than left to the RDS default: the schema function trusts this root.
+		// Named rather than left to the RDS default: the schema function trusts this root, and
+		// the nodes trust only this one (databaseRoots).
 		CaCertificate: awsrds.CaCertificate_RDS_CA_RSA2048_G1(),
 	})
 	for _, lg := range logs {

@@ -295,6 +295,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		LifecycleHook:         LifecycleHookName,
 		DeploymentToml:        toml,
 		CloudWatchAgentConfig: cloudWatchAgentConfig(pack.Home, logBase),
+		DatabaseRoots:         props.Database.databaseRoots(),
 	}
 	ud, err := cfg.UserData()
 	if err != nil {
@@ -477,9 +478,13 @@ func renderNodeConfig(version profiles.Version, profile profiles.Profile, props 
 		in.Self = *w.Self
 	}
 	for _, name := range profile.Databases {
-		in.Databases[name] = profiles.Database{
+		db := profiles.Database{
 			Host: bootscript.DbHostPlaceholder, Port: props.Network.DatabasePort(), Name: name, Username: props.Database.AppUsername(),
 		}
+		if props.Database.databaseRoots() != nil {
+			db.TrustStore, db.TrustStorePassword = bootscript.DatabaseTrustStore, bootscript.DatabaseTrustStorePassword
+		}
+		in.Databases[name] = db
 	}
 	out, err := profiles.Render(in)
 	if err != nil {

@@ -1,7 +1,9 @@
 package wso2_test
 
 import (
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"regexp"
 	"strings"
@@ -408,4 +410,52 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			assert.Nil(t, env.stack.Node().TryFindChild(jsii.String("Lb")), "nothing added before validation")
 		})
 	}
+}
+
+// The nodes verify the database's certificate whenever the schema function does: they get their
+// region's RDS roots and JDBC URLs that check against them. When the user turns verification off,
+// they only encrypt.
+func TestNodesVerifyTheDatabaseLikeTheSchemaFunction(t *testing.T) {
+	app := testkit.NewApp(nil)
+	for id, verify := range map[string]*bool{"Verified": nil, "Declined": jsii.Bool(false)} {
+		stack := awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{
+			Env: &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String("us-west-1")},
+		})
+		net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+		db := wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: net, VerifyServerCertificate: verify})
+		wso2.NewProfileAsg(stack, "Gateway", &wso2.ProfileAsgProps{
+			Network: net, Profile: profiles.Gateway, Wiring: wiring(), Database: db,
+			AdminSecret: wso2.NewAdminSecret(stack, "Admin", db.EncryptionKey()), PackBucket: wso2.NewPackBucket(stack, "Packs"),
+		})
+	}
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	launchUserData := func(stack string) string {
+		lt := testkit.Props(resourceWithPrefix(t, asm.Stack(t, stack).Template, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate"))
+		return userData(t, lt["LaunchTemplateData"].(map[string]any))
+	}
+
+	ud := launchUserData("Verified")
+	roots, err := bootscript.File(ud, "/etc/apimkit/database-ca.pem")
+	require.NoError(t, err)
+	var names []string
+	for rest := roots; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		require.NoError(t, err)
+		names = append(names, c.Subject.CommonName)
+	}
+	assert.Equal(t, []string{"Amazon RDS us-west-1 Root CA RSA2048 G1"}, names, "the root of the CA the instance is pinned to")
+	assert.Contains(t, ud, "DB_TRUSTSTORE="+bootscript.DatabaseTrustStore+"\n")
+	assert.Contains(t, decodeBlock(t, ud, "/etc/apimkit/deployment.toml"),
+		"verifyServerCertificate=true&amp;trustCertificateKeyStoreUrl=file:"+bootscript.DatabaseTrustStore)
+
+	ud = launchUserData("Declined")
+	_, err = bootscript.File(ud, "/etc/apimkit/database-ca.pem")
+	assert.Error(t, err, "no roots when the user declined verification")
+	assert.NotContains(t, ud, "DB_TRUSTSTORE")
+	assert.Contains(t, decodeBlock(t, ud, "/etc/apimkit/deployment.toml"), "verifyServerCertificate=false")
 }

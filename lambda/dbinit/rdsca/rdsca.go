@@ -1,6 +1,7 @@
 // Package rdsca holds the Amazon RDS root certificate authorities, so a client can verify the
 // certificate an RDS instance presents. The schema function trusts them when it connects; the
-// ApimDatabase construct asks which regions they cover before it turns verification on.
+// constructs ask which regions they cover before they turn verification on, and hand the WSO2
+// nodes their region's roots.
 package rdsca
 
 import (
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -72,6 +74,30 @@ func Regions() []string {
 	}
 	slices.Sort(regions)
 	return regions
+}
+
+// RSA2048G1 names the root of RDS's default certificate authority, rds-ca-rsa2048-g1.
+const RSA2048G1 = "RSA2048 G1"
+
+// RegionPEM returns the embedded roots of region, PEM-encoded, or nil when none are embedded.
+// Given kinds (such as RSA2048G1), it returns only the roots of those kinds.
+func RegionPEM(region string, kinds ...string) []byte {
+	certs, err := load()
+	if err != nil {
+		return nil
+	}
+	var out []byte
+	for _, c := range certs {
+		m := regionalRoot.FindStringSubmatch(c.Subject.CommonName)
+		if m == nil || m[1] != region {
+			continue
+		}
+		if len(kinds) > 0 && !slices.Contains(kinds, strings.TrimPrefix(c.Subject.CommonName, m[0])) {
+			continue
+		}
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out
 }
 
 // Covers reports whether the roots of region are embedded.

@@ -2,6 +2,7 @@ package rdsca
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"slices"
 	"strings"
 	"testing"
@@ -57,4 +58,28 @@ func TestPoolAddsToACopyOfBase(t *testing.T) {
 		_, err = c.Verify(x509.VerifyOptions{Roots: base})
 		assert.Error(t, err, "the base pool is left as it was")
 	}
+}
+
+func TestRegionPEM(t *testing.T) {
+	var names []string
+	for rest := RegionPEM("us-west-1"); ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		require.NoError(t, err)
+		names = append(names, c.Subject.CommonName)
+	}
+	assert.ElementsMatch(t, []string{"Amazon RDS us-west-1 Root CA RSA2048 G1", "Amazon RDS us-west-1 Root CA RSA4096 G1",
+		"Amazon RDS us-west-1 Root CA ECC384 G1"}, names)
+	assert.Nil(t, RegionPEM("xx-nowhere-1"))
+
+	block, rest := pem.Decode(RegionPEM("eu-west-1", RSA2048G1))
+	require.NotNil(t, block)
+	assert.Empty(t, rest, "one root of that kind")
+	c, err := x509.ParseCertificate(block.Bytes)
+	require.NoError(t, err)
+	assert.Equal(t, "Amazon RDS eu-west-1 Root CA RSA2048 G1", c.Subject.CommonName)
 }
