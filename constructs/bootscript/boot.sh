@@ -76,8 +76,14 @@ aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${JDBC_DRIVER_KEY}" "$WSO2_HOM
 if [[ -f "$ETC/database-ca.pem" ]]; then
   : "${DB_TRUSTSTORE:?}" "${DB_TRUSTSTORE_PASSWORD:?}"
   log "trusting the database's certificate authorities (${DB_TRUSTSTORE})"
-  # keytool ships beside java in the JDK package.
+  # keytool ships beside java in the runtime package.
   keytool=$(dirname "$(readlink -f "$(command -v java)")")/keytool
+  if [[ ! -x "$keytool" ]]; then
+    keytool=$(command -v keytool) || {
+      log "keytool not found beside java or on PATH"
+      false
+    }
+  fi
   store=$ROOT$DB_TRUSTSTORE
   rm -f "$store"
   awk -v dir="$work" '/-----BEGIN CERTIFICATE-----/ { n++ } n { print > (dir "/database-ca-" n ".pem") }' "$ETC/database-ca.pem"
