@@ -74,16 +74,23 @@ log "installing the MySQL JDBC driver"
 aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${JDBC_DRIVER_KEY}" "$WSO2_HOME/repository/components/lib/"
 
 if [[ -f "$ETC/database-ca.pem" ]]; then
-  : "${DB_TRUSTSTORE:?}" "${DB_TRUSTSTORE_PASSWORD:?}"
+  if [[ -z "${DB_TRUSTSTORE:-}" || -z "${DB_TRUSTSTORE_PASSWORD:-}" ]]; then
+    log "node.env names no DB_TRUSTSTORE and DB_TRUSTSTORE_PASSWORD for $ETC/database-ca.pem"
+    false
+  fi
   log "trusting the database's certificate authorities (${DB_TRUSTSTORE})"
-  # keytool ships beside java in the runtime package.
-  keytool=$(dirname "$(readlink -f "$(command -v java)")")/keytool
-  if [[ ! -x "$keytool" ]]; then
+  # keytool ships beside java in the runtime package; PATH is the fallback.
+  keytool=
+  if java=$(command -v java); then
+    keytool=$(dirname "$(readlink -f "$java")")/keytool
+  fi
+  if [[ -z "$keytool" || ! -x "$keytool" ]]; then
     keytool=$(command -v keytool) || {
       log "keytool not found beside java or on PATH"
       false
     }
   fi
+  # Built by root in the configuration folder: WSO2 reads its trust anchors, never rewrites them.
   store=$ROOT$DB_TRUSTSTORE
   rm -f "$store"
   awk -v dir="$work" '/-----BEGIN CERTIFICATE-----/ { n++ } n { print > (dir "/database-ca-" n ".pem") }' "$ETC/database-ca.pem"
@@ -99,6 +106,7 @@ if [[ -f "$ETC/database-ca.pem" ]]; then
     "$keytool" -importcert -noprompt -storetype PKCS12 -keystore "$store" -storepass "$DB_TRUSTSTORE_PASSWORD" \
       -alias "$(basename "$cert" .pem)" -file "$cert" >/dev/null
   done
+  chmod 0644 "$store"
 fi
 
 log "writing deployment.toml and the secrets the node resolves at start"

@@ -25,7 +25,7 @@ const DbHostPlaceholder = "@@APIMKIT_DB_HOST@@"
 // DatabaseTrustStorePassword opens it. The store holds public certificates only, so its password
 // protects nothing secret; Java needs one to check the file's integrity.
 const (
-	DatabaseTrustStore         = "/opt/wso2/database-truststore.p12"
+	DatabaseTrustStore         = "/etc/apimkit/database-truststore.p12"
 	DatabaseTrustStorePassword = "apimkit-public-roots"
 )
 

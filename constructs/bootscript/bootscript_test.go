@@ -218,6 +218,21 @@ func TestBootTrustsTheDatabaseAuthorities(t *testing.T) {
 	}
 	assert.Equal(t, "database-ca-1\ndatabase-ca-2\n", s.file(t, DatabaseTrustStore[1:]))
 	assert.Less(t, strings.Index(calls, "keytool"), strings.Index(calls, "systemctl enable"), "the store exists before WSO2 starts")
+	assert.True(t, strings.HasPrefix(DatabaseTrustStore, "/etc/apimkit/"), "root's configuration folder, which WSO2 cannot write")
+	info, err := os.Stat(store)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), info.Mode().Perm(), "readable by WSO2")
+
+	// A java whose folder has no keytool: the one on PATH is used.
+	elsewhere := newSandbox(t, cfg, standardPack())
+	jre := filepath.Join(elsewhere.dir, "jre", "bin")
+	require.NoError(t, os.MkdirAll(jre, 0o755))
+	require.NoError(t, os.Rename(filepath.Join(elsewhere.dir, "bin", "java"), filepath.Join(jre, "java")))
+	require.NoError(t, os.Symlink(filepath.Join(jre, "java"), filepath.Join(elsewhere.dir, "bin", "java")))
+	out, err = elsewhere.run(t)
+	require.NoError(t, err, out)
+	assert.Contains(t, elsewhere.callLog(t), "keytool -importcert")
+	assert.NotContains(t, elsewhere.callLog(t), "ABANDON")
 
 	plain := newSandbox(t, exampleConfig(), standardPack())
 	out, err = plain.run(t)

@@ -161,7 +161,7 @@ func TestGatewayThrottlingBlock(t *testing.T) {
 	assert.Equal(t, []string{"ssl://tm1.apim.internal:9712"}, th.Groups[0].AuthURLs)
 	assert.Equal(t, []string{"tcp://tm2.apim.internal:9613"}, th.Groups[1].URLs)
 	assert.Equal(t, []string{"shared_db"}, keys(doc.Database), "a gateway uses shared_db only")
-	assert.Contains(t, string(out), "jdbc:mysql://db.apim.internal:3306/shared_db?useSSL=true&amp;requireSSL=true")
+	assert.Contains(t, string(out), "jdbc:mysql://db.apim.internal:3306/shared_db?sslMode=REQUIRED&amp;characterEncoding=UTF-8")
 }
 
 // A control-plane node reaches its own event hub, services and token-revocation endpoint on
@@ -253,22 +253,22 @@ func TestDatabaseTrustStore(t *testing.T) {
 	in := exampleInput(v, Gateway)
 	out, err := Render(in)
 	require.NoError(t, err)
-	assert.Contains(t, string(out), "shared_db?useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=false&amp;characterEncoding=UTF-8")
+	assert.Contains(t, string(out), "shared_db?sslMode=REQUIRED&amp;characterEncoding=UTF-8")
 
 	d := in.Databases[SharedDb]
 	d.TrustStore, d.TrustStorePassword = "/opt/wso2/database-truststore.p12", "public-roots"
 	in.Databases[SharedDb] = d
 	out, err = Render(in)
 	require.NoError(t, err)
-	assert.Contains(t, string(out), "shared_db?useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=true"+
+	assert.Contains(t, string(out), "shared_db?sslMode=VERIFY_IDENTITY"+
 		"&amp;trustCertificateKeyStoreUrl=file:/opt/wso2/database-truststore.p12&amp;trustCertificateKeyStoreType=PKCS12"+
 		"&amp;trustCertificateKeyStorePassword=public-roots&amp;characterEncoding=UTF-8")
 
-	for _, bad := range [][2]string{{"relative.p12", "pw"}, {"/opt/x.p12", ""}, {"/opt/x.p12", "a&b"}, {"/opt/my store.p12", "pw"}} {
+	for _, bad := range [][2]string{{"relative.p12", "secret"}, {"/opt/x.p12", ""}, {"/opt/x.p12", "abc&def"}, {"/opt/my store.p12", "secret"}, {"/opt/x.p12", "short"}} {
 		d.TrustStore, d.TrustStorePassword = bad[0], bad[1]
 		in.Databases[SharedDb] = d
 		_, err = Render(in)
-		assert.ErrorContains(t, err, "Databases[shared_db] needs an absolute TrustStore path and a TrustStorePassword", "%q", bad)
+		assert.ErrorContains(t, err, "Databases[shared_db] needs an absolute TrustStore path and a TrustStorePassword of at least 6 characters", "%q", bad)
 	}
 }
 

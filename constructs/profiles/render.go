@@ -113,9 +113,10 @@ func Render(in Input) ([]byte, error) {
 		if d.TrustStore == "" && d.TrustStorePassword == "" {
 			continue
 		}
-		if !urlWord.MatchString(d.TrustStore) || !strings.HasPrefix(d.TrustStore, "/") || !urlWord.MatchString(d.TrustStorePassword) {
-			return nil, fmt.Errorf("deployment.toml for %s %s: Databases[%s] needs an absolute TrustStore path and a TrustStorePassword, "+
-				"both of letters, digits and ._/- only (they go into the JDBC URL)", p.Name, in.Version, db)
+		if !urlWord.MatchString(d.TrustStore) || !strings.HasPrefix(d.TrustStore, "/") || !urlWord.MatchString(d.TrustStorePassword) ||
+			len(d.TrustStorePassword) < 6 {
+			return nil, fmt.Errorf("deployment.toml for %s %s: Databases[%s] needs an absolute TrustStore path and a TrustStorePassword "+
+				"of at least 6 characters (keytool's minimum), both of letters, digits and ._/- only (they go into the JDBC URL)", p.Name, in.Version, db)
 		}
 	}
 	for field, nodes := range map[string][]Node{"ControlPlane": in.ControlPlane, "TrafficManagers": in.TrafficManagers} {
@@ -259,11 +260,11 @@ func keystores(k Keystore) map[string]any {
 var urlWord = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 
 func database(d Database) map[string]any {
-	// The legacy TLS properties, which Connector/J 5.1 and 8.x both read (8.x maps them to
-	// sslMode REQUIRED or VERIFY_CA).
-	tls := "useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=false"
+	// Connector/J 8 or later (com.mysql.cj.jdbc.Driver): TLS always; with a truststore, the
+	// certificate must chain to it and name the host connected to (the RDS endpoint).
+	tls := "sslMode=REQUIRED"
 	if d.TrustStore != "" {
-		tls = "useSSL=true&amp;requireSSL=true&amp;verifyServerCertificate=true&amp;trustCertificateKeyStoreUrl=file:" + d.TrustStore +
+		tls = "sslMode=VERIFY_IDENTITY&amp;trustCertificateKeyStoreUrl=file:" + d.TrustStore +
 			"&amp;trustCertificateKeyStoreType=PKCS12&amp;trustCertificateKeyStorePassword=" + d.TrustStorePassword
 	}
 	return map[string]any{

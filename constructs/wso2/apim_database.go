@@ -100,9 +100,11 @@ type ApimDatabaseProps struct {
 	// regions rdsca.Regions() lists) and names the endpoint. True in a region whose roots are
 	// not embedded is refused, as the function could not connect. False still encrypts but
 	// accepts any certificate.
+	// The WSO2 nodes (ProfileAsg) verify too, against the region's root, when the region is
+	// known at synth.
 	// Default: true where the region's roots are embedded, or where the region is unknown at
 	// synth (with a warning: in a region whose roots are not embedded the schema would fail
-	// to load); elsewhere false, with a warning.
+	// to load, and the nodes only encrypt); elsewhere false, with a warning.
 	VerifyServerCertificate *bool
 }
 
@@ -281,16 +283,16 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	}
 	constructs.NewConstruct_Override(d, scope, &id)
 	switch {
-	case props.VerifyServerCertificate != nil:
-	case cfg.tls != "true":
+	case cfg.tls != "true" && props.VerifyServerCertificate == nil:
 		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseCertificateNotVerified"), jsii.String(fmt.Sprintf(
-			"The schema function embeds no Amazon RDS root for %s, so it encrypts its connection without verifying "+
-				"the database's certificate. Set VerifyServerCertificate to false to acknowledge this.", *region)), nil)
-	case *awscdk.Token_IsUnresolved(region):
+			"The schema function embeds no Amazon RDS root for %s, so it and the WSO2 nodes encrypt their connections "+
+				"without verifying the database's certificate. Set VerifyServerCertificate to false to acknowledge this.", *region)), nil)
+	case cfg.tls == "true" && d.region == "":
 		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseRegionUnknown"), jsii.String(
-			"The stack's region is unknown at synth, so the schema function will verify the database's certificate "+
-				"against the Amazon RDS roots it embeds, which cover "+strings.Join(rdsca.Regions(), ", ")+
-				". Elsewhere the schema would fail to load: give the stack a region, or set VerifyServerCertificate."), nil)
+			"The stack's region is unknown at synth. The schema function will verify the database's certificate against "+
+				"the Amazon RDS roots it embeds, which cover "+strings.Join(rdsca.Regions(), ", ")+" (elsewhere the schema "+
+				"would fail to load), but the WSO2 nodes, which get their region's root at synth, will only encrypt. "+
+				"Give the stack a region, or set VerifyServerCertificate to false."), nil)
 	}
 	stack := awscdk.Stack_Of(d)
 	network := props.Network

@@ -310,9 +310,9 @@ func TestSchemaFunctionVerificationFollowsTheRegion(t *testing.T) {
 		tls     string
 		warning string
 	}{
-		"Covered": {"true", ""}, "Uncovered": {"skip-verify", "no Amazon RDS root for " + uncovered + ", so it encrypts"},
+		"Covered": {"true", ""}, "Uncovered": {"skip-verify", "no Amazon RDS root for " + uncovered + ", so it and the WSO2 nodes encrypt"},
 		"Acknowledged": {"skip-verify", ""}, "Declined": {"skip-verify", ""},
-		"Agnostic": {"true", "region is unknown at synth"},
+		"Agnostic": {"true", "the WSO2 nodes, which get their region's root at synth, will only encrypt"},
 	} {
 		s := asm.Stack(t, stack)
 		_, cr := one(t, s.Template, "Custom::Wso2Schema")

@@ -412,15 +412,17 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 	}
 }
 
-// The nodes verify the database's certificate whenever the schema function does: they get their
-// region's RDS roots and JDBC URLs that check against them. When the user turns verification off,
-// they only encrypt.
+// The nodes verify the database's certificate when the schema function does and the region is
+// known at synth: they get their region's RDS root and JDBC URLs that check against it. When the
+// user turns verification off, or the region is unknown, they only encrypt.
 func TestNodesVerifyTheDatabaseLikeTheSchemaFunction(t *testing.T) {
 	app := testkit.NewApp(nil)
-	for id, verify := range map[string]*bool{"Verified": nil, "Declined": jsii.Bool(false)} {
-		stack := awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{
-			Env: &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String("us-west-1")},
-		})
+	for id, verify := range map[string]*bool{"Verified": nil, "Declined": jsii.Bool(false), "Agnostic": nil} {
+		env := &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String("us-west-1")}
+		if id == "Agnostic" {
+			env = nil // the region is known only at deploy
+		}
+		stack := awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{Env: env})
 		net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
 		db := wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: net, VerifyServerCertificate: verify})
 		wso2.NewProfileAsg(stack, "Gateway", &wso2.ProfileAsgProps{
@@ -451,11 +453,13 @@ func TestNodesVerifyTheDatabaseLikeTheSchemaFunction(t *testing.T) {
 	assert.Equal(t, []string{"Amazon RDS us-west-1 Root CA RSA2048 G1"}, names, "the root of the CA the instance is pinned to")
 	assert.Contains(t, ud, "DB_TRUSTSTORE="+bootscript.DatabaseTrustStore+"\n")
 	assert.Contains(t, decodeBlock(t, ud, "/etc/apimkit/deployment.toml"),
-		"verifyServerCertificate=true&amp;trustCertificateKeyStoreUrl=file:"+bootscript.DatabaseTrustStore)
+		"sslMode=VERIFY_IDENTITY&amp;trustCertificateKeyStoreUrl=file:"+bootscript.DatabaseTrustStore)
 
-	ud = launchUserData("Declined")
-	_, err = bootscript.File(ud, "/etc/apimkit/database-ca.pem")
-	assert.Error(t, err, "no roots when the user declined verification")
-	assert.NotContains(t, ud, "DB_TRUSTSTORE")
-	assert.Contains(t, decodeBlock(t, ud, "/etc/apimkit/deployment.toml"), "verifyServerCertificate=false")
+	for stack, why := range map[string]string{"Declined": "the user declined verification", "Agnostic": "no region to pick the root of"} {
+		ud = launchUserData(stack)
+		_, err = bootscript.File(ud, "/etc/apimkit/database-ca.pem")
+		assert.Error(t, err, "no roots: %s", why)
+		assert.NotContains(t, ud, "DB_TRUSTSTORE", stack)
+		assert.Contains(t, decodeBlock(t, ud, "/etc/apimkit/deployment.toml"), "sslMode=REQUIRED&amp;", stack)
+	}
 }
