@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -506,6 +507,33 @@ func TestUserDataWithinEC2Limit(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Every group can take a rolling update: CloudFormation refuses one whose MinInstancesInService
+// is not below MaxSize, so a launch-template change (a library upgrade, a new boot script) would
+// fail the stack update. The traffic managers are replaced one after the other.
+func TestRollingUpdatesCanRun(t *testing.T) {
+	for name, asm := range layouts(t) {
+		tmpl := all(asm)
+		for id, g := range groups(tmpl) {
+			policy, _ := g["UpdatePolicy"].(map[string]any)
+			rolling, _ := policy["AutoScalingRollingUpdate"].(map[string]any)
+			require.NotNil(t, rolling, "%s %s: a rolling update policy", name, id)
+			maxSize, err := strconv.Atoi(fmt.Sprint(props(g)["MaxSize"]))
+			require.NoError(t, err)
+			assert.Less(t, rolling["MinInstancesInService"], float64(maxSize), "%s %s", name, id)
+		}
+		var tm1, tm2 string
+		for id := range groups(tmpl) {
+			switch {
+			case strings.HasPrefix(id, "TrafficManagersTm1"):
+				tm1 = id
+			case strings.HasPrefix(id, "TrafficManagersTm2"):
+				tm2 = id
+			}
+		}
+		assert.Contains(t, groups(tmpl)[tm2]["DependsOn"], tm1, "%s: tm2 is updated after tm1", name)
 	}
 }
 

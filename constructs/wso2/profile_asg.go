@@ -343,7 +343,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		MaxCapacity:  jsii.Number(maxCap),
 		HealthChecks: checks,
 		UpdatePolicy: awsautoscaling.UpdatePolicy_RollingUpdate(&awsautoscaling.RollingUpdateOptions{
-			MinInstancesInService: jsii.Number(minCap),
+			// CloudFormation refuses a rolling update unless this is below MaxSize: a group of
+			// one (a traffic manager) is replaced stopped-then-started.
+			MinInstancesInService: jsii.Number(min(minCap, maxCap-1)),
 			MaxBatchSize:          jsii.Number(1),
 			PauseTime:             awscdk.Duration_Minutes(jsii.Number(20)),
 		}),

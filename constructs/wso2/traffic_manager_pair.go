@@ -183,6 +183,9 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 		})
 		p.groups = append(p.groups, g)
 	}
+	// A launch-template change replaces each node stopped-then-started; CloudFormation updates tm2
+	// after tm1, so one of them is always running.
+	p.groups[1].Group().Node().AddDependency(p.groups[0].Group())
 	// Each traffic manager forwards throttle events to the other (event_duplicate_url).
 	p.groups[0].Connections().AllowTo(p.groups[1], awsec2.Port_Tcp(jsii.Number(p.groups[1].Port(profiles.PortJMS))), jsii.String("tm1 to tm2 event duplication"))
 	p.groups[1].Connections().AllowTo(p.groups[0], awsec2.Port_Tcp(jsii.Number(p.groups[0].Port(profiles.PortJMS))), jsii.String("tm2 to tm1 event duplication"))
