@@ -28,6 +28,8 @@ func appNetwork(t *testing.T, asm *testkit.Assembly, templates ...map[string]any
 
 type app struct {
 	internet, lb, gw, hub, hubEndpoint, tm1, tm2, db, bastion, updater, schemaFn reach.Endpoint
+	// awsAPI is an interface endpoint's address in each zone (private DNS answers with both).
+	awsAPI []reach.Endpoint
 	portals                                                                      []reach.Endpoint
 	// hubPorts are the ports the hub listens on for its clients.
 	hubPorts []int
@@ -57,6 +59,10 @@ func place(t *testing.T, n *reach.Network, layout string) app {
 		// The internal endpoint's address in the other zone from the gateway's.
 		hubEndpoint: reach.In(appTier[1]).WithGroup(group("HubEndpointSecurityGroup")),
 		hubPorts:    []int{9443, 5672},
+		awsAPI: []reach.Endpoint{
+			reach.In(appTier[0]).WithGroup(group("NetworkEndpointSecurityGroup")),
+			reach.In(appTier[1]).WithGroup(group("NetworkEndpointSecurityGroup")),
+		},
 	}
 	if layout == "3.2" {
 		a.hub = reach.In(appTier[1]).WithGroup(group("KeyManagerSecurityGroup"))
@@ -121,6 +127,15 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 		ok(a.tm2, a.internet, 443)
 		ok(a.updater, a.internet, 443)
 		ok(a.bastion, a.internet, 443)
+		// Every node reaches the AWS APIs' interface endpoints in both zones: Session Manager for
+		// the bastion, Secrets Manager, logs and metrics for the nodes and functions.
+		for _, api := range a.awsAPI {
+			for _, from := range []reach.Endpoint{a.bastion, a.gw, a.hub, a.tm1, a.tm2, a.updater, a.schemaFn} {
+				ok(from, api, 443)
+			}
+			no(a.internet, api, 443)
+			no(a.db, api, 443)
+		}
 
 		no(a.internet, a.lb, 22, 8080)
 		no(a.lb, a.hubEndpoint, 9443)

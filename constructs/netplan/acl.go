@@ -61,6 +61,10 @@ type AclOptions struct {
 	AdminSSH []netip.Prefix
 	// DatabasePort is the port of the database in the data tier.
 	DatabasePort int
+	// InterfaceEndpoints says the application tier holds interface endpoints, which every tier
+	// reaches on 443, in its own zone or another (a private DNS name answers with the address in
+	// every zone).
+	InterfaceEndpoints bool
 }
 
 // Acls returns the network ACL of every tier. The ACLs are the coarse tier boundary: they decide
@@ -106,6 +110,9 @@ func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 		out(100, Anywhere, portHTTPS, portHTTPS, "HTTPS to AWS APIs, S3, packs and updates (NAT gateway or endpoints)"),
 		out(110, data, db, db, "the database"),
 		out(120, p.Vpc, EphemeralFrom, EphemeralTo, "WSO2 ports of peer nodes, CI/CD agents, replies inside the VPC"),
+	}
+	if o.InterfaceEndpoints {
+		application = append(application, in(140, p.Vpc, portHTTPS, portHTTPS, "HTTPS to the interface endpoints, from every tier and zone"))
 	}
 
 	management := []AclRule{

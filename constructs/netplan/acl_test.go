@@ -76,13 +76,33 @@ func TestAclTables(t *testing.T) {
 	}
 }
 
+// With interface endpoints in the application tier, every tier reaches them on 443, from any zone;
+// the internet still does not.
+func TestAclAdmitsInterfaceEndpointsWhenThereAreSome(t *testing.T) {
+	tiers, _ := DefaultTiers(netip.MustParsePrefix("10.0.0.0/16"))
+	plan := Plan{Vpc: netip.MustParsePrefix("10.0.0.0/16"), Tiers: tiers}
+	without := Acls(plan, AclOptions{DatabasePort: 3306})[TierApplication]
+	with := Acls(plan, AclOptions{DatabasePort: 3306, InterfaceEndpoints: true})[TierApplication]
+	for _, peer := range []string{"10.0.16.10", "10.0.0.10", "10.0.144.10"} { // management, public, the other zone
+		if allows(without, false, peer, 443) {
+			t.Errorf("without endpoints, %s reaches the application tier on 443", peer)
+		}
+		if !allows(with, false, peer, 443) {
+			t.Errorf("with endpoints, %s cannot reach them on 443", peer)
+		}
+	}
+	if allows(with, false, "198.51.100.7", 443) {
+		t.Error("the internet reaches the application tier on 443")
+	}
+}
+
 func TestAclRuleNumbersAreUniqueAndWithinQuota(t *testing.T) {
 	tiers, _ := DefaultTiers(netip.MustParsePrefix("10.0.0.0/16"))
 	var admin []netip.Prefix
 	for i := range MaxAdminRanges {
 		admin = append(admin, netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i * 8)}), 29))
 	}
-	for tier, rules := range Acls(Plan{Vpc: netip.MustParsePrefix("10.0.0.0/16"), Tiers: tiers}, AclOptions{DatabasePort: 3306, AdminSSH: admin}) {
+	for tier, rules := range Acls(Plan{Vpc: netip.MustParsePrefix("10.0.0.0/16"), Tiers: tiers}, AclOptions{DatabasePort: 3306, AdminSSH: admin, InterfaceEndpoints: true}) {
 		seen := map[[2]int]bool{}
 		count := map[bool]int{}
 		for _, r := range rules {

@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// The README shows the rule tables of the default plan with one admin range; this keeps them true.
+// The README shows the rule tables of the default plan with one admin range and the interface
+// endpoints, as the reference app has them; this keeps them true.
 func TestReadmeShowsTheRuleTables(t *testing.T) {
 	raw, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -21,8 +22,9 @@ func TestReadmeShowsTheRuleTables(t *testing.T) {
 	}
 	tiers, _ := DefaultTiers(netip.MustParsePrefix(DefaultVpcCidr))
 	want := FormatTables(Acls(Plan{Vpc: netip.MustParsePrefix(DefaultVpcCidr), Tiers: tiers}, AclOptions{
-		DatabasePort: 3306,
-		AdminSSH:     []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
+		DatabasePort:       3306,
+		AdminSSH:           []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
+		InterfaceEndpoints: true,
 	}))
 	if got := readme[i+len(start) : j]; got != want {
 		t.Errorf("README.md's network ACL tables are out of date; replace the block with:\n%s", want)

@@ -287,6 +287,7 @@ func resolveNetwork(scope constructs.Construct, props *ApimNetworkProps) network
 		cfg.acl.DatabasePort = int(p)
 	}
 	cfg.acl.AdminSSH = resolveAdminSSH(props)
+	cfg.acl.InterfaceEndpoints = props.InterfaceEndpoints != nil && len(*props.InterfaceEndpoints) > 0
 	return cfg
 }
 

@@ -212,8 +212,9 @@ func aclEntries(t *testing.T, tmpl map[string]any) map[string][]netplan.AclRule 
 func TestNetworkAclsAreTheRuleTables(t *testing.T) {
 	got := aclEntries(t, articleTemplate(t))
 	tables := netplan.Acls(articleNetworkPlan(t), netplan.AclOptions{
-		AdminSSH:     []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
-		DatabasePort: 3306,
+		AdminSSH:           []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
+		DatabasePort:       3306,
+		InterfaceEndpoints: true, // the article network has the recommended endpoints
 	})
 	for _, tier := range netplan.Tiers() {
 		var want []netplan.AclRule
