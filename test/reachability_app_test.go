@@ -29,8 +29,8 @@ func appNetwork(t *testing.T, asm *testkit.Assembly, templates ...map[string]any
 type app struct {
 	internet, lb, gw, hub, hubEndpoint, tm1, tm2, db, bastion, updater, schemaFn reach.Endpoint
 	// awsAPI is an interface endpoint's address in each zone (private DNS answers with both).
-	awsAPI []reach.Endpoint
-	portals                                                                      []reach.Endpoint
+	awsAPI  []reach.Endpoint
+	portals []reach.Endpoint
 	// hubPorts are the ports the hub listens on for its clients.
 	hubPorts []int
 }
