@@ -54,3 +54,32 @@ func TestOperationsDashboardAndAlarms(t *testing.T) {
 }
 
 func asSlice(v any) []any { l, _ := v.([]any); return l }
+
+// The alarm topic's policy lets this account's CloudWatch alarms publish: a topic policy replaces
+// SNS's default one, so without this statement no alarm would ever be delivered. Everything
+// else is refused unless over TLS.
+func TestAlarmsMayPublishToTheirTopic(t *testing.T) {
+	tmpl := all(reference(t))
+	policies := testkit.Resources(tmpl, "AWS::SNS::TopicPolicy")
+	require.Len(t, policies, 1)
+	for _, p := range policies {
+		var allow, deny map[string]any
+		for _, s := range asSlice(props(p)["PolicyDocument"].(map[string]any)["Statement"]) {
+			st := s.(map[string]any)
+			switch st["Effect"] {
+			case "Allow":
+				allow = st
+			case "Deny":
+				deny = st
+			}
+		}
+		require.NotNil(t, allow, "an allow for the alarms")
+		assert.Equal(t, map[string]any{"Service": "cloudwatch.amazonaws.com"}, allow["Principal"])
+		assert.Equal(t, "sns:Publish", allow["Action"])
+		cond := fmt.Sprint(allow["Condition"])
+		assert.Contains(t, cond, "aws:SourceAccount")
+		assert.Contains(t, cond, ":alarm:*", "only alarms, of this account")
+		require.NotNil(t, deny)
+		assert.Contains(t, fmt.Sprint(deny["Condition"]), "aws:SecureTransport:false")
+	}
+}

@@ -37,9 +37,27 @@ func NewAlarmTopic(scope constructs.Construct, id string, props *AlarmTopicProps
 	// Auto Scaling publishes group notifications through its service-linked role.
 	key.AddToResourcePolicy(autoScalingStatement(awscdk.Stack_Of(c), "AllowAutoScalingNotifications",
 		"kms:Decrypt", "kms:GenerateDataKey*"), jsii.Bool(true))
-	return awssns.NewTopic(c, jsii.String("Resource"), &awssns.TopicProps{
+	topic := awssns.NewTopic(c, jsii.String("Resource"), &awssns.TopicProps{
 		DisplayName: jsii.String("WSO2 API Manager alarms"),
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
+	// A topic policy replaces SNS's default one, which let the account's alarms publish; with
+	// only the TLS deny above, CloudWatch could not deliver a single alarm. Allow this account's
+	// alarms, and nothing else. (Auto Scaling publishes through its service-linked role.)
+	stack := awscdk.Stack_Of(c)
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowThisAccountsAlarms"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"),
+				ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			})},
+		},
+	}))
+	return topic
 }
