@@ -537,6 +537,35 @@ func TestRollingUpdatesCanRun(t *testing.T) {
 	}
 }
 
+// What holds state outlives the stack (retained or snapshotted on delete and on replacement).
+// What also has a fixed name is removed when the stack's first create fails: a retained group
+// named /apimkit/... would make every later try fail with "already exists".
+func TestStateIsKeptAndNamedStateDoesNotBlockARetry(t *testing.T) {
+	for name, asm := range layouts(t) {
+		kept := 0
+		for _, s := range asm.Stacks {
+			for id, raw := range s.Template["Resources"].(map[string]any) {
+				r := raw.(map[string]any)
+				switch r["Type"] {
+				case "AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SecretsManager::Secret", "AWS::RDS::DBInstance":
+				default:
+					continue
+				}
+				if _, replica := props(r)["SourceDBInstanceIdentifier"]; replica {
+					continue // a copy of the primary, which keeps the data
+				}
+				kept++
+				assert.Contains(t, []any{"Retain", "RetainExceptOnCreate", "Snapshot"}, r["DeletionPolicy"], "%s %s", name, id)
+				assert.Contains(t, []any{"Retain", "Snapshot"}, r["UpdateReplacePolicy"], "%s %s", name, id)
+				if _, named := props(r)["LogGroupName"]; named {
+					assert.Equal(t, "RetainExceptOnCreate", r["DeletionPolicy"], "%s %s has a fixed name", name, id)
+				}
+			}
+		}
+		assert.Greater(t, kept, 30, name)
+	}
+}
+
 // userData joins a launch template's Fn::Base64(Fn::Join) user data, each deploy-time value
 // written as a token, as CDK writes them at synth.
 func userData(lt map[string]any) string {

@@ -354,7 +354,9 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 			LogGroupName:  jsii.String(fmt.Sprintf("/aws/rds/instance/%s/%s", identifier, kind)),
 			Retention:     logRetention,
 			EncryptionKey: d.key,
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			// Kept when the stack is deleted or the group replaced; removed when the stack's
+			// first create fails, or its fixed name would block the next try.
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 	}
 

@@ -118,15 +118,15 @@ func TestDatabaseDefaults(t *testing.T) {
 	assert.Equal(t, "600", pp["max_connections"])
 	assert.Equal(t, "1", pp["slow_query_log"])
 
-	for kind, r := range map[string]string{"audit": "", "error": "", "general": "", "slowquery": ""} {
-		_ = r
+	for _, kind := range []string{"audit", "error", "general", "slowquery"} {
 		found := false
 		for _, lg := range testkit.Resources(tmpl, "AWS::Logs::LogGroup") {
 			if testkit.Props(lg)["LogGroupName"] == "/aws/rds/instance/test-database/"+kind {
 				found = true
 				assert.Equal(t, float64(365), testkit.Props(lg)["RetentionInDays"])
 				assert.NotNil(t, testkit.Props(lg)["KmsKeyId"])
-				assert.Equal(t, "Retain", lg["DeletionPolicy"])
+				assert.Equal(t, "RetainExceptOnCreate", lg["DeletionPolicy"], "kept, except when the first create fails (its name is fixed)")
+				assert.Equal(t, "Retain", lg["UpdateReplacePolicy"])
 			}
 		}
 		assert.True(t, found, "log group for %s exists before the instance exports to it", kind)

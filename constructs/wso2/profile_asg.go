@@ -274,7 +274,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 			LogGroupName:  jsii.String(logBase + "/" + kind),
 			Retention:     retention,
 			EncryptionKey: key,
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			// Kept when the stack is deleted or the group replaced; removed when the stack's
+			// first create fails, or its fixed name would block the next try.
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 	}
 
