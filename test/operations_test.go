@@ -50,6 +50,8 @@ func TestOperationsDashboardAndAlarms(t *testing.T) {
 			assert.Greater(t, metrics[m], 0, "%s: an alarm on %s", name, m)
 		}
 		assert.Equal(t, 2, metrics["GroupInServiceInstances"], "%s: one per traffic manager", name)
+		assert.Equal(t, len(testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule")), metrics["UnHealthyHostCount"],
+			"%s: an unhealthy-targets alarm per load-balancer route, the 3.2 portals' shared host included", name)
 	}
 }
 

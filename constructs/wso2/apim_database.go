@@ -208,6 +208,9 @@ func resolveDatabase(props *ApimDatabaseProps) databaseConfig {
 	if c.maxStorage < c.storage {
 		propsError(databaseName, "MaxAllocatedStorageGiB %v is below AllocatedStorageGiB %v: storage autoscaling needs room above the initial size", c.maxStorage, c.storage)
 	}
+	if c.maxStorage < 1.1*c.storage {
+		propsError(databaseName, "MaxAllocatedStorageGiB %v is less than 10%% above AllocatedStorageGiB %v, which RDS refuses for storage autoscaling", c.maxStorage, c.storage)
+	}
 	if props.ReadReplicas != nil {
 		c.replicas = int(*props.ReadReplicas)
 		if float64(c.replicas) != *props.ReadReplicas || c.replicas < 0 || c.replicas > MaxReadReplicas {

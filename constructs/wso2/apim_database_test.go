@@ -361,6 +361,10 @@ func TestApimDatabaseRefusesBadProps(t *testing.T) {
 			p.AllocatedStorageGiB = jsii.Number(200)
 			p.MaxAllocatedStorageGiB = jsii.Number(100)
 		}, []string{"MaxAllocatedStorageGiB 100 is below AllocatedStorageGiB 200"}},
+		{"storage bound too close to storage", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) {
+			p.AllocatedStorageGiB = jsii.Number(200)
+			p.MaxAllocatedStorageGiB = jsii.Number(210)
+		}, []string{"MaxAllocatedStorageGiB 210 is less than 10% above AllocatedStorageGiB 200"}},
 		{"removal that destroys data", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) { p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY },
 			[]string{"RemovalPolicy DESTROY would delete the data", "SNAPSHOT"}},
 		{"application user named like the master", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) { p.AppUsername = jsii.String("APIM_MASTER") },

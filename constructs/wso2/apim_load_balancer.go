@@ -58,6 +58,14 @@ type ApimLoadBalancer struct {
 	alb    awselasticloadbalancingv2.ApplicationLoadBalancer
 	logs   awss3.IBucket
 	groups map[string]awselasticloadbalancingv2.ApplicationTargetGroup
+	routes []lbRoute // every route's target group, in route order
+}
+
+// lbRoute is one route of the load balancer and its target group.
+type lbRoute struct {
+	host    string
+	profile profiles.Name
+	group   awselasticloadbalancingv2.ApplicationTargetGroup
 }
 
 const loadBalancerName = "ApimLoadBalancer"
@@ -92,6 +100,10 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			propsError(loadBalancerName, "Routes[%d] repeats host %s with the same paths", i, *r.Hostname)
 		}
 		seen[key] = true
+		// An ALB rule matches at most 5 condition values (the host is one).
+		if r.PathPatterns != nil && 1+len(*r.PathPatterns) > 5 {
+			propsError(loadBalancerName, "Routes[%d] has %d PathPatterns: a load balancer rule takes the host and at most 4 patterns", i, len(*r.PathPatterns))
+		}
 	}
 
 	lb := &ApimLoadBalancer{groups: map[string]awselasticloadbalancingv2.ApplicationTargetGroup{}}
@@ -200,6 +212,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			})
 		}
 		lb.groups[*r.Hostname] = tg
+		lb.routes = append(lb.routes, lbRoute{host: *r.Hostname, profile: p.Name, group: tg})
 	}
 
 	if props.WebAclArn != nil {
@@ -243,7 +256,8 @@ func (lb *ApimLoadBalancer) DnsName() *string { return lb.alb.LoadBalancerDnsNam
 // AccessLogBucket returns the bucket that receives the access logs.
 func (lb *ApimLoadBalancer) AccessLogBucket() awss3.IBucket { return lb.logs }
 
-// TargetGroup returns the target group that serves a host name, or nil.
+// TargetGroup returns the target group that serves a host name (of several routes on one host,
+// the last), or nil.
 func (lb *ApimLoadBalancer) TargetGroup(hostname string) awselasticloadbalancingv2.ApplicationTargetGroup {
 	return lb.groups[hostname]
 }

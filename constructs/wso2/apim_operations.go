@@ -76,12 +76,22 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 		alarm("Latency", latency, 2, gt, 3, "95th percentile response time above 2 seconds for 15 minutes")
 		widgets = append(widgets, graph("Load balancer 5xx", elb5xx, target5xx), graph("Response time (p95, s)", latency))
 		var unhealthy []awscloudwatch.IMetric
-		// In host order, so the dashboard (and the template) is the same on every synth.
+		// In host order, so the dashboard (and the template) is the same on every synth. A host
+		// with several routes (the 3.2 portals) has one alarm per route; the one TargetGroup
+		// returns keeps the host's name.
 		for _, host := range slices.Sorted(maps.Keys(lb.groups)) {
-			tg := lb.groups[host]
-			u := tg.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(host)})
-			unhealthy = append(unhealthy, u)
-			alarm("Unhealthy"+dashboardID(host), u, 0, gt, 3, fmt.Sprintf("Unhealthy targets behind %s for 15 minutes", host))
+			for _, r := range lb.routes {
+				if r.host != host {
+					continue
+				}
+				id, label := "Unhealthy"+dashboardID(host), host
+				if r.group != lb.groups[host] {
+					id, label = id+dashboardID(string(r.profile)), fmt.Sprintf("%s (%s)", host, r.profile)
+				}
+				u := r.group.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(label)})
+				unhealthy = append(unhealthy, u)
+				alarm(id, u, 0, gt, 3, fmt.Sprintf("Unhealthy targets behind %s for 15 minutes", label))
+			}
 		}
 		widgets = append(widgets, graph("Unhealthy targets per profile", unhealthy...))
 	}

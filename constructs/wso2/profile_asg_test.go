@@ -396,6 +396,14 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				Routes: []wso2.LoadBalancedProfile{{Profile: tm, Hostname: jsii.String("tm.example.com")}},
 			})
 		}, []string{"traffic-manager nodes are never behind a load balancer"}},
+		{"more path patterns than a rule takes", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"),
+					PathPatterns: jsii.Strings("/publisher*", "/devportal*", "/admin*", "/carbon*", "/api/*")}},
+			})
+		}, []string{"Routes[0] has 5 PathPatterns: a load balancer rule takes the host and at most 4 patterns"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
