@@ -159,6 +159,13 @@ var guardExceptions = []guardException{
 			"ports from that whole range, 3389 included; skipping 3389 would drop the replies of some connections " +
 			"(the reachability test shows it). Nothing in the public tier listens on 3389.",
 	},
+	{
+		control:  "CT.EC2.PR.5",
+		resource: "NetworkApplicationAclIngress130",
+		reason: "the application tier's reply rule admits 1024-65535 from the internet because its Lambda functions pick " +
+			"source ports from that whole range, 3389 included (the reachability test shows the replies dropped " +
+			"otherwise). The tier has no route from the internet, and no security group admits 3389.",
+	},
 }
 
 // guardFinding is one resource that failed one Control Tower rule.

@@ -27,7 +27,7 @@ func appNetwork(t *testing.T, asm *testkit.Assembly, templates ...map[string]any
 }
 
 type app struct {
-	internet, lb, gw, hub, hubEndpoint, tm1, tm2, db, bastion, updater, schemaFn reach.Endpoint
+	internet, lb, gw, hub, hubEndpoint, tm1, tm2, db, bastion, updater, schemaFn, dnsUpdater reach.Endpoint
 	// awsAPI is an interface endpoint's address in each zone (private DNS answers with both).
 	awsAPI  []reach.Endpoint
 	portals []reach.Endpoint
@@ -47,15 +47,16 @@ func place(t *testing.T, n *reach.Network, layout string) app {
 	}
 	appTier, pub, mgmt, data := n.Tier("Application"), n.Tier("Public"), n.Tier("Management"), n.Tier("Data")
 	a := app{
-		internet: reach.Internet(someInternetHost),
-		lb:       reach.PublicIn(pub[0]).WithGroup(group("LoadBalancerSecurityGroup")),
-		gw:       reach.In(appTier[0]).WithGroup(group("GatewaySecurityGroup")),
-		tm1:      reach.In(appTier[0]).WithGroup(group("TrafficManagersTm1SecurityGroup")),
-		tm2:      reach.In(appTier[1]).WithGroup(group("TrafficManagersTm2SecurityGroup")),
-		db:       reach.In(data[1]).WithGroup(group("DatabaseSecurityGroup")),
-		bastion:  reach.In(mgmt[0]).WithGroup(group("BastionSecurityGroup")),
-		updater:  reach.In(appTier[0]).WithGroup(group("UpdaterSecurityGroup")),
-		schemaFn: reach.In(appTier[1]).WithGroup(group("DatabaseSchemaFunctionSecurityGroup")),
+		internet:   reach.Internet(someInternetHost),
+		lb:         reach.PublicIn(pub[0]).WithGroup(group("LoadBalancerSecurityGroup")),
+		gw:         reach.In(appTier[0]).WithGroup(group("GatewaySecurityGroup")),
+		tm1:        reach.In(appTier[0]).WithGroup(group("TrafficManagersTm1SecurityGroup")),
+		tm2:        reach.In(appTier[1]).WithGroup(group("TrafficManagersTm2SecurityGroup")),
+		db:         reach.In(data[1]).WithGroup(group("DatabaseSecurityGroup")),
+		bastion:    reach.In(mgmt[0]).WithGroup(group("BastionSecurityGroup")),
+		updater:    reach.In(appTier[0]).WithGroup(group("UpdaterSecurityGroup")),
+		schemaFn:   reach.LambdaIn(appTier[1]).WithGroup(group("DatabaseSchemaFunctionSecurityGroup")),
+		dnsUpdater: reach.LambdaIn(appTier[0]).WithGroup(group("TrafficManagersUpdaterSecurityGroup")),
 		// The internal endpoint's address in the other zone from the gateway's.
 		hubEndpoint: reach.In(appTier[1]).WithGroup(group("HubEndpointSecurityGroup")),
 		hubPorts:    []int{9443, 5672},
@@ -127,10 +128,14 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 		ok(a.tm2, a.internet, 443)
 		ok(a.updater, a.internet, 443)
 		ok(a.bastion, a.internet, 443)
+		// The functions call AWS APIs and answer CloudFormation over HTTPS through the NAT
+		// gateway, from any source port Lambda picks.
+		ok(a.schemaFn, a.internet, 443)
+		ok(a.dnsUpdater, a.internet, 443)
 		// Every node reaches the AWS APIs' interface endpoints in both zones: Session Manager for
 		// the bastion, Secrets Manager, logs and metrics for the nodes and functions.
 		for _, api := range a.awsAPI {
-			for _, from := range []reach.Endpoint{a.bastion, a.gw, a.hub, a.tm1, a.tm2, a.updater, a.schemaFn} {
+			for _, from := range []reach.Endpoint{a.bastion, a.gw, a.hub, a.tm1, a.tm2, a.updater, a.schemaFn, a.dnsUpdater} {
 				ok(from, api, 443)
 			}
 			no(a.internet, api, 443)

@@ -42,8 +42,9 @@ const (
 	// balancers pick source ports from the whole unprivileged range.
 	EphemeralFrom = 1024
 	EphemeralTo   = 65535
-	// LinuxEphemeralFrom starts the range Linux hosts (instances, Lambda) pick source ports from
-	// (32768-60999), so replies from the internet to private nodes need only this range.
+	// LinuxEphemeralFrom starts the range Linux instances pick source ports from (32768-60999),
+	// so replies from the internet to a tier of instances only need this range. Lambda functions
+	// pick from all of 1024-65535.
 	LinuxEphemeralFrom = 32768
 	portSSH            = 22
 	portHTTP           = 80
@@ -73,8 +74,9 @@ type AclOptions struct {
 //
 // What they guarantee: the internet reaches the public tier on 443 and 80 only (plus SSH from the
 // admin ranges); the application and management tiers open connections to the internet on 443
-// only; the data tier is reached on the database port only, from the application and management
-// tiers, and opens nothing.
+// only, and take back only replies (the private tiers have no route from the internet); the data
+// tier is reached on the database port only, from the application and management tiers, and
+// opens nothing.
 func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 	pub, app, mgmt, data := p.Block(TierPublic), p.Block(TierApplication), p.Block(TierManagement), p.Block(TierData)
 	in := func(n int, peer netip.Prefix, from, to int, why string) AclRule {
@@ -106,7 +108,10 @@ func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 		in(100, pub, portSSH, portSSH, "SSH from the bastion"),
 		in(110, mgmt, portSSH, portSSH, "SSH from CI/CD in the management tier"),
 		in(120, p.Vpc, EphemeralFrom, EphemeralTo, "WSO2 service ports from the VPC, and replies inside it"),
-		in(130, Anywhere, LinuxEphemeralFrom, EphemeralTo, "replies from the internet (through NAT) and S3 to connections the nodes opened"),
+		// The VPC functions (schema, DNS updater) run here, and Lambda picks source ports from all
+		// of 1024-65535, 3389 included: the one exception to CT.EC2.PR.5 besides the public
+		// tier's (see the README). The tier has no route from the internet.
+		in(130, Anywhere, EphemeralFrom, EphemeralTo, "replies from the internet (through NAT) and S3 to connections the nodes and functions opened"),
 		out(100, Anywhere, portHTTPS, portHTTPS, "HTTPS to AWS APIs, S3, packs and updates (NAT gateway or endpoints)"),
 		out(110, data, db, db, "the database"),
 		out(120, p.Vpc, EphemeralFrom, EphemeralTo, "WSO2 ports of peer nodes, CI/CD agents, replies inside the VPC"),

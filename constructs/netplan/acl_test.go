@@ -50,7 +50,8 @@ func TestAclTables(t *testing.T) {
 		{TierApplication, out, internet, 443, true},
 		{TierApplication, out, internet, 80, false},
 		{TierApplication, out, data, 3306, true},
-		{TierApplication, in, internet, 9443, false},
+		{TierApplication, in, internet, 443, false},
+		{TierApplication, in, internet, 1024, true}, // a reply to a Lambda function's connection
 		{TierApplication, in, pub, 9443, true},
 		{TierApplication, in, internet, 40000, true},
 		{TierApplication, in, pub, 22, true},

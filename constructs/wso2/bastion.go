@@ -152,6 +152,18 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 	})
 	b.logs.GrantWrite(role)
 	key.GrantEncryptDecrypt(role)
+	// With cloudWatchEncryptionEnabled, the agent checks that the log group is encrypted before
+	// it opens a session, and refuses the session if it cannot look.
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("SessionLogChecks"),
+		Actions:   jsii.Strings("logs:DescribeLogGroups"),
+		Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("SessionLogStreams"),
+		Actions:   jsii.Strings("logs:DescribeLogStreams"),
+		Resources: jsii.Strings(*b.logs.LogGroupArn()),
+	}))
 
 	instanceType := props.InstanceType
 	if instanceType == nil {
@@ -228,8 +240,9 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"},
 		},
 		{
-			Id:     jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("The log-stream wildcard is within the bastion's own session log group; the KMS action groups are aws-cdk-lib's grant on the bastion's own key."),
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The log-stream wildcard is within the bastion's own session log group; the KMS action groups are aws-cdk-lib's grant on the bastion's own key; " +
+				"logs:DescribeLogGroups lists groups by prefix and takes no narrower resource, and the SSM agent needs it to see that the session log is encrypted."),
 		},
 		{
 			Id: jsii.String("AwsSolutions-EC29"),

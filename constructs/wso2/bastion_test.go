@@ -81,6 +81,11 @@ func TestBastionIsHardened(t *testing.T) {
 		lg := resourceWithPrefix(t, tmpl, "AWS::Logs::LogGroup", "BastionSessionLogs")
 		assert.NotNil(t, testkit.Props(lg)["KmsKeyId"])
 		assert.Equal(t, float64(365), testkit.Props(lg)["RetentionInDays"])
+		// The agent refuses an encrypted-logging session unless it can see the log group.
+		policy := fmt.Sprint(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::IAM::Policy", "BastionRoleDefaultPolicy"))["PolicyDocument"])
+		for _, action := range []string{"logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:CreateLogStream", "logs:PutLogEvents"} {
+			assert.Contains(t, policy, action)
+		}
 
 		_, alarm := resourceWithPrefixID(t, tmpl, "AWS::CloudWatch::Alarm", "BastionRecoverAlarm")
 		assert.Contains(t, fmt.Sprint(testkit.Props(alarm)["AlarmActions"]), "ec2:recover", "self-healing")

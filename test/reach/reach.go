@@ -20,9 +20,10 @@ type PortRange struct{ From, To int }
 
 // Ephemeral port ranges of the clients the model knows.
 var (
-	// LinuxEphemeral is what Linux hosts (instances, Lambda) pick source ports from.
+	// LinuxEphemeral is what Linux instances pick source ports from.
 	LinuxEphemeral = PortRange{32768, 60999}
-	// AnyEphemeral is what NAT gateways, load balancers and arbitrary internet clients may pick.
+	// AnyEphemeral is what NAT gateways, load balancers, Lambda functions and arbitrary internet
+	// clients may pick (AWS documents 1024-65535 for Lambda).
 	AnyEphemeral = PortRange{1024, 65535}
 )
 
@@ -141,6 +142,14 @@ func (e Endpoint) WithGroup(id string) Endpoint {
 
 // In returns a Linux host in subnet s.
 func In(s *Subnet) Endpoint { return Endpoint{Subnet: s, IP: s.Host(), Ephemeral: LinuxEphemeral} }
+
+// LambdaIn returns a Lambda function's network interface in subnet s: it picks source ports from
+// all of 1024-65535.
+func LambdaIn(s *Subnet) Endpoint {
+	e := In(s)
+	e.Ephemeral = AnyEphemeral
+	return e
+}
 
 // PublicIn returns a host with a public address in subnet s, such as a load balancer node.
 func PublicIn(s *Subnet) Endpoint {
