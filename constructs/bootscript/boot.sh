@@ -30,9 +30,22 @@ imds() {
   curl -sS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
 }
 
+# retry TRIES CMD... runs CMD until it succeeds, at most TRIES times, RETRY_PAUSE seconds apart:
+# a new instance's permissions can take a moment to apply, and the policy that lets it complete
+# its launch is created only once its group exists.
+retry() {
+  local tries=$1 i
+  shift
+  for ((i = 1; ; i++)); do
+    if "$@"; then return 0; fi
+    if ((i >= tries)); then return 1; fi
+    sleep "${RETRY_PAUSE:-6}"
+  done
+}
+
 INSTANCE_ID=$(imds instance-id)
 # The group's name is not known when its launch template is written; ask for it.
-ASG_NAME=${ASG_NAME:-$(aws autoscaling describe-auto-scaling-instances --instance-ids "$INSTANCE_ID" \
+ASG_NAME=${ASG_NAME:-$(retry 10 aws autoscaling describe-auto-scaling-instances --instance-ids "$INSTANCE_ID" \
   --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)}
 
 complete_lifecycle() {
@@ -182,5 +195,5 @@ until healthy; do
 done
 
 log "healthy; completing the launch"
-complete_lifecycle CONTINUE
+retry 30 complete_lifecycle CONTINUE
 rm -rf "$work"

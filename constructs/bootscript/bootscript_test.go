@@ -43,7 +43,15 @@ case "$1 $2" in
   src="$FAKE_S3/${4#s3://}"; dst="$5"
   [ -f "$src" ] || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key \"${4#s3://}\" does not exist" >&2; exit 1; }
   if [[ "$dst" == */ ]]; then mkdir -p "$dst"; cp "$src" "$dst"; else cp "$src" "$dst"; fi ;;
-"autoscaling describe-auto-scaling-instances") echo apim-gateway ;;
+"autoscaling describe-auto-scaling-instances")
+  n=$(( $(cat "$DESCRIBE_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$DESCRIBE_COUNT"
+  [ "$n" -gt "${DENY_DESCRIBE:-0}" ] || { echo "AccessDenied" >&2; exit 254; }
+  echo apim-gateway ;;
+"autoscaling complete-lifecycle-action")
+  case "$*" in *CONTINUE*)
+    n=$(( $(cat "$COMPLETE_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$COMPLETE_COUNT"
+    [ "$n" -gt "${DENY_COMPLETE:-0}" ] || { echo "AccessDenied" >&2; exit 254; } ;;
+  esac ;;
 "secretsmanager get-secret-value")
   f="$FAKE_SECRETS/$(printf %s "$4" | tr ':/' '__')"
   [ -f "$f" ] || { echo "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret." >&2; exit 254; }
@@ -111,6 +119,9 @@ func newSandbox(t *testing.T, cfg Config, pack map[string]string) *sandbox {
 		"HEALTH_COUNT=" + filepath.Join(dir, "health-count"),
 		"HEALTHY_AFTER=3",
 		"HEALTH_INTERVAL=0",
+		"RETRY_PAUSE=0",
+		"DESCRIBE_COUNT=" + filepath.Join(dir, "describe-count"),
+		"COMPLETE_COUNT=" + filepath.Join(dir, "complete-count"),
 	}
 	return s
 }
@@ -199,6 +210,23 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 	assert.NotContains(t, calls, "ABANDON")
 	assert.NotContains(t, calls+out, "db-pass-1", "no secret in a command line or the log")
 	assert.NotContains(t, calls+out, "admin-pass-2")
+}
+
+// A new instance's permissions take a moment: looking up its group and completing its launch are
+// retried, and the launch still completes.
+func TestBootRetriesWhileItsPermissionsArrive(t *testing.T) {
+	s := newSandbox(t, exampleConfig(), standardPack())
+	out, err := s.run(t, "DENY_DESCRIBE=3", "DENY_COMPLETE=2")
+	require.NoError(t, err, out)
+	calls := s.callLog(t)
+	assert.Equal(t, 4, strings.Count(calls, "aws autoscaling describe-auto-scaling-instances"))
+	assert.Equal(t, 3, strings.Count(calls, "--lifecycle-action-result CONTINUE"))
+	assert.NotContains(t, calls, "ABANDON")
+
+	s = newSandbox(t, exampleConfig(), standardPack())
+	out, err = s.run(t, "DENY_COMPLETE=100")
+	assert.Error(t, err, "a permission that never arrives still fails the boot")
+	assert.Equal(t, 30, strings.Count(s.callLog(t), "--lifecycle-action-result CONTINUE"), out)
 }
 
 // Given the database's authorities, boot.sh puts each in the PKCS12 truststore the JDBC URLs

@@ -396,9 +396,15 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		})
 	}
 	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), hooks)
-	// A policy of its own: the launch template waits for the role's default policy, and this one
-	// names the group, which waits for the launch template. The boot script needs it only minutes
-	// after launch.
+	// The boot script looks its group up first thing: that permission is in the role's default
+	// policy, which the launch template waits for. Completing the launch names the group, so it
+	// is a policy of its own, created once the group is; the boot script needs it only after WSO2
+	// has started, minutes later, and retries it.
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("FindOwnGroup"),
+		Actions:   jsii.Strings("autoscaling:DescribeAutoScalingInstances"),
+		Resources: jsii.Strings("*"),
+	}))
 	lifecycle := awsiam.NewPolicy(n, jsii.String("LifecyclePolicy"), &awsiam.PolicyProps{
 		Roles: &[]awsiam.IRole{n.role},
 		Statements: &[]awsiam.PolicyStatement{
@@ -407,17 +413,12 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 				Actions:   jsii.Strings("autoscaling:CompleteLifecycleAction"),
 				Resources: jsii.Strings(*n.group.AutoScalingGroupArn()),
 			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("FindOwnGroup"),
-				Actions:   jsii.Strings("autoscaling:DescribeAutoScalingInstances"),
-				Resources: jsii.Strings("*"),
-			}),
 		},
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(lifecycle, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("CompleteLifecycleAction is limited to this group (its ARN carries a wildcard only for the " +
-			"group's generated id); DescribeAutoScalingInstances has no resource-level permissions."),
+			"group's generated id)."),
 	}}, jsii.Bool(true))
 	if profile.Scalable {
 		target := 60.0
