@@ -242,6 +242,9 @@ func TestPortalsKnowTheLoadBalancerPort(t *testing.T) {
 				want = 443
 			}
 			assert.Equal(t, want, doc.Transport.HTTPS.Properties.ProxyPort, "%s %s", v, p.Name)
+			if want == 443 {
+				assert.Contains(t, string(out), "url = 'https://portal.example.com/devportal'", "%s %s links to the public portal", v, p.Name)
+			}
 		}
 	}
 }

@@ -207,7 +207,9 @@ func Render(in Input) ([]byte, error) {
 		if len(in.TrafficManagers) > 0 && (p.Name == ControlPlane || p.Name == Publisher) {
 			apim["throttling"] = throttling(in.TrafficManagers)
 		}
-		if p.Name == Publisher || p.Name == DevPortal {
+		if p.Name != KeyManager {
+			// The portal's public address, for the links the nodes write (the default is
+			// localhost).
 			apim["devportal"] = map[string]any{"url": "https://" + in.PortalHostname + "/devportal"}
 		}
 	case Gateway:
