@@ -65,6 +65,7 @@ type ApimLoadBalancer struct {
 type lbRoute struct {
 	host    string
 	profile profiles.Name
+	id      string // the target group's construct id, unique per route
 	group   awselasticloadbalancingv2.ApplicationTargetGroup
 }
 
@@ -212,7 +213,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			})
 		}
 		lb.groups[*r.Hostname] = tg
-		lb.routes = append(lb.routes, lbRoute{host: *r.Hostname, profile: p.Name, group: tg})
+		lb.routes = append(lb.routes, lbRoute{host: *r.Hostname, profile: p.Name, id: name, group: tg})
 	}
 
 	if props.WebAclArn != nil {

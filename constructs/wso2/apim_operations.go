@@ -86,7 +86,7 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 				}
 				id, label := "Unhealthy"+dashboardID(host), host
 				if r.group != lb.groups[host] {
-					id, label = id+dashboardID(string(r.profile)), fmt.Sprintf("%s (%s)", host, r.profile)
+					id, label = id+r.id, fmt.Sprintf("%s (%s)", host, r.profile)
 				}
 				u := r.group.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(label)})
 				unhealthy = append(unhealthy, u)

@@ -471,3 +471,28 @@ func TestNodesVerifyTheDatabaseLikeTheSchemaFunction(t *testing.T) {
 		assert.Contains(t, decodeBlock(t, ud, "/etc/apimkit/deployment.toml"), "sslMode=REQUIRED&amp;", stack)
 	}
 }
+
+// Every load-balancer route gets its unhealthy-targets alarm, several routes to one profile on
+// one host included.
+func TestOperationsAlarmOnEveryRoute(t *testing.T) {
+	env := newNodeEnv(testkit.NewApp(nil))
+	cp := wso2.NewProfileAsg(env.stack, "ControlPlane", env.props(profiles.ControlPlane))
+	lb := wso2.NewApimLoadBalancer(env.stack, "Lb", &wso2.ApimLoadBalancerProps{
+		Network: env.network, CertificateArn: jsii.String(testCertificate),
+		Routes: []wso2.LoadBalancedProfile{
+			{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/publisher*")},
+			{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/admin*")},
+			{Profile: cp, Hostname: jsii.String("portal.example.com")},
+		},
+	})
+	ops := wso2.NewApimOperations(env.stack, "Ops", &wso2.ApimOperationsProps{
+		AlarmTopic: wso2.NewAlarmTopic(env.stack, "Alarms", nil), LoadBalancer: lb,
+	})
+	unhealthy := 0
+	for _, a := range ops.Alarms() {
+		if strings.Contains(*a.Node().Id(), "Unhealthy") {
+			unhealthy++
+		}
+	}
+	assert.Equal(t, 3, unhealthy)
+}
