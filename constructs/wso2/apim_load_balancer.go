@@ -32,6 +32,12 @@ type LoadBalancedProfile struct {
 	// RequestsPerTarget scales the group on requests per node per minute (gateways).
 	// Default: no request-count scaling.
 	RequestsPerTarget *float64
+	// Priority is the listener rule's priority, 1 to 50000, lower first; a route with paths must
+	// come before a catch-all route on the same host. Give every route one to be free to reorder
+	// or remove routes later: CloudFormation creates a moved rule before it deletes the old one,
+	// and two rules cannot share a priority.
+	// Default: 10 times the route's place in Routes (10, 20, ...).
+	Priority *float64
 }
 
 // ApimLoadBalancerProps configures an ApimLoadBalancer.
@@ -86,6 +92,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		propsError(loadBalancerName, "Routes is empty: name at least one exposed profile and its host name")
 	}
 	seen := map[string]bool{}
+	priorities := map[float64]int{}
 	for i, r := range props.Routes {
 		if r.Profile == nil || r.Hostname == nil || *r.Hostname == "" {
 			propsError(loadBalancerName, "Routes[%d] needs a Profile and a Hostname", i)
@@ -105,6 +112,14 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		if r.PathPatterns != nil && 1+len(*r.PathPatterns) > 5 {
 			propsError(loadBalancerName, "Routes[%d] has %d PathPatterns: a load balancer rule takes the host and at most 4 patterns", i, len(*r.PathPatterns))
 		}
+		priority := routePriority(i, r)
+		if priority < 1 || priority > 50000 || priority != float64(int(priority)) {
+			propsError(loadBalancerName, "Routes[%d].Priority %v must be a whole number from 1 to 50000", i, priority)
+		}
+		if j, taken := priorities[priority]; taken {
+			propsError(loadBalancerName, "Routes[%d] and Routes[%d] both have priority %v", j, i, priority)
+		}
+		priorities[priority] = i
 	}
 
 	lb := &ApimLoadBalancer{groups: map[string]awselasticloadbalancingv2.ApplicationTargetGroup{}}
@@ -205,7 +220,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		https.AddTargetGroups(jsii.String(name+"Route"), &awselasticloadbalancingv2.AddApplicationTargetGroupsProps{
 			TargetGroups: &[]awselasticloadbalancingv2.IApplicationTargetGroup{tg},
 			Conditions:   &conditions,
-			Priority:     jsii.Number(float64(10 * (i + 1))),
+			Priority:     jsii.Number(routePriority(i, r)),
 		})
 		if r.RequestsPerTarget != nil {
 			r.Profile.Group().ScaleOnRequestCount(jsii.String("Requests"), &awsautoscaling.RequestCountScalingProps{
@@ -223,6 +238,14 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		})
 	}
 	return lb
+}
+
+// routePriority is the listener rule priority of Routes[i].
+func routePriority(i int, r LoadBalancedProfile) float64 {
+	if r.Priority != nil {
+		return *r.Priority
+	}
+	return float64(10 * (i + 1))
 }
 
 func stickiness(sticky *bool) awscdk.Duration {

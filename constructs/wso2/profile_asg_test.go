@@ -396,6 +396,23 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				Routes: []wso2.LoadBalancedProfile{{Profile: tm, Hostname: jsii.String("tm.example.com")}},
 			})
 		}, []string{"traffic-manager nodes are never behind a load balancer"}},
+		{"two routes with one priority", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{
+					{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/admin*"), Priority: jsii.Number(20)},
+					{Profile: cp, Hostname: jsii.String("portal.example.com")}, // 20 by default
+				},
+			})
+		}, []string{"Routes[0] and Routes[1] both have priority 20"}},
+		{"a priority out of range", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(0)}},
+			})
+		}, []string{"Routes[0].Priority 0 must be a whole number from 1 to 50000"}},
 		{"more path patterns than a rule takes", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
