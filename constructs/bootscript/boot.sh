@@ -44,9 +44,17 @@ retry() {
 }
 
 INSTANCE_ID=$(imds instance-id)
+# own_group prints this instance's group; it fails while Auto Scaling does not list the instance
+# yet (the answer is then "None").
+own_group() {
+  local name
+  name=$(aws autoscaling describe-auto-scaling-instances --instance-ids "$INSTANCE_ID" \
+    --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text) || return 1
+  if [[ -z "$name" || "$name" == None ]]; then return 1; fi
+  printf '%s\n' "$name"
+}
 # The group's name is not known when its launch template is written; ask for it.
-ASG_NAME=${ASG_NAME:-$(retry 10 aws autoscaling describe-auto-scaling-instances --instance-ids "$INSTANCE_ID" \
-  --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)}
+ASG_NAME=${ASG_NAME:-$(retry 10 own_group)}
 
 complete_lifecycle() {
   aws autoscaling complete-lifecycle-action --lifecycle-hook-name "$LIFECYCLE_HOOK" \

@@ -46,6 +46,7 @@ case "$1 $2" in
 "autoscaling describe-auto-scaling-instances")
   n=$(( $(cat "$DESCRIBE_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$DESCRIBE_COUNT"
   [ "$n" -gt "${DENY_DESCRIBE:-0}" ] || { echo "AccessDenied" >&2; exit 254; }
+  [ "$n" -gt "${UNLISTED_DESCRIBE:-0}" ] || { echo None; exit 0; }
   echo apim-gateway ;;
 "autoscaling complete-lifecycle-action")
   case "$*" in *CONTINUE*)
@@ -222,6 +223,13 @@ func TestBootRetriesWhileItsPermissionsArrive(t *testing.T) {
 	assert.Equal(t, 4, strings.Count(calls, "aws autoscaling describe-auto-scaling-instances"))
 	assert.Equal(t, 3, strings.Count(calls, "--lifecycle-action-result CONTINUE"))
 	assert.NotContains(t, calls, "ABANDON")
+
+	// Auto Scaling may not list a new instance yet: "None" is asked again, not taken for a name.
+	s = newSandbox(t, exampleConfig(), standardPack())
+	out, err = s.run(t, "UNLISTED_DESCRIBE=2")
+	require.NoError(t, err, out)
+	assert.Equal(t, 3, strings.Count(s.callLog(t), "aws autoscaling describe-auto-scaling-instances"))
+	assert.Contains(t, s.callLog(t), "--auto-scaling-group-name apim-gateway --instance-id")
 
 	s = newSandbox(t, exampleConfig(), standardPack())
 	out, err = s.run(t, "DENY_COMPLETE=100")

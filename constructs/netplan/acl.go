@@ -92,8 +92,8 @@ func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 		in(110, Anywhere, portHTTP, portHTTP, "HTTP to the load balancers, redirected to HTTPS"),
 		// NAT gateways take their source ports from all of 1024-65535, 3389 included, so this
 		// range cannot skip the RDP port without dropping the replies of some connections. This
-		// is the one exception to AWS Control Tower's CT.EC2.PR.5 (see the README); nothing in
-		// the public tier listens on 3389.
+		// is one of the two exceptions to AWS Control Tower's CT.EC2.PR.5 (see the README; the
+		// other is the application tier's rule 130); nothing in the public tier listens on 3389.
 		in(120, Anywhere, EphemeralFrom, EphemeralTo, "replies: internet to NAT gateways, nodes to load balancers and bastion"),
 		out(100, Anywhere, portHTTPS, portHTTPS, "HTTPS out of the NAT gateways and the bastion"),
 		out(110, app, portSSH, portSSH, "bastion SSH to the application tier"),
@@ -109,8 +109,8 @@ func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 		in(110, mgmt, portSSH, portSSH, "SSH from CI/CD in the management tier"),
 		in(120, p.Vpc, EphemeralFrom, EphemeralTo, "WSO2 service ports from the VPC, and replies inside it"),
 		// The VPC functions (schema, DNS updater) run here, and Lambda picks source ports from all
-		// of 1024-65535, 3389 included: the one exception to CT.EC2.PR.5 besides the public
-		// tier's (see the README). The tier has no route from the internet.
+		// of 1024-65535, 3389 included: the other exception to CT.EC2.PR.5 (see the README). The
+		// tier has no route from the internet.
 		in(130, Anywhere, EphemeralFrom, EphemeralTo, "replies from the internet (through NAT) and S3 to connections the nodes and functions opened"),
 		out(100, Anywhere, portHTTPS, portHTTPS, "HTTPS to AWS APIs, S3, packs and updates (NAT gateway or endpoints)"),
 		out(110, data, db, db, "the database"),

@@ -208,7 +208,7 @@ func resolveDatabase(props *ApimDatabaseProps) databaseConfig {
 	if c.maxStorage < c.storage {
 		propsError(databaseName, "MaxAllocatedStorageGiB %v is below AllocatedStorageGiB %v: storage autoscaling needs room above the initial size", c.maxStorage, c.storage)
 	}
-	if c.maxStorage < 1.1*c.storage {
+	if c.maxStorage*10 < c.storage*11 { // in whole numbers: 1.1*100 is not 110 in floating point
 		propsError(databaseName, "MaxAllocatedStorageGiB %v is less than 10%% above AllocatedStorageGiB %v, which RDS refuses for storage autoscaling", c.maxStorage, c.storage)
 	}
 	if props.ReadReplicas != nil {

@@ -365,6 +365,10 @@ func TestApimDatabaseRefusesBadProps(t *testing.T) {
 			p.AllocatedStorageGiB = jsii.Number(200)
 			p.MaxAllocatedStorageGiB = jsii.Number(210)
 		}, []string{"MaxAllocatedStorageGiB 210 is less than 10% above AllocatedStorageGiB 200"}},
+		{"storage bound just under 10% above", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) {
+			p.AllocatedStorageGiB = jsii.Number(200)
+			p.MaxAllocatedStorageGiB = jsii.Number(219)
+		}, []string{"MaxAllocatedStorageGiB 219 is less than 10% above AllocatedStorageGiB 200"}},
 		{"removal that destroys data", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) { p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY },
 			[]string{"RemovalPolicy DESTROY would delete the data", "SNAPSHOT"}},
 		{"application user named like the master", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) { p.AppUsername = jsii.String("APIM_MASTER") },
@@ -391,5 +395,20 @@ func TestApimDatabaseRefusesBadProps(t *testing.T) {
 			}
 			assert.Nil(t, stack.Node().TryFindChild(jsii.String("Database")), "nothing added before validation")
 		})
+	}
+}
+
+// A storage bound exactly 10% above the start is what RDS accepts.
+func TestStorageBoundOfExactlyTenPercentIsAccepted(t *testing.T) {
+	app := testkit.NewApp(nil)
+	stack := stackIn(app, "us-west-1")
+	net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+	for i, sizes := range [][2]float64{{100, 110}, {200, 220}} {
+		msg := panicMessage(func() {
+			wso2.NewApimDatabase(stack, fmt.Sprintf("Database%d", i), &wso2.ApimDatabaseProps{
+				Network: net, AllocatedStorageGiB: jsii.Number(sizes[0]), MaxAllocatedStorageGiB: jsii.Number(sizes[1]),
+			})
+		})
+		assert.Empty(t, msg, "%v GiB growing to %v GiB", sizes[0], sizes[1])
 	}
 }

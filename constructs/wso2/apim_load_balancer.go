@@ -33,9 +33,10 @@ type LoadBalancedProfile struct {
 	// Default: no request-count scaling.
 	RequestsPerTarget *float64
 	// Priority is the listener rule's priority, 1 to 50000, lower first; a route with paths must
-	// come before a catch-all route on the same host. Give every route one to be free to reorder
-	// or remove routes later: CloudFormation creates a moved rule before it deletes the old one,
-	// and two rules cannot share a priority.
+	// come before the catch-all route of its host. A route that names one also takes it into
+	// its target group's and rule's ids, so it keeps them wherever it moves: give every route
+	// one to be free to reorder or remove routes later (with the default, moving a route renames
+	// its rule, and CloudFormation creates the new rule while the old still holds the priority).
 	// Default: 10 times the route's place in Routes (10, 20, ...).
 	Priority *float64
 }
@@ -121,6 +122,19 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		}
 		priorities[priority] = i
 	}
+	// The rules are evaluated by priority: on one host, a route with paths must come before the
+	// host's catch-all route, or the catch-all hides it.
+	for i, r := range props.Routes {
+		if r.PathPatterns != nil {
+			continue
+		}
+		for j, o := range props.Routes {
+			if o.PathPatterns != nil && *o.Hostname == *r.Hostname && routePriority(j, o) > routePriority(i, r) {
+				propsError(loadBalancerName, "Routes[%d] (paths on %s) has priority %v, after the host's catch-all Routes[%d] (%v), which would hide it",
+					j, *r.Hostname, routePriority(j, o), i, routePriority(i, r))
+			}
+		}
+	}
 
 	lb := &ApimLoadBalancer{groups: map[string]awselasticloadbalancingv2.ApplicationTargetGroup{}}
 	constructs.NewConstruct_Override(lb, scope, &id)
@@ -189,7 +203,12 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 
 	for i, r := range props.Routes {
 		p := r.Profile.Profile()
+		// A route that names its priority is identified by it, so its target group and rule
+		// keep their logical ids wherever it moves in Routes; the others by their place.
 		name := fmt.Sprintf("%s%d", targetGroupID(p.Name), i)
+		if r.Priority != nil {
+			name = fmt.Sprintf("%sP%d", targetGroupID(p.Name), int(*r.Priority))
+		}
 		health := p.Health
 		tg := awselasticloadbalancingv2.NewApplicationTargetGroup(lb, jsii.String(name), &awselasticloadbalancingv2.ApplicationTargetGroupProps{
 			Vpc:                 network.Vpc(),

@@ -406,6 +406,16 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				},
 			})
 		}, []string{"Routes[0] and Routes[1] both have priority 20"}},
+		{"paths after the host's catch-all", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{
+					{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(5)},
+					{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/admin*"), Priority: jsii.Number(9)},
+				},
+			})
+		}, []string{"Routes[1] (paths on portal.example.com) has priority 9, after the host's catch-all Routes[0] (5), which would hide it"}},
 		{"a priority out of range", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
@@ -512,4 +522,35 @@ func TestOperationsAlarmOnEveryRoute(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 3, unhealthy)
+}
+
+// Routes that name their priority keep their target groups' and rules' logical ids, each with its
+// own priority, when Routes is reordered, so a deployed load balancer is left as it is.
+func TestRoutesWithPrioritiesKeepTheirIds(t *testing.T) {
+	rules := func(order []int) map[string]any {
+		app := testkit.NewApp(nil)
+		env := newNodeEnv(app)
+		cp := wso2.NewProfileAsg(env.stack, "ControlPlane", env.props(profiles.ControlPlane))
+		all := []wso2.LoadBalancedProfile{
+			{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/admin*"), Priority: jsii.Number(100)},
+			{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(200)},
+		}
+		var routes []wso2.LoadBalancedProfile
+		for _, i := range order {
+			routes = append(routes, all[i])
+		}
+		wso2.NewApimLoadBalancer(env.stack, "Lb", &wso2.ApimLoadBalancerProps{
+			Network: env.network, CertificateArn: jsii.String(testCertificate), Routes: routes,
+		})
+		asm, err := testkit.Synth(app)
+		require.NoError(t, err)
+		out := map[string]any{}
+		for id, r := range testkit.Resources(asm.Stack(t, "Test").Template, "AWS::ElasticLoadBalancingV2::ListenerRule") {
+			out[id] = fmt.Sprint(testkit.Props(r)["Priority"], testkit.Props(r)["Conditions"], testkit.Props(r)["Actions"])
+		}
+		return out
+	}
+	before := rules([]int{0, 1})
+	require.Len(t, before, 2)
+	assert.Equal(t, before, rules([]int{1, 0}))
 }
