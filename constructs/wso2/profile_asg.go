@@ -75,6 +75,12 @@ type ProfileAsgProps struct {
 	// Architecture of the AMI and instance type.
 	// Default: ARM_64.
 	Architecture awsec2.AmazonLinuxCpuType
+	// MachineImage is the nodes' AMI: an Amazon Linux 2023 image (the boot script uses dnf) of
+	// Architecture. Pin one, or cache the lookup (CachedInContext), to roll the nodes onto a new
+	// AMI only when you choose.
+	// Default: the latest Amazon Linux 2023 of Architecture, resolved at each deploy, so a deploy
+	// after a new AMI is published rolls the nodes.
+	MachineImage awsec2.IMachineImage
 	// MinCapacity, MaxCapacity of the group.
 	// Default: 2 and 4 for scalable profiles (one node per zone at least); 1 and 1 otherwise.
 	MinCapacity *float64
@@ -308,8 +314,12 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props.RootVolumeGiB != nil {
 		volume = *props.RootVolumeGiB
 	}
+	image := props.MachineImage
+	if image == nil {
+		image = awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch})
+	}
 	template := awsec2.NewLaunchTemplate(n, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
-		MachineImage:            awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch}),
+		MachineImage:            image,
 		InstanceType:            instanceTypes[0],
 		SecurityGroup:           n.sg,
 		Role:                    n.role,

@@ -554,3 +554,16 @@ func TestRoutesWithPrioritiesKeepTheirIds(t *testing.T) {
 	require.Len(t, before, 2)
 	assert.Equal(t, before, rules([]int{1, 0}))
 }
+
+// A pinned AMI is used as given: the nodes roll onto a new one only when the user changes it.
+func TestPinnedMachineImage(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	p := env.props(profiles.Gateway)
+	p.MachineImage = awsec2.MachineImage_GenericLinux(&map[string]*string{"us-west-1": jsii.String("ami-0123456789abcdef0")}, nil)
+	wso2.NewProfileAsg(env.stack, "Gateway", p)
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	lt := testkit.Props(resourceWithPrefix(t, asm.Stack(t, "Test").Template, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate"))
+	assert.Equal(t, "ami-0123456789abcdef0", lt["LaunchTemplateData"].(map[string]any)["ImageId"])
+}
