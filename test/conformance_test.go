@@ -241,7 +241,7 @@ func TestT3_TrafficManagersAreReachedByName(t *testing.T) {
 				continue
 			}
 			found = true
-			toml, err := bootscript.File(userData(lt), "/etc/apimkit/deployment.toml")
+			toml, err := bootscript.File(testkit.UserData(props(lt)["LaunchTemplateData"].(map[string]any)), "/etc/apimkit/deployment.toml")
 			require.NoError(t, err, "%s: the gateway's configuration travels in its user data", name)
 			assert.Contains(t, string(toml), "tcp://tm1.apim.internal:", name)
 			assert.Contains(t, string(toml), "tcp://tm2.apim.internal:", name)
@@ -499,7 +499,7 @@ func TestUserDataWithinEC2Limit(t *testing.T) {
 	fixtures := map[string]*testkit.Assembly{"4.x": reference(t), "4.x, 3 zones": reference3az(t), "3.2": reference32(t), "4.x, SSH": referenceWithAdminSSH(t)}
 	for name, asm := range fixtures {
 		for id, lt := range testkit.Resources(all(asm), "AWS::EC2::LaunchTemplate") {
-			if ud := userData(lt); ud != "" {
+			if ud := testkit.UserData(props(lt)["LaunchTemplateData"].(map[string]any)); ud != "" {
 				n := bootscript.EstimatedSize(ud)
 				assert.Less(t, n, bootscript.MaxUserData, "%s %s", name, id)
 				if name == "4.x" {
@@ -564,32 +564,6 @@ func TestStateIsKeptAndNamedStateDoesNotBlockARetry(t *testing.T) {
 		}
 		assert.Greater(t, kept, 30, name)
 	}
-}
-
-// userData joins a launch template's Fn::Base64(Fn::Join) user data, each deploy-time value
-// written as a token, as CDK writes them at synth.
-func userData(lt map[string]any) string {
-	b64, _ := props(lt)["LaunchTemplateData"].(map[string]any)["UserData"].(map[string]any)
-	var join func(v any) string
-	join = func(v any) string {
-		switch x := v.(type) {
-		case string:
-			return x
-		case map[string]any:
-			if j, ok := x["Fn::Join"].([]any); ok {
-				var parts []string
-				for _, p := range j[1].([]any) {
-					parts = append(parts, join(p))
-				}
-				return strings.Join(parts, j[0].(string))
-			}
-		}
-		return "${Token[TOKEN.0]}"
-	}
-	if b64 == nil {
-		return ""
-	}
-	return join(b64["Fn::Base64"])
 }
 
 var (

@@ -115,7 +115,7 @@ func TestLaunchTemplate(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(ebs["KmsKeyId"]), "GatewayKey")
 
 	// The user data carries the rendered deployment.toml and no secret.
-	ud := userData(t, lt)
+	ud := testkit.UserData(lt)
 	assert.Contains(t, ud, "exec /usr/local/sbin/apimkit-boot")
 	assert.Contains(t, ud, `START_COMMAND="bin/api-manager.sh --optimize -Dprofile=gateway-worker --skipConfigOptimization"`)
 	assert.Contains(t, ud, "PACK_KEY=packs/wso2am-4.3.0.zip")
@@ -131,25 +131,6 @@ func TestLaunchTemplate(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(agent), &cfg))
 	assert.Contains(t, agent, "mem_used_percent")
 	assert.Contains(t, agent, "/apimkit/Test/gateway/carbon")
-}
-
-// userData joins the launch template's Fn::Base64(Fn::Join) user data, with tokens as markers.
-func userData(t *testing.T, lt map[string]any) string {
-	t.Helper()
-	b64 := lt["UserData"].(map[string]any)["Fn::Base64"]
-	if s, ok := b64.(string); ok {
-		return s
-	}
-	parts := b64.(map[string]any)["Fn::Join"].([]any)[1].([]any)
-	var sb strings.Builder
-	for _, p := range parts {
-		if s, ok := p.(string); ok {
-			sb.WriteString(s)
-		} else {
-			sb.WriteString("TOKEN")
-		}
-	}
-	return sb.String()
 }
 
 func decodeBlock(t *testing.T, ud, path string) string {
@@ -469,7 +450,7 @@ func TestNodesVerifyTheDatabaseLikeTheSchemaFunction(t *testing.T) {
 	require.NoError(t, err)
 	launchUserData := func(stack string) string {
 		lt := testkit.Props(resourceWithPrefix(t, asm.Stack(t, stack).Template, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate"))
-		return userData(t, lt["LaunchTemplateData"].(map[string]any))
+		return testkit.UserData(lt["LaunchTemplateData"].(map[string]any))
 	}
 
 	ud := launchUserData("Verified")

@@ -75,7 +75,7 @@ func TestPairZoneNamesAndConfig(t *testing.T) {
 	assert.Equal(t, "{ssl://tm1.apim.internal:9712},{ssl://tm2.apim.internal:9713}", pair.AuthUrlGroup())
 
 	lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "TmsTm2LaunchTemplate"))["LaunchTemplateData"].(map[string]any)
-	toml := decodeBlock(t, userData(t, lt), "/etc/apimkit/deployment.toml")
+	toml := decodeBlock(t, testkit.UserData(lt), "/etc/apimkit/deployment.toml")
 	assert.Contains(t, toml, "hostname = 'tm2.apim.internal'")
 	assert.Contains(t, toml, "offset = 2")
 	assert.Contains(t, toml, "event_duplicate_url = ['tcp://tm1.apim.internal:5673']", "each forwards to the other")

@@ -312,6 +312,33 @@ func Resources(tmpl map[string]any, typ string) map[string]map[string]any {
 	return out
 }
 
+// UserData joins a launch template's data's Fn::Base64(Fn::Join) user data into the text an
+// instance receives, each deploy-time value written as a CDK token (${Token[...]}), as the
+// constructs wrote them at synth. It is "" when the template has no user data.
+func UserData(launchTemplateData map[string]any) string {
+	b64, _ := launchTemplateData["UserData"].(map[string]any)
+	var join func(v any) string
+	join = func(v any) string {
+		switch x := v.(type) {
+		case string:
+			return x
+		case map[string]any:
+			if j, ok := x["Fn::Join"].([]any); ok {
+				var parts []string
+				for _, p := range j[1].([]any) {
+					parts = append(parts, join(p))
+				}
+				return strings.Join(parts, j[0].(string))
+			}
+		}
+		return "${Token[TOKEN.0]}"
+	}
+	if b64 == nil {
+		return ""
+	}
+	return join(b64["Fn::Base64"])
+}
+
 // Props returns the Properties of a resource.
 func Props(r map[string]any) map[string]any {
 	p, _ := r["Properties"].(map[string]any)
