@@ -255,18 +255,18 @@ func resolveDatabase(props *ApimDatabaseProps) databaseConfig {
 	return c
 }
 
-// schemaTLS is the schema function's TLS mode: "true" verifies the server's certificate against
-// the embedded RDS roots, "skip-verify" encrypts without checking it.
-func schemaTLS(verify *bool, region *string) string {
-	known := !*awscdk.Token_IsUnresolved(region)
+// schemaTLS is the schema function's TLS mode in region ("" when unknown at synth): "true"
+// verifies the server's certificate against the embedded RDS roots, "skip-verify" encrypts
+// without checking it.
+func schemaTLS(verify *bool, region string) string {
 	switch {
 	case verify != nil && !*verify:
 		return "skip-verify"
-	case known && !rdsca.Covers(*region):
+	case region != "" && !rdsca.Covers(region):
 		if verify != nil {
 			propsError(databaseName, "VerifyServerCertificate: the schema function embeds no Amazon RDS root for %s "+
 				"(it has those of %s), so it could not connect; set it to false, or add the region's roots to lambda/dbinit/rdsca",
-				*region, strings.Join(rdsca.Regions(), ", "))
+				region, strings.Join(rdsca.Regions(), ", "))
 		}
 		return "skip-verify"
 	default:
@@ -278,18 +278,18 @@ func schemaTLS(verify *bool, region *string) string {
 // is invalid.
 func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseProps) *ApimDatabase {
 	cfg := resolveDatabase(props)
-	region := awscdk.Stack_Of(scope).Region()
-	cfg.tls = schemaTLS(props.VerifyServerCertificate, region)
-	d := &ApimDatabase{appUser: cfg.appUser, verify: cfg.tls == "true"}
-	if !*awscdk.Token_IsUnresolved(region) {
-		d.region = *region
+	region := ""
+	if r := awscdk.Stack_Of(scope).Region(); !*awscdk.Token_IsUnresolved(r) {
+		region = *r
 	}
+	cfg.tls = schemaTLS(props.VerifyServerCertificate, region)
+	d := &ApimDatabase{appUser: cfg.appUser, region: region, verify: cfg.tls == "true"}
 	constructs.NewConstruct_Override(d, scope, &id)
 	switch {
 	case cfg.tls != "true" && props.VerifyServerCertificate == nil:
 		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseCertificateNotVerified"), jsii.String(fmt.Sprintf(
 			"The schema function embeds no Amazon RDS root for %s, so it and the WSO2 nodes encrypt their connections "+
-				"without verifying the database's certificate. Set VerifyServerCertificate to false to acknowledge this.", *region)), nil)
+				"without verifying the database's certificate. Set VerifyServerCertificate to false to acknowledge this.", region)), nil)
 	case cfg.tls == "true" && d.region == "":
 		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseRegionUnknown"), jsii.String(
 			"The stack's region is unknown at synth. The schema function will verify the database's certificate against "+

@@ -224,7 +224,8 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if ids := props.Network.Vpc().SelectSubnets(subnets).SubnetIds; ids == nil || len(*ids) == 0 {
 		propsError(profileAsgName, "Subnets selects no subnet of the network: select application subnets")
 	}
-	toml := renderNodeConfig(version, profile, props, offset)
+	roots := props.Database.databaseRoots()
+	toml := renderNodeConfig(version, profile, props, offset, roots != nil)
 
 	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}}
 	constructs.NewConstruct_Override(n, scope, &id)
@@ -303,7 +304,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		LifecycleHook:         LifecycleHookName,
 		DeploymentToml:        toml,
 		CloudWatchAgentConfig: cloudWatchAgentConfig(pack.Home, logBase),
-		DatabaseRoots:         props.Database.databaseRoots(),
+		DatabaseRoots:         roots,
 	}
 	ud, err := cfg.UserData()
 	if err != nil {
@@ -468,7 +469,9 @@ func notifications(topic awssns.ITopic) *[]*awsautoscaling.NotificationConfigura
 	return &[]*awsautoscaling.NotificationConfiguration{{Topic: topic, ScalingEvents: awsautoscaling.ScalingEvents_ALL()}}
 }
 
-func renderNodeConfig(version profiles.Version, profile profiles.Profile, props *ProfileAsgProps, offset int) []byte {
+// renderNodeConfig renders the node's deployment.toml; verifyDatabase points its JDBC URLs at
+// the truststore boot.sh builds from the database's roots.
+func renderNodeConfig(version profiles.Version, profile profiles.Profile, props *ProfileAsgProps, offset int, verifyDatabase bool) []byte {
 	w := props.Wiring
 	str := func(s *string) string {
 		if s == nil {
@@ -496,7 +499,7 @@ func renderNodeConfig(version profiles.Version, profile profiles.Profile, props 
 		db := profiles.Database{
 			Host: bootscript.DbHostPlaceholder, Port: props.Network.DatabasePort(), Name: name, Username: props.Database.AppUsername(),
 		}
-		if props.Database.databaseRoots() != nil {
+		if verifyDatabase {
 			db.TrustStore, db.TrustStorePassword = bootscript.DatabaseTrustStore, bootscript.DatabaseTrustStorePassword
 		}
 		in.Databases[name] = db

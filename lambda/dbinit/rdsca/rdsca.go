@@ -60,21 +60,23 @@ func Pool(base *x509.CertPool) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// Regions returns, sorted, the AWS Regions whose RDS roots are embedded.
-func Regions() []string {
+var regions = sync.OnceValue(func() []string {
 	certs, err := load()
 	if err != nil {
 		return nil
 	}
-	var regions []string
+	var out []string
 	for _, c := range certs {
-		if m := regionalRoot.FindStringSubmatch(c.Subject.CommonName); m != nil && !slices.Contains(regions, m[1]) {
-			regions = append(regions, m[1])
+		if m := regionalRoot.FindStringSubmatch(c.Subject.CommonName); m != nil && !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
 		}
 	}
-	slices.Sort(regions)
-	return regions
-}
+	slices.Sort(out)
+	return out
+})
+
+// Regions returns, sorted, the AWS Regions whose RDS roots are embedded.
+func Regions() []string { return slices.Clone(regions()) }
 
 // RSA2048G1 names the root of RDS's default certificate authority, rds-ca-rsa2048-g1.
 const RSA2048G1 = "RSA2048 G1"
@@ -101,4 +103,4 @@ func RegionPEM(region string, kinds ...string) []byte {
 }
 
 // Covers reports whether the roots of region are embedded.
-func Covers(region string) bool { return slices.Contains(Regions(), region) }
+func Covers(region string) bool { return slices.Contains(regions(), region) }
