@@ -169,10 +169,6 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 	if instanceType == nil {
 		instanceType = awsec2.InstanceType_Of(awsec2.InstanceClass_C7G, awsec2.InstanceSize_MEDIUM)
 	}
-	arch := awsec2.AmazonLinuxCpuType_X86_64
-	if instanceType.Architecture() == awsec2.InstanceArchitecture_ARM_64 {
-		arch = awsec2.AmazonLinuxCpuType_ARM_64
-	}
 	var keyPair awsec2.IKeyPair
 	if props.KeyPairName != nil {
 		keyPair = awsec2.KeyPair_FromKeyPairName(b, jsii.String("KeyPair"), props.KeyPairName)
@@ -182,7 +178,7 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 		Vpc:                       network.Vpc(),
 		VpcSubnets:                subnets,
 		InstanceType:              instanceType,
-		MachineImage:              awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch}),
+		MachineImage:              latestAmazonLinuxFor(instanceType),
 		SecurityGroup:             sg,
 		Role:                      role,
 		DetailedMonitoring:        jsii.Bool(true),

@@ -514,6 +514,16 @@ func renderNodeConfig(version profiles.Version, profile profiles.Profile, props 
 	return out
 }
 
+// latestAmazonLinuxFor is the latest Amazon Linux 2023 for an instance type's architecture, for
+// the single instances (bastion, update instance).
+func latestAmazonLinuxFor(it awsec2.InstanceType) awsec2.IMachineImage {
+	arch := awsec2.AmazonLinuxCpuType_X86_64
+	if it.Architecture() == awsec2.InstanceArchitecture_ARM_64 {
+		arch = awsec2.AmazonLinuxCpuType_ARM_64
+	}
+	return awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch})
+}
+
 func javaPackage(v profiles.Version) string {
 	if v.Major == 3 {
 		return "java-11-amazon-corretto-headless"

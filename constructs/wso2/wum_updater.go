@@ -182,17 +182,13 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	if instanceType == nil {
 		instanceType = awsec2.InstanceType_Of(awsec2.InstanceClass_C7G, awsec2.InstanceSize_LARGE)
 	}
-	arch := awsec2.AmazonLinuxCpuType_X86_64
-	if instanceType.Architecture() == awsec2.InstanceArchitecture_ARM_64 {
-		arch = awsec2.AmazonLinuxCpuType_ARM_64
-	}
 	key := newKey(u, "Key", "Encrypts the WSO2 update instance's volume")
 	allowEc2ToUseKey(key)
 	u.instance = awsec2.NewInstance(u, jsii.String("Resource"), &awsec2.InstanceProps{
 		Vpc:                       network.Vpc(),
 		VpcSubnets:                network.SubnetsInAz(TierApplication, network.AvailabilityZones()[0]),
 		InstanceType:              instanceType,
-		MachineImage:              awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch}),
+		MachineImage:              latestAmazonLinuxFor(instanceType),
 		SecurityGroup:             sg,
 		Role:                      role,
 		UserData:                  ud,
