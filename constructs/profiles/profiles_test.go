@@ -213,8 +213,45 @@ func TestControlPlaneEventHub(t *testing.T) {
 	nodes := []Node{{"cp1.apim.internal", 0}, {"cp2.apim.internal", 0}}
 	h, _ = render(nodes, nodes[0])
 	assert.Equal(t, []string{"tcp://localhost:5672"}, h.Listening)
-	assert.Equal(t, []string{"tcp://cp1.apim.internal:9611", "tcp://cp2.apim.internal:9611"}, publishedTo(h))
+	assert.Equal(t, []string{"tcp://localhost:9611", "tcp://cp2.apim.internal:9611"}, publishedTo(h),
+		"its own stream on localhost: its name may lead through a load balancer, which cannot hairpin")
 	assert.Equal(t, []string{"tcp://cp2.apim.internal:5672"}, h.Duplicates, "to the other node, not to itself")
+	h, _ = render(nodes, nodes[1])
+	assert.Equal(t, []string{"tcp://localhost:9611", "tcp://cp1.apim.internal:9611"}, publishedTo(h))
+	assert.Equal(t, []string{"tcp://cp1.apim.internal:5672"}, h.Duplicates)
+}
+
+// Clients of a control plane named node by node listen to every node's broker and call the
+// group's services by the name given for the whole group.
+func TestControlPlaneServiceName(t *testing.T) {
+	v := mustVersion(t, "4.3.0")
+	for _, p := range []Name{Gateway, TrafficManager} {
+		in := exampleInput(v, p)
+		in.ControlPlaneService = Node{"cp.apim.internal", 0}
+		out, err := Render(in)
+		require.NoError(t, err)
+		var doc struct {
+			Apim struct {
+				KeyManager struct {
+					Service string `toml:"service_url"`
+				} `toml:"key_manager"`
+				Hub struct {
+					Service   string   `toml:"service_url"`
+					Listening []string `toml:"event_listening_endpoints"`
+				} `toml:"event_hub"`
+				OAuth struct {
+					Revoke string `toml:"revoke_endpoint"`
+				} `toml:"oauth_config"`
+			} `toml:"apim"`
+		}
+		require.NoError(t, toml.Unmarshal(out, &doc))
+		assert.Equal(t, "https://cp.apim.internal:9443/services/", doc.Apim.KeyManager.Service, p)
+		assert.Equal(t, "https://cp.apim.internal:9443/services/", doc.Apim.Hub.Service, p)
+		assert.Equal(t, []string{"tcp://cp1.apim.internal:5672", "tcp://cp2.apim.internal:5672"}, doc.Apim.Hub.Listening, p)
+		if p == TrafficManager {
+			assert.Equal(t, "https://cp.apim.internal:9443/oauth2/revoke", doc.Apim.OAuth.Revoke)
+		}
+	}
 }
 
 // Nodes whose servlet port the load balancer serves on 443 (the portals) say so, so that their

@@ -62,6 +62,10 @@ type Input struct {
 	// ControlPlane lists the nodes serving key management and the event hub (4.x control plane,
 	// 3.2 key manager), reached on their servlet, JMS and binary ports.
 	ControlPlane []Node
+	// ControlPlaneService is the name the other nodes use for the control plane's services (key
+	// validation, the event hub's service_url, token revocation) when ControlPlane names each
+	// node: one name for the whole group, such as a load balancer's. Default: ControlPlane[0].
+	ControlPlaneService Node
 	// TrafficManagers lists the traffic-manager nodes, one url_group each.
 	TrafficManagers []Node
 	// Self is this node as its peers name it, for the lists it must leave out of its own
@@ -167,6 +171,10 @@ func Render(in Input) ([]byte, error) {
 
 	apim := map[string]any{}
 	cp := in.ControlPlane
+	svc := in.ControlPlaneService
+	if svc.Host == "" && len(cp) > 0 {
+		svc = cp[0]
+	}
 	switch p.Name {
 	case ControlPlane, Publisher, DevPortal, KeyManager:
 		if p.Name != KeyManager {
@@ -179,9 +187,17 @@ func Render(in Input) ([]byte, error) {
 			self := Node{"localhost", in.Offset}
 			hub := eventHub(self, []Node{self})
 			if hasHost(cp, in.Self.Host) {
-				// The list names each control-plane node: publish to every hub's stream and
-				// pass the events received here on to the others.
-				hub["publish"] = map[string]any{"url_group": urlGroups(cp, "urls", "auth_urls")}
+				// The list names each control-plane node: publish to every hub's stream (this
+				// node's own on localhost: its name may lead through a load balancer, which
+				// cannot send a node's connection back to it) and pass the events received here
+				// on to the others.
+				publish := []Node{self}
+				for _, n := range cp {
+					if n.Host != in.Self.Host {
+						publish = append(publish, n)
+					}
+				}
+				hub["publish"] = map[string]any{"url_group": urlGroups(publish, "urls", "auth_urls")}
 				if peers := others(cp, in.Self); len(peers) > 0 {
 					hub["event_duplicate_url"] = urls(peers, "tcp", PortJMS)
 				}
@@ -202,7 +218,7 @@ func Render(in Input) ([]byte, error) {
 				},
 			}}
 		} else {
-			apim["key_manager"] = map[string]any{"service_url": servicesURL(cp[0])}
+			apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
 		}
 		if len(in.TrafficManagers) > 0 && (p.Name == ControlPlane || p.Name == Publisher) {
 			apim["throttling"] = throttling(in.TrafficManagers)
@@ -213,21 +229,21 @@ func Render(in Input) ([]byte, error) {
 			apim["devportal"] = map[string]any{"url": "https://" + in.PortalHostname + "/devportal"}
 		}
 	case Gateway:
-		apim["key_manager"] = map[string]any{"service_url": servicesURL(cp[0])}
+		apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
 		apim["throttling"] = throttling(in.TrafficManagers)
 		if in.Version.Major == 4 {
-			apim["event_hub"] = eventHub(cp[0], cp)
+			apim["event_hub"] = eventHub(svc, cp)
 			apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{"gateway_labels": []string{in.GatewayEnvironment}}}
 		}
 	case TrafficManager:
-		apim["key_manager"] = map[string]any{"service_url": servicesURL(cp[0])}
-		apim["event_hub"] = eventHub(cp[0], cp)
+		apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
+		apim["event_hub"] = eventHub(svc, cp)
 		apim["throttling"] = map[string]any{
 			"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS),
 			// Its own broker, where it publishes decisions, at its offset.
 			"throttle_decision_endpoints": urls([]Node{{"localhost", in.Offset}}, "tcp", PortJMS),
 		}
-		apim["oauth_config"] = map[string]any{"revoke_endpoint": cp[0].url("https", PortServletHTTPS) + "/oauth2/revoke"}
+		apim["oauth_config"] = map[string]any{"revoke_endpoint": svc.url("https", PortServletHTTPS) + "/oauth2/revoke"}
 	}
 	doc["apim"] = apim
 	if p.Exposure != nil && p.Exposure.TargetPort == PortServletHTTPS {
