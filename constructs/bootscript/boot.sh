@@ -130,8 +130,23 @@ if [[ -f "$ETC/database-ca.pem" ]]; then
   chmod 0644 "$store"
 fi
 
+config=$ETC/deployment.toml
+if [[ -n "${CONFIG_ZONES:-}" ]]; then
+  # The group's nodes are named one per zone: each takes the configuration of its own zone.
+  zone=$(imds placement/availability-zone)
+  IFS=, read -ra zones <<<"$CONFIG_ZONES"
+  config=
+  for i in "${!zones[@]}"; do
+    if [[ "${zones[$i]}" == "$zone" ]]; then config=$ETC/deployment-$i.toml; fi
+  done
+  if [[ -z "$config" || ! -f "$config" ]]; then
+    log "no configuration for zone ${zone}: this group's nodes are named per zone (${CONFIG_ZONES})"
+    false
+  fi
+  log "configuring the node of zone ${zone}"
+fi
 log "writing deployment.toml and the secrets the node resolves at start"
-install -m 0644 "$ETC/deployment.toml" "$WSO2_HOME/repository/conf/deployment.toml"
+install -m 0644 "$config" "$WSO2_HOME/repository/conf/deployment.toml"
 # The database endpoint is known only once the database exists: the application secret holds it.
 if grep -q '@@APIMKIT_DB_HOST@@' "$WSO2_HOME/repository/conf/deployment.toml"; then
   db_host=$(secret_field "$DB_SECRET_ARN" host)

@@ -53,8 +53,13 @@ type Config struct {
 	// AsgName is the group to complete the lifecycle action on. Default: asked of Auto Scaling
 	// at boot (a launch template cannot name its own group).
 	AsgName string
-	// DeploymentToml is the node's rendered configuration.
+	// DeploymentToml is the node's rendered configuration. Leave it empty when ZoneConfigs
+	// gives one per zone.
 	DeploymentToml []byte
+	// ZoneConfigs, for a group whose nodes are named one per zone, give each zone's node its
+	// own deployment.toml; boot.sh picks the one of the zone it runs in and fails in any other.
+	// Zone names may be deploy-time tokens.
+	ZoneConfigs []ZoneConfig
 	// CloudWatchAgentConfig, when set, is the agent's JSON configuration.
 	CloudWatchAgentConfig []byte
 	// DatabaseRoots, when set, are the PEM certificates of the authorities the database's
@@ -63,6 +68,12 @@ type Config struct {
 	// HealthTimeoutSeconds bounds the wait for the node to become healthy.
 	HealthTimeoutSeconds int
 	DNSTTLSeconds        int
+}
+
+// ZoneConfig is the deployment.toml of the node in one availability zone.
+type ZoneConfig struct {
+	Zone           string
+	DeploymentToml []byte
 }
 
 var safe = regexp.MustCompile(`^[A-Za-z0-9_./:@+=,-]*$`)
@@ -93,6 +104,16 @@ func (c Config) Env() (string, error) {
 	}
 	if c.DNSTTLSeconds > 0 {
 		vars["DNS_TTL"] = fmt.Sprint(c.DNSTTLSeconds)
+	}
+	if len(c.ZoneConfigs) > 0 {
+		zones := make([]string, 0, len(c.ZoneConfigs))
+		for _, z := range c.ZoneConfigs {
+			if z.Zone == "" || strings.Contains(z.Zone, ",") {
+				return "", fmt.Errorf("bootscript: ZoneConfigs needs a zone name without commas, got %q", z.Zone)
+			}
+			zones = append(zones, z.Zone)
+		}
+		vars["CONFIG_ZONES"] = strings.Join(zones, ",")
 	}
 	if len(c.DatabaseRoots) > 0 {
 		vars["DB_TRUSTSTORE"] = DatabaseTrustStore
@@ -136,8 +157,8 @@ func (c Config) UserData() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(c.DeploymentToml) == 0 {
-		return "", fmt.Errorf("bootscript: DeploymentToml is empty")
+	if (len(c.DeploymentToml) == 0) == (len(c.ZoneConfigs) == 0) {
+		return "", fmt.Errorf("bootscript: give either DeploymentToml or ZoneConfigs")
 	}
 	var b strings.Builder
 	b.WriteString("#!/bin/bash\nset -euo pipefail\ninstall -d -m 0755 /etc/apimkit\n")
@@ -150,7 +171,16 @@ func (c Config) UserData() (string, error) {
 		body []byte
 		mode string
 	}
-	files := []file{{"/etc/apimkit/deployment.toml", c.DeploymentToml, "0644"}}
+	var files []file
+	if len(c.DeploymentToml) > 0 {
+		files = append(files, file{"/etc/apimkit/deployment.toml", c.DeploymentToml, "0644"})
+	}
+	for i, z := range c.ZoneConfigs {
+		if len(z.DeploymentToml) == 0 {
+			return "", fmt.Errorf("bootscript: ZoneConfigs[%d] (%s) has no DeploymentToml", i, z.Zone)
+		}
+		files = append(files, file{fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i), z.DeploymentToml, "0644"})
+	}
 	if len(c.CloudWatchAgentConfig) > 0 {
 		files = append(files, file{"/etc/apimkit/cloudwatch-agent.json", c.CloudWatchAgentConfig, "0644"})
 	}

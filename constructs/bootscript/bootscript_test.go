@@ -3,6 +3,7 @@ package bootscript
 import (
 	"archive/zip"
 	"encoding/base64"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -62,6 +63,7 @@ esac`,
 case "$*" in
 *api/token*) echo token-123 ;;
 *meta-data/instance-id*) echo i-0123456789abcdef0 ;;
+*meta-data/placement/availability-zone*) echo "${FAKE_AZ:-us-west-1a}" ;;
 *) n=$(( $(cat "$HEALTH_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$HEALTH_COUNT"
    [ "$n" -ge "$HEALTHY_AFTER" ] || exit 7 ;;
 esac`,
@@ -98,7 +100,12 @@ func newSandbox(t *testing.T, cfg Config, pack map[string]string) *sandbox {
 	env, err := cfg.Env()
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "node.env"), []byte(env), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "deployment.toml"), cfg.DeploymentToml, 0o644))
+	if len(cfg.DeploymentToml) > 0 {
+		require.NoError(t, os.WriteFile(filepath.Join(s.etc, "deployment.toml"), cfg.DeploymentToml, 0o644))
+	}
+	for i, z := range cfg.ZoneConfigs {
+		require.NoError(t, os.WriteFile(filepath.Join(s.etc, fmt.Sprintf("deployment-%d.toml", i)), z.DeploymentToml, 0o644))
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "cloudwatch-agent.json"), cfg.CloudWatchAgentConfig, 0o644))
 	if len(cfg.DatabaseRoots) > 0 {
 		require.NoError(t, os.WriteFile(filepath.Join(s.etc, "database-ca.pem"), cfg.DatabaseRoots, 0o644))
@@ -235,6 +242,34 @@ func TestBootRetriesWhileItsPermissionsArrive(t *testing.T) {
 	out, err = s.run(t, "DENY_COMPLETE=100")
 	assert.Error(t, err, "a permission that never arrives still fails the boot")
 	assert.Equal(t, 30, strings.Count(s.callLog(t), "--lifecycle-action-result CONTINUE"), out)
+}
+
+// zoneConfig names the control-plane node of each of two zones differently.
+func zoneConfig() Config {
+	cfg := exampleConfig()
+	cfg.DeploymentToml = nil
+	for _, z := range []string{"us-west-1a", "us-west-1c"} {
+		cfg.ZoneConfigs = append(cfg.ZoneConfigs, ZoneConfig{Zone: z, DeploymentToml: []byte("# node of " + z + "\n" + toml)})
+	}
+	return cfg
+}
+
+// A group named one node per zone: each node installs its own zone's configuration, and a node
+// in a zone without one is abandoned before WSO2 starts.
+func TestBootPicksItsZonesConfiguration(t *testing.T) {
+	for _, az := range []string{"us-west-1a", "us-west-1c"} {
+		s := newSandbox(t, zoneConfig(), standardPack())
+		out, err := s.run(t, "FAKE_AZ="+az)
+		require.NoError(t, err, out)
+		assert.Equal(t, "# node of "+az+"\n"+rendered, s.file(t, "opt/wso2/wso2am-4.3.0/repository/conf/deployment.toml"))
+		assert.Contains(t, s.callLog(t), "curl -sS -H X-aws-ec2-metadata-token: token-123 http://169.254.169.254/latest/meta-data/placement/availability-zone")
+	}
+	s := newSandbox(t, zoneConfig(), standardPack())
+	out, err := s.run(t, "FAKE_AZ=us-west-1b")
+	assert.Error(t, err)
+	assert.Contains(t, out, "no configuration for zone us-west-1b: this group's nodes are named per zone (us-west-1a,us-west-1c)")
+	assert.Contains(t, s.callLog(t), "--lifecycle-action-result ABANDON")
+	assert.NotContains(t, s.callLog(t), "systemctl enable")
 }
 
 // Given the database's authorities, boot.sh puts each in the PKCS12 truststore the JDBC URLs
@@ -396,6 +431,32 @@ func TestUserDataWritesTheFilesWhenRun(t *testing.T) {
 	info, err := os.Stat(filepath.Join(dir, "apimkit-boot"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o755), info.Mode().Perm())
+}
+
+// Zone configurations travel as one file per zone, with the zones (deploy-time tokens allowed)
+// in node.env; a node gets either one configuration or per-zone ones.
+func TestUserDataZoneConfigs(t *testing.T) {
+	cfg := zoneConfig()
+	cfg.ZoneConfigs[1].Zone = "${Token[TOKEN.9]}"
+	ud, err := cfg.UserData()
+	require.NoError(t, err)
+	assert.Contains(t, ud, "CONFIG_ZONES=us-west-1a,${Token[TOKEN.9]}\n")
+	for i, z := range cfg.ZoneConfigs {
+		got, err := File(ud, fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i))
+		require.NoError(t, err)
+		assert.Equal(t, string(z.DeploymentToml), string(got))
+	}
+	_, err = File(ud, "/etc/apimkit/deployment.toml")
+	assert.Error(t, err, "no shared configuration beside the zones' own")
+
+	both := zoneConfig()
+	both.DeploymentToml = []byte(toml)
+	_, err = both.UserData()
+	assert.EqualError(t, err, "bootscript: give either DeploymentToml or ZoneConfigs")
+	comma := zoneConfig()
+	comma.ZoneConfigs[0].Zone = "a,b"
+	_, err = comma.UserData()
+	assert.ErrorContains(t, err, "ZoneConfigs needs a zone name without commas")
 }
 
 // User data that would not fit once CloudFormation fills in its values is refused, and so is a
