@@ -35,6 +35,14 @@ type ApimInternalEndpointProps struct {
 	// broker) the target listens on: both for the 4.x control plane, 9443 alone for the 3.2 key
 	// manager, whose events travel through the traffic managers.
 	Ports []int
+	// ZonalRecordNames publishes one more label per zone of the network, in the network's zone
+	// order, each leading only to the target's nodes in that zone: the record names the load
+	// balancer's node in the zone. Peers that must name each node, such as the event hubs of a
+	// 4.x control plane of one node per zone, use these.
+	// Cross-zone load balancing is then off.
+	// Give as many labels as the network has zones, or none.
+	// Default: none, and cross-zone load balancing on.
+	ZonalRecordNames []string
 	// AccessLogBucket receives the load balancer's access logs (SSE-S3, as load balancers
 	// require), such as ApimLoadBalancer.AccessLogBucket(). Network Load Balancers only log TLS
 	// listeners, so with these TCP listeners the logs stay empty; the network's flow logs record
@@ -52,6 +60,7 @@ type ApimInternalEndpoint struct {
 	nlb      awselasticloadbalancingv2.NetworkLoadBalancer
 	ports    []int
 	hostname string
+	zonal    []profiles.Node
 }
 
 const internalEndpointName = "ApimInternalEndpoint"
@@ -93,6 +102,18 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 			propsError(internalEndpointName, "Ports lists %d twice", p)
 		}
 	}
+	zones := props.Network.AvailabilityZones()
+	if n := len(props.ZonalRecordNames); n > 0 && n != len(zones) {
+		propsError(internalEndpointName, "ZonalRecordNames gives %d labels for the network's %d zones: give one per zone, in the network's order", n, len(zones))
+	}
+	for i, label := range props.ZonalRecordNames {
+		if !dnsLabel.MatchString(label) {
+			propsError(internalEndpointName, "ZonalRecordNames[%d] %q is not one DNS label (lower-case letters, digits and hyphens)", i, label)
+		}
+		if label == *props.RecordName || slices.Contains(props.ZonalRecordNames[:i], label) {
+			propsError(internalEndpointName, "ZonalRecordNames[%d] %q repeats a name: each zone needs its own, apart from RecordName", i, label)
+		}
+	}
 
 	e := &ApimInternalEndpoint{}
 	constructs.NewConstruct_Override(e, scope, &id)
@@ -104,11 +125,14 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	e.nlb = awselasticloadbalancingv2.NewNetworkLoadBalancer(e, jsii.String("Resource"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{
-		Vpc:                network.Vpc(),
-		VpcSubnets:         network.Subnets(TierApplication),
-		InternetFacing:     jsii.Bool(false),
-		SecurityGroups:     &[]awsec2.ISecurityGroup{sg},
-		CrossZoneEnabled:   jsii.Bool(true),
+		Vpc:            network.Vpc(),
+		VpcSubnets:     network.Subnets(TierApplication),
+		InternetFacing: jsii.Bool(false),
+		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
+		// With per-zone names each zone's load-balancer node must lead to that zone's nodes
+		// only. The group's one name still fails over: DNS stops naming a zone without healthy
+		// targets.
+		CrossZoneEnabled:   jsii.Bool(len(props.ZonalRecordNames) == 0),
 		DeletionProtection: jsii.Bool(true),
 	})
 	if props.AccessLogBucket != nil {
@@ -160,9 +184,25 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 		Target:     awsroute53.RecordTarget_FromAlias(awsroute53targets.NewLoadBalancerTarget(e.nlb, nil)),
 		Comment:    jsii.String(fmt.Sprintf("WSO2 %s internal endpoint", profile.Name)),
 	})
-	e.hostname = *props.RecordName + "." + strings.TrimSuffix(*props.Zone.ZoneName(), ".")
+	zoneName := strings.TrimSuffix(*props.Zone.ZoneName(), ".")
+	e.hostname = *props.RecordName + "." + zoneName
+	for i, label := range props.ZonalRecordNames {
+		// A Network Load Balancer answers <zone>.<its DNS name> with its node in that zone only.
+		awsroute53.NewCnameRecord(e, jsii.String(fmt.Sprintf("ZonalRecord%d", i+1)), &awsroute53.CnameRecordProps{
+			Zone:       props.Zone,
+			RecordName: jsii.String(label),
+			DomainName: awscdk.Fn_Join(jsii.String("."), &[]*string{jsii.String(zones[i]), e.nlb.LoadBalancerDnsName()}),
+			Ttl:        awscdk.Duration_Minutes(jsii.Number(1)),
+			Comment:    jsii.String(fmt.Sprintf("WSO2 %s nodes in the network's zone %d", profile.Name, i+1)),
+		})
+		e.zonal = append(e.zonal, profiles.Node{Host: label + "." + zoneName, Offset: props.Target.offset})
+	}
 	return e
 }
+
+// ZonalNodes are the per-zone names (ZonalRecordNames in the zone), in the network's zone order,
+// with the target's port offset: the list peers name a control plane's nodes by.
+func (e *ApimInternalEndpoint) ZonalNodes() []profiles.Node { return slices.Clone(e.zonal) }
 
 // AllowFrom grants peers every forwarded port of the endpoint.
 func (e *ApimInternalEndpoint) AllowFrom(peers ...awsec2.IConnectable) {

@@ -154,6 +154,15 @@ func TestInternalEndpointRefusesBadProps(t *testing.T) {
 		{"a port twice", func(e endpointEnv) *wso2.ApimInternalEndpointProps {
 			return &wso2.ApimInternalEndpointProps{Network: e.network, Target: e.controlPlane, Zone: e.zone, RecordName: jsii.String("cp"), Ports: []int{9443, 9443}}
 		}, "Ports lists 9443 twice"},
+		{"zonal names for some zones", func(e endpointEnv) *wso2.ApimInternalEndpointProps {
+			return &wso2.ApimInternalEndpointProps{Network: e.network, Target: e.controlPlane, Zone: e.zone, RecordName: jsii.String("cp"), ZonalRecordNames: []string{"cp1"}}
+		}, "ZonalRecordNames gives 1 labels for the network's 2 zones"},
+		{"a zonal name repeating the group's", func(e endpointEnv) *wso2.ApimInternalEndpointProps {
+			return &wso2.ApimInternalEndpointProps{Network: e.network, Target: e.controlPlane, Zone: e.zone, RecordName: jsii.String("cp"), ZonalRecordNames: []string{"cp1", "cp"}}
+		}, `ZonalRecordNames[1] "cp" repeats a name`},
+		{"a zonal name that is not a label", func(e endpointEnv) *wso2.ApimInternalEndpointProps {
+			return &wso2.ApimInternalEndpointProps{Network: e.network, Target: e.controlPlane, Zone: e.zone, RecordName: jsii.String("cp"), ZonalRecordNames: []string{"cp1", "Cp_2"}}
+		}, `ZonalRecordNames[1] "Cp_2" is not one DNS label`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,4 +193,33 @@ func TestInternalEndpointDefaultPortsFollowTheTarget(t *testing.T) {
 		Network: env.network, Target: env.controlPlane, Zone: env.zone, RecordName: jsii.String("cp"),
 	})
 	assert.Equal(t, []int{9443, 5672}, cpEndpoint.Ports())
+}
+
+// Zonal names: one CNAME per zone to the load balancer's node in that zone, cross-zone load
+// balancing off, and ZonalNodes naming them with the target's offset.
+func TestInternalEndpointZonalNames(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newEndpointEnv(app)
+	ep := wso2.NewApimInternalEndpoint(env.stack, "HubEndpoint", &wso2.ApimInternalEndpointProps{
+		Network: env.network, Target: env.controlPlane, Zone: env.zone, RecordName: jsii.String("cp"),
+		ZonalRecordNames: []string{"cp1", "cp2"},
+	})
+	assert.Equal(t, []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}, ep.ZonalNodes())
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	tmpl := asm.Stack(t, "Test").Template
+	_, nlb := one(t, tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	assert.Contains(t, fmt.Sprint(testkit.Props(nlb)["LoadBalancerAttributes"]), "Key:load_balancing.cross_zone.enabled Value:false")
+	zones := env.network.AvailabilityZones()
+	records := map[string]string{}
+	for _, r := range testkit.Resources(tmpl, "AWS::Route53::RecordSet") {
+		if testkit.Props(r)["Type"] == "CNAME" {
+			records[fmt.Sprint(testkit.Props(r)["Name"])] = fmt.Sprint(testkit.Props(r)["ResourceRecords"])
+		}
+	}
+	require.Len(t, records, 2)
+	for i, name := range []string{"cp1.apim.internal.", "cp2.apim.internal."} {
+		assert.Contains(t, records[name], zones[i]+" ", "%s names the load balancer's node in %s", name, zones[i])
+		assert.Contains(t, records[name], "HubEndpoint")
+	}
 }
