@@ -36,10 +36,20 @@ type NodeWiring struct {
 	GatewayHostname *string
 	// ControlPlane lists the nodes serving key management and the event hub.
 	ControlPlane []profiles.Node
+	// ControlPlaneService is the one name of the control plane's services (key validation, the
+	// event hub's service, token revocation) when ControlPlane names each node, such as
+	// ApimInternalEndpoint's Hostname. Default: ControlPlane[0].
+	ControlPlaneService *profiles.Node
 	// TrafficManagers lists the traffic managers, one url_group each.
 	TrafficManagers []profiles.Node
 	// Self is this node as its peers name it (traffic managers).
 	Self *profiles.Node
+	// SelfByZone names the nodes of a group that peers name one by one, one node per zone of
+	// the network, in the network's zone order: the node in zone i is SelfByZone[i] (a control
+	// plane whose event hubs duplicate events to each other, named by ApimInternalEndpoint's
+	// ZonalNodes). Each node renders its own zone's configuration at boot; the group keeps at
+	// most one node per zone. Not with Self or Subnets.
+	SelfByZone []profiles.Node
 }
 
 // ProfileAsgProps configures a ProfileAsg.
@@ -91,7 +101,8 @@ type ProfileAsgProps struct {
 	// RootVolumeGiB sizes the encrypted gp3 root volume.
 	// Default: 30.
 	RootVolumeGiB *float64
-	// CpuTargetPercent is the target of CPU target tracking (scalable profiles).
+	// CpuTargetPercent is the target of CPU target tracking (scalable profiles whose
+	// MaxCapacity is above MinCapacity).
 	// Default: 60.
 	CpuTargetPercent *float64
 	// StartupGracePeriod covers WSO2's start-up before health checks count.
@@ -190,6 +201,27 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if !profile.Scalable && maxCap > 1 {
 		propsError(profileAsgName, "%s nodes are not scaled: peers name each node, so MaxCapacity must be 1 (use one group per node)", profile.Name)
 	}
+	zones := props.Network.AvailabilityZones()
+	if byZone := props.Wiring.SelfByZone; len(byZone) > 0 {
+		if props.Wiring.Self != nil || props.Subnets != nil {
+			propsError(profileAsgName, "Wiring.SelfByZone names one node per zone of the network: drop Wiring.Self and Subnets")
+		}
+		if len(byZone) != len(zones) {
+			propsError(profileAsgName, "Wiring.SelfByZone names %d nodes for the network's %d zones: name one per zone, in the network's order", len(byZone), len(zones))
+		}
+		for i, n := range byZone {
+			if n.Offset != byZone[0].Offset {
+				propsError(profileAsgName, "Wiring.SelfByZone[%d] has offset %d, SelfByZone[0] %d: the nodes of one group share their ports", i, n.Offset, byZone[0].Offset)
+			}
+		}
+		if props.MaxCapacity == nil {
+			maxCap = min(maxCap, float64(len(zones)))
+			minCap = min(minCap, maxCap)
+		}
+		if maxCap > float64(len(zones)) {
+			propsError(profileAsgName, "MaxCapacity %v: with Wiring.SelfByZone the group keeps one node per zone, at most %d", maxCap, len(zones))
+		}
+	}
 	arch := props.Architecture
 	if arch == "" {
 		arch = awsec2.AmazonLinuxCpuType_ARM_64
@@ -208,6 +240,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props.Wiring.Self != nil {
 		offset = props.Wiring.Self.Offset
 	}
+	if len(props.Wiring.SelfByZone) > 0 {
+		offset = props.Wiring.SelfByZone[0].Offset
+	}
 	if offset < 0 || offset > 1000 {
 		propsError(profileAsgName, "Wiring.Self.Offset %d must be between 0 and 1000", offset)
 	}
@@ -225,7 +260,16 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		propsError(profileAsgName, "Subnets selects no subnet of the network: select application subnets")
 	}
 	roots := props.Database.databaseRoots()
-	toml := renderNodeConfig(version, profile, props, offset, roots != nil)
+	var toml []byte
+	var zoneConfigs []bootscript.ZoneConfig
+	if len(props.Wiring.SelfByZone) == 0 {
+		toml = renderNodeConfig(version, profile, props, props.Wiring.Self, offset, roots != nil)
+	}
+	for i, self := range props.Wiring.SelfByZone {
+		zoneConfigs = append(zoneConfigs, bootscript.ZoneConfig{
+			Zone: zones[i], DeploymentToml: renderNodeConfig(version, profile, props, &self, offset, roots != nil),
+		})
+	}
 
 	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}}
 	constructs.NewConstruct_Override(n, scope, &id)
@@ -303,6 +347,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		HealthPath:            health.Path,
 		LifecycleHook:         LifecycleHookName,
 		DeploymentToml:        toml,
+		ZoneConfigs:           zoneConfigs,
 		CloudWatchAgentConfig: cloudWatchAgentConfig(pack.Home, logBase),
 		DatabaseRoots:         roots,
 	}
@@ -431,7 +476,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		Reason: jsii.String("CompleteLifecycleAction is limited to this group (its ARN carries a wildcard only for the " +
 			"group's generated id)."),
 	}}, jsii.Bool(true))
-	if profile.Scalable {
+	// A group fixed at one size (one node per zone in as many zones) has nothing to track:
+	// CloudFormation rejects target tracking on a group whose MaxSize is not above MinSize.
+	if profile.Scalable && maxCap > minCap {
 		target := 60.0
 		if props.CpuTargetPercent != nil {
 			target = *props.CpuTargetPercent
@@ -471,7 +518,7 @@ func notifications(topic awssns.ITopic) *[]*awsautoscaling.NotificationConfigura
 
 // renderNodeConfig renders the node's deployment.toml; verifyDatabase points its JDBC URLs at
 // the truststore boot.sh builds from the database's roots.
-func renderNodeConfig(version profiles.Version, profile profiles.Profile, props *ProfileAsgProps, offset int, verifyDatabase bool) []byte {
+func renderNodeConfig(version profiles.Version, profile profiles.Profile, props *ProfileAsgProps, self *profiles.Node, offset int, verifyDatabase bool) []byte {
 	w := props.Wiring
 	str := func(s *string) string {
 		if s == nil {
@@ -492,8 +539,11 @@ func renderNodeConfig(version profiles.Version, profile profiles.Profile, props 
 		ControlPlane: w.ControlPlane, TrafficManagers: w.TrafficManagers,
 		Databases: map[string]profiles.Database{},
 	}
-	if w.Self != nil {
-		in.Self = *w.Self
+	if self != nil {
+		in.Self = *self
+	}
+	if w.ControlPlaneService != nil {
+		in.ControlPlaneService = *w.ControlPlaneService
 	}
 	for _, name := range profile.Databases {
 		db := profiles.Database{

@@ -343,6 +343,28 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			p.Wiring.Self = &profiles.Node{Host: "gw", Offset: 1}
 			wso2.NewProfileAsg(e.stack, "Node", p)
 		}, []string{"ProfileAsg: Wiring.Self.Offset 1 moves port 9443 onto 9444, the port of the database"}},
+		{"named per zone and pinned", func(e nodeEnv) {
+			p := e.props(profiles.ControlPlane)
+			p.Wiring.SelfByZone = []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}
+			p.Subnets = e.network.SubnetsInAz(wso2.TierApplication, "us-west-1b")
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"Wiring.SelfByZone names one node per zone of the network: drop Wiring.Self and Subnets"}},
+		{"named for one zone of two", func(e nodeEnv) {
+			p := e.props(profiles.ControlPlane)
+			p.Wiring.SelfByZone = []profiles.Node{{Host: "cp1.apim.internal"}}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"Wiring.SelfByZone names 1 nodes for the network's 2 zones"}},
+		{"named per zone at different offsets", func(e nodeEnv) {
+			p := e.props(profiles.ControlPlane)
+			p.Wiring.SelfByZone = []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal", Offset: 1}}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"Wiring.SelfByZone[1] has offset 1, SelfByZone[0] 0"}},
+		{"named per zone, more nodes than zones", func(e nodeEnv) {
+			p := e.props(profiles.ControlPlane)
+			p.Wiring.SelfByZone = []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}
+			p.MaxCapacity = jsii.Number(3)
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"MaxCapacity 3: with Wiring.SelfByZone the group keeps one node per zone, at most 2"}},
 		{"traffic manager scaled out", func(e nodeEnv) {
 			p := e.props(profiles.TrafficManager)
 			p.Wiring.Hostname = jsii.String("tm1.apim.internal")
@@ -547,4 +569,29 @@ func TestPinnedMachineImage(t *testing.T) {
 	require.NoError(t, err)
 	lt := testkit.Props(resourceWithPrefix(t, asm.Stack(t, "Test").Template, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate"))
 	assert.Equal(t, "ami-0123456789abcdef0", lt["LaunchTemplateData"].(map[string]any)["ImageId"])
+}
+
+// A control plane named one node per zone: each zone's node gets its own configuration, with
+// itself as Self, and the group is held at one node per zone (no scaling policy then).
+func TestControlPlaneNamedPerZone(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	p := env.props(profiles.ControlPlane)
+	nodes := []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}
+	p.Wiring.ControlPlane, p.Wiring.SelfByZone = nodes, nodes
+	wso2.NewProfileAsg(env.stack, "ControlPlane", p)
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	tmpl := asm.Stack(t, "Test").Template
+	group := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", "ControlPlane"))
+	assert.Equal(t, "2", group["MinSize"])
+	assert.Equal(t, "2", group["MaxSize"], "one node per zone")
+	assert.Empty(t, testkit.Resources(tmpl, "AWS::AutoScaling::ScalingPolicy"), "nothing to track at a fixed size")
+	ud := testkit.UserData(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "ControlPlaneLaunchTemplate"))["LaunchTemplateData"].(map[string]any))
+	assert.Contains(t, ud, "CONFIG_ZONES=us-west-1b,us-west-1c\n")
+	for i, other := range []string{"cp2", "cp1"} {
+		toml, err := bootscript.File(ud, fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i))
+		require.NoError(t, err)
+		assert.Contains(t, string(toml), "event_duplicate_url = ['tcp://"+other+".apim.internal:5672']", "zone %d duplicates to %s", i, other)
+	}
 }

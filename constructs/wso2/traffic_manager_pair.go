@@ -40,6 +40,9 @@ type TrafficManagerPairProps struct {
 	PackBucket  awss3.IBucket
 	// ControlPlane lists the control-plane nodes the traffic managers report to. Required.
 	ControlPlane []profiles.Node
+	// ControlPlaneService is the control plane's one service name when ControlPlane names each
+	// node (NodeWiring.ControlPlaneService). Default: ControlPlane[0].
+	ControlPlaneService *profiles.Node
 	// Version is the API Manager release. Default: DefaultApimVersion.
 	Version *string
 	// PackPrefix and JdbcDriverKey are as for ProfileAsg.
@@ -172,7 +175,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 			Network: network, Profile: profiles.TrafficManager, Version: props.Version,
 			Wiring: &NodeWiring{
 				Hostname: jsii.String(node.Host), Self: &self,
-				ControlPlane: props.ControlPlane, TrafficManagers: nodes,
+				ControlPlane: props.ControlPlane, ControlPlaneService: props.ControlPlaneService, TrafficManagers: nodes,
 			},
 			Database: props.Database, AdminSecret: props.AdminSecret, PackBucket: props.PackBucket,
 			PackPrefix: props.PackPrefix, JdbcDriverKey: props.JdbcDriverKey,
