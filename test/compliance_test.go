@@ -153,6 +153,14 @@ var guardExceptions = []guardException{
 		reason:   "the queue is itself the dead-letter destination of the DNS updater; a queue behind it would only move the question.",
 	},
 	{
+		control:  "CT.ELASTICLOADBALANCING.PR.14",
+		resource: "HubEndpoint",
+		reason: "the 4.x control plane's internal endpoint names each zone's node (cp1, cp2) through the load " +
+			"balancer's zonal DNS names, so the event hubs can duplicate events to each other; cross-zone load " +
+			"balancing would send a zonal name to the other zone's node. The group's one name (cp) still fails " +
+			"over, since DNS stops naming a zone without healthy targets.",
+	},
+	{
 		control:  "CT.EC2.PR.5",
 		resource: "NetworkPublicAclIngress120",
 		reason: "the public tier's reply rule admits 1024-65535 from the internet because NAT gateways pick source " +

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	gotoml "github.com/pelletier/go-toml/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -80,9 +81,16 @@ func TestP2_ScalableGroupsOfIdenticalNodes(t *testing.T) {
 		for id, g := range groups(tmpl) {
 			lt := props(g)["MixedInstancesPolicy"].(map[string]any)["LaunchTemplate"]
 			assert.Contains(t, fmt.Sprint(lt), "LaunchTemplateId", "%s %s launches from one template", name, id)
-			if !isTrafficManager(id) {
-				assert.True(t, scaled[fmt.Sprint(map[string]any{"Ref": id})], "%s %s has a scaling policy", name, id)
+			if isTrafficManager(id) {
+				continue
 			}
+			// A group fixed at one node per zone (the 4.x control plane in two zones) has no
+			// policy: target tracking needs MaxSize above MinSize.
+			if props(g)["MaxSize"] == props(g)["MinSize"] && strings.HasPrefix(id, "ControlPlane") {
+				assert.False(t, scaled[fmt.Sprint(map[string]any{"Ref": id})], "%s %s", name, id)
+				continue
+			}
+			assert.True(t, scaled[fmt.Sprint(map[string]any{"Ref": id})], "%s %s has a scaling policy", name, id)
 		}
 	}
 }
@@ -411,6 +419,13 @@ func allowedFlows(layout string) map[string]bool {
 			ok[c+">tm:"+port] = true
 		}
 	}
+	if layout != "3.2" {
+		// §5's control-plane configuration: each node publishes to the others' binary receivers
+		// and duplicates events to their brokers, through their per-zone names on the endpoint.
+		for _, port := range []string{"9611", "9711", "5672"} {
+			ok["cp>hubep:"+port], ok["hubep>cp:"+port] = true, true
+		}
+	}
 	for n := range nodeRoles {
 		ok[n+">db:3306"] = true
 		ok["bastion>"+n+":22"] = true
@@ -572,3 +587,78 @@ var (
 )
 
 func someInternet() reach.Endpoint { return reach.Internet(someInternetHost) }
+
+// §5, control plane: each control-plane node duplicates events to every other node's broker
+// (event_duplicate_url) and publishes to every node's receiver, and the gateways listen to every
+// node; each node is named for its zone on the hub endpoint, which keeps a zonal name in its zone.
+func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
+	for name, asm := range map[string]*testkit.Assembly{"2 zones": reference(t), "3 zones": reference3az(t)} {
+		tmpl := all(asm)
+		var cpData, gwData string
+		for id, lt := range testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate") {
+			ud := testkit.UserData(props(lt)["LaunchTemplateData"].(map[string]any))
+			switch {
+			case strings.HasPrefix(id, "ControlPlane"):
+				cpData = ud
+			case strings.HasPrefix(id, "Gateway"):
+				gwData = ud
+			}
+		}
+		require.NotEmpty(t, cpData, name)
+		var zones []string
+		for _, r := range testkit.Resources(tmpl, "AWS::Route53::RecordSet") {
+			if n := fmt.Sprint(props(r)["Name"]); props(r)["Type"] == "CNAME" && regexp.MustCompile(`^cp\d\.`).MatchString(n) {
+				zones = append(zones, strings.TrimSuffix(n, "."))
+				assert.Contains(t, fmt.Sprint(props(r)["ResourceRecords"]), "HubEndpoint", "%s: %s names the endpoint's zonal node", name, n)
+			}
+		}
+		sort.Strings(zones)
+		want := []string{"cp1.apim.internal", "cp2.apim.internal", "cp3.apim.internal"}[:len(zones)]
+		require.Equal(t, want, zones, "%s: one name per zone", name)
+		require.Len(t, zones, len(network(t, asm).Tier("Application")), name)
+		for i, self := range zones {
+			toml, err := bootscript.File(cpData, fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i))
+			require.NoError(t, err, "%s: the node of zone %d has its own configuration", name, i+1)
+			var doc struct {
+				Apim struct {
+					Hub struct {
+						Duplicates []string `toml:"event_duplicate_url"`
+						Publish    struct {
+							Groups []struct {
+								URLs []string `toml:"urls"`
+							} `toml:"url_group"`
+						} `toml:"publish"`
+					} `toml:"event_hub"`
+				} `toml:"apim"`
+			}
+			require.NoError(t, gotoml.Unmarshal(toml, &doc))
+			var wantDup, wantPub []string
+			wantPub = append(wantPub, "tcp://localhost:9611")
+			for _, other := range zones {
+				if other != self {
+					wantDup = append(wantDup, "tcp://"+other+":5672")
+					wantPub = append(wantPub, "tcp://"+other+":9611")
+				}
+			}
+			var pub []string
+			for _, g := range doc.Apim.Hub.Publish.Groups {
+				pub = append(pub, g.URLs...)
+			}
+			assert.Equal(t, wantDup, doc.Apim.Hub.Duplicates, "%s: %s duplicates to the others", name, self)
+			assert.Equal(t, wantPub, pub, "%s: %s publishes to every node", name, self)
+		}
+		_, err := bootscript.File(cpData, "/etc/apimkit/deployment.toml")
+		assert.Error(t, err, "%s: no configuration shared by the zones", name)
+		gw, err := bootscript.File(gwData, "/etc/apimkit/deployment.toml")
+		require.NoError(t, err)
+		for _, z := range zones {
+			assert.Contains(t, string(gw), "tcp://"+z+":5672", "%s: gateways listen to %s", name, z)
+		}
+		assert.Contains(t, string(gw), "service_url = 'https://cp.apim.internal:9443/services/'", "%s: services by the group's name", name)
+		for id, lb := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
+			if strings.HasPrefix(id, "HubEndpoint") {
+				assert.Contains(t, fmt.Sprint(props(lb)["LoadBalancerAttributes"]), "Key:load_balancing.cross_zone.enabled Value:false", "%s: zonal names stay in their zone", name)
+			}
+		}
+	}
+}

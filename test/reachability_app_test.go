@@ -117,6 +117,15 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 		if name == "3.2" {
 			no(a.gw, a.hub, 5672)
 			no(a.gw, a.hubEndpoint, 5672)
+		} else {
+			// The control-plane nodes reach each other through their zonal names on the
+			// endpoint: duplicated events to the brokers, published ones to the receivers. The
+			// receivers are theirs alone.
+			peer := reach.In(n.Tier("Application")[0]).WithGroup(a.hub.Group)
+			ok(peer, a.hubEndpoint, 5672, 9611, 9711)
+			ok(a.hubEndpoint, a.hub, 5672, 9611, 9711)
+			no(a.gw, a.hubEndpoint, 9611, 9711)
+			no(a.tm1, a.hubEndpoint, 9611)
 		}
 		ok(a.gw, a.db, 3306)
 		ok(a.hub, a.db, 3306)

@@ -258,21 +258,38 @@ func (d *Deployment) addNodes(c Config) {
 		hubLabel = "km"
 	}
 	hubName := hubLabel + "." + c.Zone
-	controlPlane := []profiles.Node{{Host: hubName}}
+	service := profiles.Node{Host: hubName}
+	controlPlane := []profiles.Node{service}
+	// The 4.x control plane keeps one node per zone, each named for its zone (cp1, cp2, ...)
+	// through the hub endpoint, so its event hubs duplicate events to each other and every client
+	// listens to each; its services keep the one name for the group.
+	var zonalLabels []string
+	if c.Layout != Layout32 {
+		controlPlane = nil
+		for i := range d.Network.AvailabilityZones() {
+			label := fmt.Sprintf("%s%d", hubLabel, i+1)
+			zonalLabels = append(zonalLabels, label)
+			controlPlane = append(controlPlane, profiles.Node{Host: label + "." + c.Zone})
+		}
+	}
 	d.TrafficManagers = wso2.NewTrafficManagerPair(d.AppStack, "TrafficManagers", &wso2.TrafficManagerPairProps{
 		Network: d.Network, Version: jsii.String(c.Version), ZoneName: jsii.String(c.Zone),
 		Database: d.Database, AdminSecret: d.AdminSecret, PackBucket: d.PackBucket,
-		ControlPlane: controlPlane, AlarmTopic: d.AlarmTopic, NotificationTopic: d.AlarmTopic,
+		ControlPlane: controlPlane, ControlPlaneService: &service, AlarmTopic: d.AlarmTopic, NotificationTopic: d.AlarmTopic,
 	})
 	node := func(id string, p profiles.Name) *wso2.ProfileAsg {
 		wiring := &wso2.NodeWiring{
-			PortalHostname:  jsii.String(c.PortalHostname),
-			GatewayHostname: jsii.String(c.GatewayHostname),
-			ControlPlane:    controlPlane,
-			TrafficManagers: d.TrafficManagers.Nodes(),
+			PortalHostname:      jsii.String(c.PortalHostname),
+			GatewayHostname:     jsii.String(c.GatewayHostname),
+			ControlPlane:        controlPlane,
+			ControlPlaneService: &service,
+			TrafficManagers:     d.TrafficManagers.Nodes(),
 		}
 		if p == profiles.KeyManager {
 			wiring.Hostname = jsii.String(hubName) // not exposed: it goes by its internal name
+		}
+		if p == profiles.ControlPlane {
+			wiring.SelfByZone = controlPlane
 		}
 		g := wso2.NewProfileAsg(d.AppStack, id, &wso2.ProfileAsgProps{
 			Network: d.Network, Profile: p, Version: jsii.String(c.Version),
@@ -333,13 +350,34 @@ func (d *Deployment) addNodes(c Config) {
 	// directly, for the per-node event-listening endpoints of a control plane with several nodes.
 	// The endpoint forwards the ports the hub listens on (the 3.2 key manager has no JMS broker:
 	// the traffic managers carry the events there); the direct rules open the same ones.
-	d.HubEndpoint = wso2.NewApimInternalEndpoint(d.AppStack, "HubEndpoint", &wso2.ApimInternalEndpointProps{
+	endpointProps := &wso2.ApimInternalEndpointProps{
 		Network: d.Network, Target: hub, Zone: d.TrafficManagers.Zone(), RecordName: jsii.String(hubLabel),
-		AccessLogBucket: d.LoadBalancer.AccessLogBucket(),
-	})
+		AccessLogBucket: d.LoadBalancer.AccessLogBucket(), ZonalRecordNames: zonalLabels,
+	}
+	if len(zonalLabels) > 0 {
+		// The control-plane nodes publish to each other's binary receivers too.
+		endpointProps.Ports = []int{profiles.PortServletHTTPS, profiles.PortJMS, profiles.PortBinary, profiles.PortBinaryAuth}
+	}
+	d.HubEndpoint = wso2.NewApimInternalEndpoint(d.AppStack, "HubEndpoint", endpointProps)
+	if len(zonalLabels) > 0 {
+		if got := d.HubEndpoint.ZonalNodes(); fmt.Sprint(got) != fmt.Sprint(controlPlane) {
+			panic(fmt.Sprintf("refarch: the hub endpoint names %v, the nodes were told %v", got, controlPlane))
+		}
+		// Each control-plane node duplicates events to the others' brokers and publishes to
+		// their binary receivers, through its peers' zonal names.
+		for _, base := range []int{profiles.PortJMS, profiles.PortBinary, profiles.PortBinaryAuth} {
+			port := hub.Port(base)
+			d.HubEndpoint.Connections().AllowFrom(hub, awsec2.Port_Tcp(jsii.Number(float64(port))),
+				jsii.String(fmt.Sprintf("control-plane nodes to each other %d", port)))
+		}
+	}
 	for _, client := range append(hubClients, d.TrafficManagers.Groups()...) {
-		d.HubEndpoint.AllowFrom(client)
 		for _, port := range d.HubEndpoint.Ports() {
+			if port == hub.Port(profiles.PortBinary) || port == hub.Port(profiles.PortBinaryAuth) {
+				continue // the control plane's own peers only (above)
+			}
+			d.HubEndpoint.Connections().AllowFrom(client, awsec2.Port_Tcp(jsii.Number(float64(port))),
+				jsii.String(fmt.Sprintf("to the %s internal endpoint %d", d.HubEndpoint.Hostname(), port)))
 			client.Connections().AllowTo(hub, awsec2.Port_Tcp(jsii.Number(float64(port))),
 				jsii.String(fmt.Sprintf("%s to %s %d", client.Profile().Name, hub.Profile().Name, port)))
 		}
