@@ -84,7 +84,7 @@ func TestP2_ScalableGroupsOfIdenticalNodes(t *testing.T) {
 			if isTrafficManager(id) {
 				continue
 			}
-			// A group fixed at one node per zone (the 4.x control plane in two zones) has no
+			// A group fixed at one node per zone (the 4.x control plane) has no
 			// policy: target tracking needs MaxSize above MinSize.
 			if props(g)["MaxSize"] == props(g)["MinSize"] && strings.HasPrefix(id, "ControlPlane") {
 				assert.False(t, scaled[fmt.Sprint(map[string]any{"Ref": id})], "%s %s", name, id)
@@ -616,6 +616,12 @@ func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
 		want := []string{"cp1.apim.internal", "cp2.apim.internal", "cp3.apim.internal"}[:len(zones)]
 		require.Equal(t, want, zones, "%s: one name per zone", name)
 		require.Len(t, zones, len(network(t, asm).Tier("Application")), name)
+		for id, g := range groups(tmpl) {
+			if strings.HasPrefix(id, "ControlPlane") {
+				assert.Equal(t, fmt.Sprint(len(zones)), props(g)["MinSize"], "%s: a node in every zone", name)
+				assert.Equal(t, fmt.Sprint(len(zones)), props(g)["MaxSize"], "%s: one node per zone", name)
+			}
+		}
 		for i, self := range zones {
 			toml, err := bootscript.File(cpData, fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i))
 			require.NoError(t, err, "%s: the node of zone %d has its own configuration", name, i+1)

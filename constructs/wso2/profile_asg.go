@@ -47,8 +47,9 @@ type NodeWiring struct {
 	// SelfByZone names the nodes of a group that peers name one by one, one node per zone of
 	// the network, in the network's zone order: the node in zone i is SelfByZone[i] (a control
 	// plane whose event hubs duplicate events to each other, named by ApimInternalEndpoint's
-	// ZonalNodes). Each node renders its own zone's configuration at boot; the group keeps at
-	// most one node per zone. Not with Self or Subnets.
+	// ZonalNodes). Each node renders its own zone's configuration at boot; the group keeps one
+	// node per zone (MinCapacity and MaxCapacity default to the number of zones; more is
+	// refused). Not with Self or Subnets.
 	SelfByZone []profiles.Node
 }
 
@@ -214,9 +215,12 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 				propsError(profileAsgName, "Wiring.SelfByZone[%d] has offset %d, SelfByZone[0] %d: the nodes of one group share their ports", i, n.Offset, byZone[0].Offset)
 			}
 		}
+		// Every zone's name should lead to a node: one node per zone unless told otherwise.
 		if props.MaxCapacity == nil {
-			maxCap = min(maxCap, float64(len(zones)))
-			minCap = min(minCap, maxCap)
+			maxCap = float64(len(zones))
+		}
+		if props.MinCapacity == nil {
+			minCap = min(float64(len(zones)), maxCap)
 		}
 		if maxCap > float64(len(zones)) {
 			propsError(profileAsgName, "MaxCapacity %v: with Wiring.SelfByZone the group keeps one node per zone, at most %d", maxCap, len(zones))
