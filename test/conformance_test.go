@@ -419,7 +419,11 @@ func allowedFlows(layout string) map[string]bool {
 			ok[c+">tm:"+port] = true
 		}
 	}
-	if layout != "3.2" {
+	if layout == "3.2" {
+		// 3.2 gateways pull the publisher's API artifacts from tm1's internal data service
+		// (the inbuilt artifact synchronizer), not from a push through the load balancer.
+		ok["gw>tm:9443"] = true
+	} else {
 		// §5's control-plane configuration: each node publishes to the others' binary receivers
 		// and duplicates events to their brokers, through their per-zone names on the endpoint.
 		for _, port := range []string{"9611", "9711", "5672"} {

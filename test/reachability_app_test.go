@@ -117,7 +117,10 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 		if name == "3.2" {
 			no(a.gw, a.hub, 5672)
 			no(a.gw, a.hubEndpoint, 5672)
+			ok(a.gw, a.tm1, 9443) // the publisher's artifacts, from tm1's internal data service
+			no(a.gw, a.tm2, 9443)
 		} else {
+			no(a.gw, a.tm1, 9443)
 			// The control-plane nodes reach each other through their zonal names on the
 			// endpoint: duplicated events to the brokers, published ones to the receivers. The
 			// receivers are theirs alone.

@@ -362,3 +362,43 @@ func TestXmlUrlGroups(t *testing.T) {
 	assert.Equal(t, "{tcp://tm1.local:9612},{tcp://tm2.local:9613}", ReceiverURLGroup(tms))
 	assert.Equal(t, "{ssl://tm1.local:9712},{ssl://tm2.local:9713}", AuthURLGroup(tms))
 }
+
+// 3.2 gateways pull the publisher's artifacts instead of waiting for a push the load balancer
+// would deliver to one node: the publisher saves them and announces them through the traffic
+// managers, the gateways subscribe to the environment's label and fetch from the first traffic
+// manager's internal data service. 4.x keeps its own synchronisation through the control plane.
+func TestGatewayArtifactSynchronisation(t *testing.T) {
+	type doc struct {
+		Apim struct {
+			Sync struct {
+				Publisher map[string]any `toml:"publisher"`
+				Gateway   map[string]any `toml:"gateway"`
+			} `toml:"sync_runtime_artifacts"`
+			Throttling struct {
+				Service  string `toml:"service_url"`
+				Username string `toml:"username"`
+			} `toml:"throttling"`
+		} `toml:"apim"`
+	}
+	render := func(v string, p Name) doc {
+		out, err := Render(exampleInput(mustVersion(t, v), p))
+		require.NoError(t, err)
+		var d doc
+		require.NoError(t, toml.Unmarshal(out, &d))
+		return d
+	}
+	pub := render("3.2.0", Publisher).Apim.Sync.Publisher
+	assert.Equal(t, map[string]any{"artifact_saver": "DBSaver", "publish_directly_to_gateway": false}, pub)
+	gw := render("3.2.0", Gateway)
+	assert.Equal(t, []any{"Default"}, gw.Apim.Sync.Gateway["gateway_labels"], "the label is the environment the publisher deploys to")
+	assert.Equal(t, "DBRetriever", gw.Apim.Sync.Gateway["artifact_retriever"])
+	assert.EqualValues(t, 15000, gw.Apim.Sync.Gateway["deployment_retry_duration"])
+	assert.Equal(t, "https://tm1.apim.internal:9444/services/", gw.Apim.Throttling.Service, "tm1's servlet port, at its offset")
+	assert.Equal(t, "$ref{super_admin.username}", gw.Apim.Throttling.Username)
+
+	assert.Nil(t, render("4.3.0", Gateway).Apim.Sync.Gateway["artifact_retriever"], "4.x gateways sync through the control plane")
+	assert.Empty(t, render("4.3.0", Gateway).Apim.Throttling.Service)
+	for _, p := range []Name{DevPortal, KeyManager, TrafficManager} {
+		assert.Nil(t, render("3.2.0", p).Apim.Sync.Publisher, p)
+	}
+}

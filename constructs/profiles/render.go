@@ -223,6 +223,14 @@ func Render(in Input) ([]byte, error) {
 		if len(in.TrafficManagers) > 0 && (p.Name == ControlPlane || p.Name == Publisher) {
 			apim["throttling"] = throttling(in.TrafficManagers)
 		}
+		if p.Name == Publisher {
+			// 3.x: the gateways are a group behind a load balancer, which the publisher's
+			// direct push would reach one node of. It saves each API's artifacts in apim_db
+			// instead and announces them through the traffic managers; every gateway pulls them.
+			apim["sync_runtime_artifacts"] = map[string]any{"publisher": map[string]any{
+				"artifact_saver": "DBSaver", "publish_directly_to_gateway": false,
+			}}
+		}
 		if p.Name != KeyManager {
 			// The portal's public address, for the links the nodes write (the default is
 			// localhost).
@@ -230,7 +238,23 @@ func Render(in Input) ([]byte, error) {
 		}
 	case Gateway:
 		apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
-		apim["throttling"] = throttling(in.TrafficManagers)
+		th := throttling(in.TrafficManagers)
+		apim["throttling"] = th
+		if in.Version.Major == 3 {
+			// The publisher's artifacts, announced on the traffic managers' brokers, are pulled
+			// from the first traffic manager's internal data service (3.2 serves it on the
+			// traffic managers, which read apim_db; the URL is service_url's host and port).
+			th["service_url"] = servicesURL(in.TrafficManagers[0])
+			th["username"], th["password"] = "$ref{super_admin.username}", "$ref{super_admin.password}"
+			apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{
+				"gateway_labels":     []string{in.GatewayEnvironment},
+				"artifact_retriever": "DBRetriever",
+				// 3.2 reads the retry duration whenever a retriever is named: always give it.
+				"deployment_retry_duration": 15000,
+				"data_retrieval_mode":       "sync",
+				"event_waiting_time":        5000,
+			}}
+		}
 		if in.Version.Major == 4 {
 			apim["event_hub"] = eventHub(svc, cp)
 			apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{"gateway_labels": []string{in.GatewayEnvironment}}}

@@ -334,6 +334,14 @@ func (d *Deployment) addNodes(c Config) {
 		peers = append(peers, p)
 	}
 	d.TrafficManagers.GrantAccessFrom(peers...)
+	if c.Layout == Layout32 {
+		// 3.2 gateways fetch the publisher's API artifacts from tm1's internal data service
+		// (their [apim.throttling] service_url).
+		tm1 := d.TrafficManagers.Groups()[0]
+		port := tm1.Port(profiles.PortServletHTTPS)
+		d.Gateway.Connections().AllowTo(tm1, awsec2.Port_Tcp(jsii.Number(float64(port))),
+			jsii.String(fmt.Sprintf("gateway to tm1 %d: API artifacts", port)))
+	}
 	awscdk.NewCfnOutput(d.AppStack, jsii.String("ReceiverUrlGroup"), &awscdk.CfnOutputProps{
 		Value:       jsii.String(d.TrafficManagers.ReceiverUrlGroup()),
 		Description: jsii.String("APIM 2.x/3.x api-manager.xml <ReceiverUrlGroup> for these traffic managers"),
