@@ -403,6 +403,8 @@ func allowedFlows(layout string) map[string]bool {
 	ok := map[string]bool{
 		"0.0.0.0/0>lb:443": true, "0.0.0.0/0>lb:80": true,
 		"lb>gw:8243": true, "lb>gw:9443": true,
+		// Secure WebSocket APIs: the load balancer passes handshakes on 443 to the wss port.
+		"lb>gw:8099": true,
 		"tm>tm:5672": true, "fn>db:3306": true,
 	}
 	for _, p := range portals {

@@ -97,7 +97,8 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 			}
 		}
 		ok(a.internet, a.lb, 443, 80)
-		ok(a.lb, a.gw, 8243, 9443)
+		ok(a.lb, a.gw, 8243, 9443, 8099) // 8099: WebSocket handshakes the load balancer passes on
+		no(a.internet, a.lb, 8099, 9099)
 		for _, p := range a.portals {
 			ok(a.lb, p, 9443)
 		}

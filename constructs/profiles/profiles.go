@@ -66,6 +66,10 @@ const (
 	PortBinary       = 9611
 	PortBinaryAuth   = 9711
 	PortJMS          = 5672
+	// PortWebSocketSecure is the gateways' secure WebSocket transport (wss), PortWebSocket the
+	// plain one (ws).
+	PortWebSocketSecure = 8099
+	PortWebSocket       = 9099
 )
 
 // Databases a profile connects to.
@@ -119,7 +123,7 @@ var catalogue = map[Name]Profile{
 	},
 	Gateway: {
 		Name: Gateway, Scalable: true,
-		Ports:     []int{PortGatewayHTTPS, PortGatewayHTTP, PortServletHTTPS},
+		Ports:     []int{PortGatewayHTTPS, PortGatewayHTTP, PortServletHTTPS, PortWebSocketSecure, PortWebSocket},
 		Databases: []string{SharedDb},
 		Health:    HealthCheck{"HTTPS", PortServletHTTPS, "/services/Version"},
 		Exposure:  &Exposure{PortGatewayHTTPS, "gateway"},

@@ -331,10 +331,11 @@ func gatewayEnvironment(in Input) map[string]any {
 		"description":                "Gateways behind the public load balancer",
 		"show_as_token_endpoint_url": true,
 		"service_url":                "https://" + gw + "/services/",
-		"ws_endpoint":                "ws://" + gw + ":9099",
-		"wss_endpoint":               "wss://" + gw + ":8099",
-		"http_endpoint":              "http://" + gw,
-		"https_endpoint":             "https://" + gw,
+		"ws_endpoint":                fmt.Sprintf("ws://%s:%d", gw, PortWebSocket),
+		// The load balancer passes WebSocket handshakes on 443 to the gateways' wss port.
+		"wss_endpoint":   "wss://" + gw,
+		"http_endpoint":  "http://" + gw,
+		"https_endpoint": "https://" + gw,
 	}
 }
 

@@ -39,6 +39,11 @@ type LoadBalancedProfile struct {
 	// its rule, and CloudFormation creates the new rule while the old still holds the priority).
 	// Default: 10 times the route's place in Routes (10, 20, ...).
 	Priority *float64
+	// WebSocket also serves the host's secure WebSocket APIs (gateways only) on 443: a rule one
+	// priority ahead of the route's sends WebSocket handshakes (Upgrade: websocket) to the
+	// gateways' secure WebSocket transport (8099, over TLS), as the gateway environment
+	// advertises them (wss://<host>). Plain ws:// is not served. Default: false.
+	WebSocket *bool
 }
 
 // ApimLoadBalancerProps configures an ApimLoadBalancer.
@@ -121,6 +126,19 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			propsError(loadBalancerName, "Routes[%d] and Routes[%d] both have priority %v", j, i, priority)
 		}
 		priorities[priority] = i
+	}
+	for i, r := range props.Routes {
+		if r.WebSocket == nil || !*r.WebSocket {
+			continue
+		}
+		if r.Profile.Profile().Name != profiles.Gateway {
+			propsError(loadBalancerName, "Routes[%d].WebSocket: only gateways serve WebSocket APIs, not %s nodes", i, r.Profile.Profile().Name)
+		}
+		ws := routePriority(i, r) - 1
+		if j, taken := priorities[ws]; taken || ws < 1 {
+			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v free for its WebSocket rule, one ahead of the route's; Routes[%d] has it", i, ws, j)
+		}
+		priorities[ws] = i
 	}
 	// The rules are evaluated by priority: on one host, a route with paths must come before the
 	// host's catch-all route, or the catch-all hides it.
@@ -210,24 +228,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			name = fmt.Sprintf("%sP%d", targetGroupID(p.Name), int(*r.Priority))
 		}
 		health := p.Health
-		tg := awselasticloadbalancingv2.NewApplicationTargetGroup(lb, jsii.String(name), &awselasticloadbalancingv2.ApplicationTargetGroupProps{
-			Vpc:                 network.Vpc(),
-			Port:                jsii.Number(r.Profile.Port(p.Exposure.TargetPort)),
-			Protocol:            awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
-			TargetType:          awselasticloadbalancingv2.TargetType_INSTANCE,
-			DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(60)),
-			HealthCheck: &awselasticloadbalancingv2.HealthCheck{
-				Protocol:                awselasticloadbalancingv2.Protocol_HTTPS,
-				Port:                    jsii.String(fmt.Sprint(r.Profile.Port(health.Port))),
-				Path:                    jsii.String(health.Path),
-				HealthyHttpCodes:        jsii.String("200"),
-				Interval:                awscdk.Duration_Seconds(jsii.Number(30)),
-				HealthyThresholdCount:   jsii.Number(2),
-				UnhealthyThresholdCount: jsii.Number(3),
-			},
-			StickinessCookieDuration: stickiness(r.Sticky),
-		})
-		r.Profile.Group().AttachToApplicationTargetGroup(tg)
+		tg := nodeTargetGroup(lb, name, network, r.Profile, p.Exposure.TargetPort, stickiness(r.Sticky))
 		// Health checks may use another port than traffic (gateways: 9443 against 8243).
 		if health.Port != p.Exposure.TargetPort {
 			r.Profile.Connections().AllowFrom(sg, awsec2.Port_Tcp(jsii.Number(r.Profile.Port(health.Port))), jsii.String("load balancer health checks"))
@@ -242,12 +243,32 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			Priority:     jsii.Number(routePriority(i, r)),
 		})
 		if r.RequestsPerTarget != nil {
-			r.Profile.Group().ScaleOnRequestCount(jsii.String("Requests"), &awsautoscaling.RequestCountScalingProps{
-				TargetRequestsPerMinute: r.RequestsPerTarget,
+			// What ScaleOnRequestCount builds (same id), which refuses a group in several target
+			// groups, as a gateway serving WebSocket APIs is: the route's requests per node.
+			group := r.Profile.Group()
+			policy := awsautoscaling.NewTargetTrackingScalingPolicy(group, jsii.String("ScalingPolicyRequests"), &awsautoscaling.TargetTrackingScalingPolicyProps{
+				AutoScalingGroup: group,
+				PredefinedMetric: awsautoscaling.PredefinedMetric_ALB_REQUEST_COUNT_PER_TARGET,
+				ResourceLabel:    jsii.String(*tg.FirstLoadBalancerFullName() + "/" + *tg.TargetGroupFullName()),
+				TargetValue:      r.RequestsPerTarget,
 			})
+			policy.Node().AddDependency(tg.LoadBalancerAttached())
 		}
 		lb.groups[*r.Hostname] = tg
 		lb.routes = append(lb.routes, lbRoute{host: *r.Hostname, profile: p.Name, id: name, group: tg})
+		if r.WebSocket != nil && *r.WebSocket {
+			// The WebSocket transport answers upgrades only; the health check asks the servlet.
+			ws := nodeTargetGroup(lb, name+"WebSocket", network, r.Profile, profiles.PortWebSocketSecure, nil)
+			wsConditions := append([]awselasticloadbalancingv2.ListenerCondition{
+				awselasticloadbalancingv2.ListenerCondition_HttpHeader(jsii.String("Upgrade"), jsii.Strings("websocket")),
+			}, conditions...)
+			https.AddTargetGroups(jsii.String(name+"WebSocketRoute"), &awselasticloadbalancingv2.AddApplicationTargetGroupsProps{
+				TargetGroups: &[]awselasticloadbalancingv2.IApplicationTargetGroup{ws},
+				Conditions:   &wsConditions,
+				Priority:     jsii.Number(routePriority(i, r) - 1),
+			})
+			lb.routes = append(lb.routes, lbRoute{host: *r.Hostname, profile: p.Name, id: name + "WebSocket", group: ws})
+		}
 	}
 
 	if props.WebAclArn != nil {
@@ -257,6 +278,32 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		})
 	}
 	return lb
+}
+
+// nodeTargetGroup is an HTTPS target group of group's nodes on base (offset applied), checked on
+// the profile's health endpoint, with group attached.
+func nodeTargetGroup(scope constructs.Construct, id string, network *ApimNetwork, group *ProfileAsg, base int,
+	sticky awscdk.Duration) awselasticloadbalancingv2.ApplicationTargetGroup {
+	health := group.Profile().Health
+	tg := awselasticloadbalancingv2.NewApplicationTargetGroup(scope, jsii.String(id), &awselasticloadbalancingv2.ApplicationTargetGroupProps{
+		Vpc:                 network.Vpc(),
+		Port:                jsii.Number(group.Port(base)),
+		Protocol:            awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
+		TargetType:          awselasticloadbalancingv2.TargetType_INSTANCE,
+		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(60)),
+		HealthCheck: &awselasticloadbalancingv2.HealthCheck{
+			Protocol:                awselasticloadbalancingv2.Protocol_HTTPS,
+			Port:                    jsii.String(fmt.Sprint(group.Port(health.Port))),
+			Path:                    jsii.String(health.Path),
+			HealthyHttpCodes:        jsii.String("200"),
+			Interval:                awscdk.Duration_Seconds(jsii.Number(30)),
+			HealthyThresholdCount:   jsii.Number(2),
+			UnhealthyThresholdCount: jsii.Number(3),
+		},
+		StickinessCookieDuration: sticky,
+	})
+	group.Group().AttachToApplicationTargetGroup(tg)
+	return tg
 }
 
 // routePriority is the listener rule priority of Routes[i].

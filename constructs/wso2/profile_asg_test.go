@@ -426,6 +426,24 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(0)}},
 			})
 		}, []string{"Routes[0].Priority 0 must be a whole number from 1 to 50000"}},
+		{"WebSocket APIs on a portal", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), WebSocket: jsii.Bool(true)}},
+			})
+		}, []string{"Routes[0].WebSocket: only gateways serve WebSocket APIs, not control-plane nodes"}},
+		{"no priority left for the WebSocket rule", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{
+					{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(4)},
+					{Profile: gw, Hostname: jsii.String("api.example.com"), Priority: jsii.Number(5), WebSocket: jsii.Bool(true)},
+				},
+			})
+		}, []string{"Routes[1].WebSocket needs priority 4 free for its WebSocket rule, one ahead of the route's; Routes[0] has it"}},
 		{"more path patterns than a rule takes", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
@@ -594,4 +612,43 @@ func TestControlPlaneNamedPerZone(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, string(toml), "event_duplicate_url = ['tcp://"+other+".apim.internal:5672']", "zone %d duplicates to %s", i, other)
 	}
+}
+
+// A gateway route with WebSocket: WebSocket handshakes on 443 go, one priority ahead of the
+// route, to the gateways' wss port over TLS, health-checked on the servlet; the group still
+// scales on the route's request count; no other port opens to the internet.
+func TestWebSocketRoute(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	gw := wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
+	wso2.NewApimLoadBalancer(env.stack, "Lb", &wso2.ApimLoadBalancerProps{
+		Network: env.network, CertificateArn: jsii.String(testCertificate),
+		Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com"), WebSocket: jsii.Bool(true), RequestsPerTarget: jsii.Number(1000)}},
+	})
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	tmpl := asm.Stack(t, "Test").Template
+	ports := map[float64]map[string]any{}
+	for _, g := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::TargetGroup") {
+		ports[testkit.Props(g)["Port"].(float64)] = testkit.Props(g)
+	}
+	require.Contains(t, ports, float64(8099))
+	assert.Equal(t, "HTTPS", ports[8099]["Protocol"])
+	assert.Equal(t, "9443", ports[8099]["HealthCheckPort"])
+	rules := map[float64]string{}
+	for _, r := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule") {
+		rules[testkit.Props(r)["Priority"].(float64)] = fmt.Sprint(testkit.Props(r)["Conditions"])
+	}
+	assert.Contains(t, rules[9], "HttpHeaderName:Upgrade")
+	assert.Contains(t, rules[9], "websocket")
+	assert.Contains(t, rules[9], "api.example.com")
+	assert.NotContains(t, rules[10], "Upgrade")
+	var listenerPorts []float64
+	for _, l := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::Listener") {
+		listenerPorts = append(listenerPorts, testkit.Props(l)["Port"].(float64))
+	}
+	assert.ElementsMatch(t, []float64{80, 443}, listenerPorts, "no listener beyond 443 and its redirect")
+	policy := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::ScalingPolicy", "GatewayScalingPolicyRequests"))
+	assert.Contains(t, fmt.Sprint(policy["TargetTrackingConfiguration"]), "ALBRequestCountPerTarget")
+	assert.Contains(t, fmt.Sprint(policy["TargetTrackingConfiguration"]), "TargetValue:1000")
 }

@@ -316,7 +316,7 @@ func (d *Deployment) addNodes(c Config) {
 			{Profile: publisher, Hostname: portal, Sticky: jsii.Bool(true),
 				PathPatterns: jsii.Strings("/publisher*", "/api/am/publisher*", "/admin*", "/carbon*")},
 			{Profile: devportal, Hostname: portal, Sticky: jsii.Bool(true)},
-			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000)},
+			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000), WebSocket: jsii.Bool(true)},
 		}
 	} else {
 		d.ControlPlane = node("ControlPlane", profiles.ControlPlane)
@@ -326,7 +326,7 @@ func (d *Deployment) addNodes(c Config) {
 		tmClients = []*wso2.ProfileAsg{d.Gateway, d.ControlPlane}
 		routes = []wso2.LoadBalancedProfile{
 			{Profile: d.ControlPlane, Hostname: portal, Sticky: jsii.Bool(true)},
-			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000)},
+			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000), WebSocket: jsii.Bool(true)},
 		}
 	}
 	peers := make([]awsec2.IConnectable, 0, len(tmClients))
