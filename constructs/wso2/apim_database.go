@@ -48,6 +48,13 @@ type ApimDatabaseProps struct {
 	// EngineVersion is the MySQL version; RDS upgrades minor versions automatically.
 	// Default: DefaultMysqlVersion(), MySQL 8.0.46.
 	EngineVersion awsrds.MysqlEngineVersion
+	// ExtendedSupport keeps the instance on its major version after RDS's end of standard
+	// support, billed per vCPU-hour (the Multi-AZ standby too) as RDS Extended Support; false
+	// lets RDS upgrade the major version itself after that date, and makes it refuse to create
+	// an instance of a version past it. MySQL 8.0 left standard support on 31 July 2026: with
+	// it, synth warns (apimkit:mysqlExtendedSupport) either way.
+	// Default: RDS's own default, Extended Support on (the template leaves it unset).
+	ExtendedSupport *bool
 	// InstanceType of the primary.
 	// Default: db.m7g.large (Graviton, general purpose, Performance Insights supported).
 	InstanceType awsec2.InstanceType
@@ -297,6 +304,22 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 				"would fail to load), but the WSO2 nodes, which get their region's root at synth, will only encrypt. "+
 				"Give the stack a region, or set VerifyServerCertificate to false."), nil)
 	}
+	version := props.EngineVersion
+	if version == nil {
+		version = DefaultMysqlVersion()
+	}
+	if *version.MysqlMajorVersion() == "8.0" {
+		msg := "RDS for MySQL 8.0 left standard support on 31 July 2026, so this instance is enrolled in RDS Extended Support, " +
+			"billed per vCPU-hour for the primary and the Multi-AZ standby. Move to MySQL 8.4 (EngineVersion) once your WSO2 " +
+			"release supports it; set ExtendedSupport to true to say the charge is meant."
+		if props.ExtendedSupport != nil && !*props.ExtendedSupport {
+			msg = "ExtendedSupport is false with MySQL 8.0, which left standard support on 31 July 2026: RDS refuses to create " +
+				"such an instance, and upgrades an existing one to 8.4 itself. Choose EngineVersion 8.4 (once your WSO2 release supports it)."
+		}
+		if props.ExtendedSupport == nil || !*props.ExtendedSupport {
+			awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:mysqlExtendedSupport"), jsii.String(msg), nil)
+		}
+	}
 	stack := awscdk.Stack_Of(d)
 	network := props.Network
 
@@ -306,10 +329,6 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	}
 	allowLogsToUseKey(d.key, stack)
 
-	version := props.EngineVersion
-	if version == nil {
-		version = DefaultMysqlVersion()
-	}
 	engine := awsrds.DatabaseInstanceEngine_Mysql(&awsrds.MySqlInstanceEngineProps{Version: version})
 	parameters := awsrds.NewParameterGroup(d, jsii.String("Parameters"), &awsrds.ParameterGroupProps{
 		Engine:      engine,
@@ -369,8 +388,16 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
 		DefaultPort:    awsec2.Port_Tcp(jsii.Number(port)),
 	})
+	var lifecycle awsrds.EngineLifecycleSupport
+	if props.ExtendedSupport != nil {
+		lifecycle = awsrds.EngineLifecycleSupport_OPEN_SOURCE_RDS_EXTENDED_SUPPORT_DISABLED
+		if *props.ExtendedSupport {
+			lifecycle = awsrds.EngineLifecycleSupport_OPEN_SOURCE_RDS_EXTENDED_SUPPORT
+		}
+	}
 	d.instance = awsrds.NewDatabaseInstance(d, jsii.String("Resource"), &awsrds.DatabaseInstanceProps{
 		Engine:                          engine,
+		EngineLifecycleSupport:          lifecycle,
 		InstanceIdentifier:              jsii.String(identifier),
 		InstanceType:                    cfg.instanceType,
 		Vpc:                             network.Vpc(),

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
@@ -317,17 +318,7 @@ func TestSchemaFunctionVerificationFollowsTheRegion(t *testing.T) {
 		s := asm.Stack(t, stack)
 		_, cr := one(t, s.Template, "Custom::Wso2Schema")
 		assert.Equal(t, want.tls, testkit.Props(cr)["Tls"], stack)
-		var warnings []string
-		for _, m := range s.Messages {
-			if m.Level == "warning" && strings.Contains(m.Text, "schema function") {
-				warnings = append(warnings, m.Text)
-			}
-		}
-		if want.warning == "" {
-			assert.Empty(t, warnings, stack)
-		} else if assert.Len(t, warnings, 1, stack) {
-			assert.Contains(t, warnings[0], want.warning, stack)
-		}
+		assertOneWarning(t, s, "schema function", want.warning, stack)
 	}
 
 	app = testkit.NewApp(nil)
@@ -410,5 +401,57 @@ func TestStorageBoundOfExactlyTenPercentIsAccepted(t *testing.T) {
 			})
 		})
 		assert.Empty(t, msg, "%v GiB growing to %v GiB", sizes[0], sizes[1])
+	}
+}
+
+// MySQL 8.0 left RDS standard support on 31 July 2026: synth says what that costs, or what RDS
+// does instead, unless ExtendedSupport says the charge is meant; the template names the choice
+// only when one is given.
+func TestMysql80ExtendedSupportIsSaid(t *testing.T) {
+	app := testkit.NewApp(nil)
+	database := func(id string, version awsrds.MysqlEngineVersion, extended *bool) {
+		stack := awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{
+			Env: &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String("us-west-1")},
+		})
+		net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+		wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: net, EngineVersion: version, ExtendedSupport: extended})
+	}
+	database("Default", nil, nil)
+	database("Meant", nil, jsii.Bool(true))
+	database("Off", nil, jsii.Bool(false))
+	database("Current", awsrds.MysqlEngineVersion_VER_8_4_7(), nil)
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	for stack, want := range map[string]struct{ lifecycle, warning string }{
+		"Default": {"", "enrolled in RDS Extended Support, billed per vCPU-hour"},
+		"Meant":   {"open-source-rds-extended-support", ""},
+		"Off":     {"open-source-rds-extended-support-disabled", "RDS refuses to create such an instance"},
+		"Current": {"", ""},
+	} {
+		s := asm.Stack(t, stack)
+		_, db := one(t, s.Template, "AWS::RDS::DBInstance")
+		if want.lifecycle == "" {
+			assert.Nil(t, testkit.Props(db)["EngineLifecycleSupport"], stack)
+		} else {
+			assert.Equal(t, want.lifecycle, testkit.Props(db)["EngineLifecycleSupport"], stack)
+		}
+		assertOneWarning(t, s, "standard support", want.warning, stack)
+	}
+}
+
+// assertOneWarning checks the stack's warnings about topic: none when want is empty, else exactly
+// one, containing want.
+func assertOneWarning(t *testing.T, s *testkit.Stack, topic, want, stack string) {
+	t.Helper()
+	var warnings []string
+	for _, m := range s.Messages {
+		if m.Level == "warning" && strings.Contains(m.Text, topic) {
+			warnings = append(warnings, m.Text)
+		}
+	}
+	if want == "" {
+		assert.Empty(t, warnings, stack)
+	} else if assert.Len(t, warnings, 1, stack) {
+		assert.Contains(t, warnings[0], want, stack)
 	}
 }

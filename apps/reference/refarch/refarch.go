@@ -5,10 +5,12 @@ package refarch
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -38,6 +40,8 @@ const (
 	CtxVersion     = "apimVersion"
 	CtxZone        = "internalZone"
 	CtxLayout      = "layout"
+	CtxMysql       = "mysqlVersion"
+	CtxMysqlES     = "mysqlExtendedSupport"
 	DefaultRegion  = "us-west-1"
 	DefaultPrefix  = "apim"
 )
@@ -81,7 +85,13 @@ type Config struct {
 	// Layout32 (the article's publisher, developer portal, key manager, gateways, traffic
 	// managers). Default: Layout4x.
 	Layout string
+	// MysqlVersion is the database's MySQL version, 8.0.x or 8.4.x. Default: wso2.DefaultMysqlVersion.
+	MysqlVersion string
+	// MysqlExtendedSupport is ApimDatabaseProps.ExtendedSupport, nil when not given.
+	MysqlExtendedSupport *bool
 }
+
+var mysqlVersion = regexp.MustCompile(`^8\.(0|4)\.\d+$`)
 
 // The layouts the reference app can deploy.
 const (
@@ -108,7 +118,11 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		Version:            str(node, CtxVersion),
 		Zone:               str(node, CtxZone),
 		Layout:             str(node, CtxLayout),
+		MysqlVersion:       str(node, CtxMysql),
 		InterfaceEndpoints: true,
+	}
+	if c.MysqlVersion != "" && !mysqlVersion.MatchString(c.MysqlVersion) {
+		return c, fmt.Errorf("context %q is %q: give a MySQL 8.0 or 8.4 release, such as 8.4.7", CtxMysql, c.MysqlVersion)
 	}
 	if c.PackKey != "" && c.PackBucket == "" {
 		return c, fmt.Errorf("context %q needs %q: the schema is loaded from a pack in an existing bucket", CtxPackKey, CtxPackBucket)
@@ -149,6 +163,13 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	}
 	if c.InterfaceEndpoints, err = boolean(node, CtxEndpoints, true); err != nil {
 		return c, err
+	}
+	if node.TryGetContext(jsii.String(CtxMysqlES)) != nil {
+		es, err := boolean(node, CtxMysqlES, true)
+		if err != nil {
+			return c, err
+		}
+		c.MysqlExtendedSupport = &es
 	}
 	return c, nil
 }
@@ -228,7 +249,10 @@ func New(app awscdk.App, c Config) *Deployment {
 	} else {
 		d.PackBucket = wso2.NewPackBucket(d.DataStack, "Packs")
 	}
-	dbProps := &wso2.ApimDatabaseProps{Network: d.Network, AlarmTopic: d.AlarmTopic}
+	dbProps := &wso2.ApimDatabaseProps{Network: d.Network, AlarmTopic: d.AlarmTopic, ExtendedSupport: c.MysqlExtendedSupport}
+	if c.MysqlVersion != "" {
+		dbProps.EngineVersion = awsrds.MysqlEngineVersion_Of(jsii.String(c.MysqlVersion), jsii.String(c.MysqlVersion[:3]))
+	}
 	if c.PackKey != "" {
 		dbProps.Pack = &wso2.SchemaPack{Bucket: d.PackBucket, Key: jsii.String(c.PackKey)}
 	}

@@ -77,3 +77,19 @@ func TestConfigLayout(t *testing.T) {
 	_, err = configFrom(t, map[string]any{CtxLayout: "2.6"})
 	assert.ErrorContains(t, err, `context "layout" is "2.6": use "4.x" or "3.2"`)
 }
+
+func TestConfigMysql(t *testing.T) {
+	c, err := configFrom(t, nil)
+	require.NoError(t, err)
+	assert.Empty(t, c.MysqlVersion, "the library's default")
+	assert.Nil(t, c.MysqlExtendedSupport, "RDS's default, with the construct's warning")
+	c, err = configFrom(t, map[string]any{CtxMysql: "8.4.7", CtxMysqlES: "false"})
+	require.NoError(t, err)
+	assert.Equal(t, "8.4.7", c.MysqlVersion)
+	require.NotNil(t, c.MysqlExtendedSupport)
+	assert.False(t, *c.MysqlExtendedSupport)
+	_, err = configFrom(t, map[string]any{CtxMysql: "5.7.44"})
+	assert.ErrorContains(t, err, `context "mysqlVersion" is "5.7.44": give a MySQL 8.0 or 8.4 release`)
+	_, err = configFrom(t, map[string]any{CtxMysqlES: "maybe"})
+	assert.ErrorContains(t, err, `context "mysqlExtendedSupport" must be true or false`)
+}
