@@ -134,6 +134,10 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		if r.Profile.Profile().Name != profiles.Gateway {
 			propsError(loadBalancerName, "Routes[%d].WebSocket: only gateways serve WebSocket APIs, not %s nodes", i, r.Profile.Profile().Name)
 		}
+		// The WebSocket rule adds the Upgrade header to the host and paths: 5 values at most.
+		if r.PathPatterns != nil && 2+len(*r.PathPatterns) > 5 {
+			propsError(loadBalancerName, "Routes[%d].WebSocket: its rule takes the Upgrade header, the host and at most 3 path patterns; the route has %d", i, len(*r.PathPatterns))
+		}
 		ws := routePriority(i, r) - 1
 		if j, taken := priorities[ws]; taken || ws < 1 {
 			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v free for its WebSocket rule, one ahead of the route's; Routes[%d] has it", i, ws, j)

@@ -433,6 +433,14 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), WebSocket: jsii.Bool(true)}},
 			})
 		}, []string{"Routes[0].WebSocket: only gateways serve WebSocket APIs, not control-plane nodes"}},
+		{"a WebSocket route with 4 path patterns", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com"), WebSocket: jsii.Bool(true),
+					PathPatterns: jsii.Strings("/a*", "/b*", "/c*", "/d*")}},
+			})
+		}, []string{"Routes[0].WebSocket: its rule takes the Upgrade header, the host and at most 3 path patterns; the route has 4"}},
 		{"no priority left for the WebSocket rule", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
