@@ -175,19 +175,30 @@ func DOT(templates map[string]map[string]any) (string, error) {
 		edge("hubep", hub, "")
 	}
 	edge("zone", "hubep", "alias")
+	// Map order varies from run to run; the drawing must not.
+	var onDb []string
 	for n := range placed {
+		onDb = append(onDb, n)
+	}
+	sort.Strings(onDb)
+	for _, n := range onDb {
 		edge(n, "db", "3306")
 	}
 	edge("DatabaseSchemaFunction", "db", "3306")
 	edge("TrafficManagersUpdater", "zone", "UPSERT A")
 	edge("Bastion", "Gateway", "22")
-	for k, ns := range nodesIn {
+	var publicZones []string
+	for k := range nodesIn {
 		if strings.HasPrefix(k, "Public|") && len(k) > len("Public|") {
-			for _, n := range ns {
-				if strings.HasPrefix(n, "NetworkPublicSubnet") {
-					edge(n, "internet", "")
-					edge("Updater", n, "443 (updates)")
-				}
+			publicZones = append(publicZones, k)
+		}
+	}
+	sort.Strings(publicZones)
+	for _, k := range publicZones {
+		for _, n := range nodesIn[k] {
+			if strings.HasPrefix(n, "NetworkPublicSubnet") {
+				edge(n, "internet", "")
+				edge("Updater", n, "443 (updates)")
 			}
 		}
 	}
