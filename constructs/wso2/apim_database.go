@@ -48,12 +48,14 @@ type ApimDatabaseProps struct {
 	// EngineVersion is the MySQL version; RDS upgrades minor versions automatically.
 	// Default: DefaultMysqlVersion(), MySQL 8.0.46.
 	EngineVersion awsrds.MysqlEngineVersion
-	// ExtendedSupport keeps the instance on its major version after RDS's end of standard
-	// support, billed per vCPU-hour (the Multi-AZ standby too) as RDS Extended Support; false
-	// lets RDS upgrade the major version itself after that date, and makes it refuse to create
-	// an instance of a version past it. MySQL 8.0 left standard support on 31 July 2026: with
-	// it, synth warns (apimkit:mysqlExtendedSupport) either way.
-	// Default: RDS's own default, Extended Support on (the template leaves it unset).
+	// ExtendedSupport says whether the instance may run its major version after RDS's end of
+	// standard support, billed per vCPU-hour (the Multi-AZ standby too) as RDS Extended
+	// Support. true is RDS's default and only silences the warning below (the template stays
+	// as it was). false sets the instance's EngineLifecycleSupport, which RDS takes at create
+	// time only: a new instance of a version past its standard support is then refused, and
+	// setting it on an existing instance fails the stack update. MySQL 8.0 left standard support
+	// on 31 July 2026: with it, synth warns (apimkit:mysqlExtendedSupport) unless this is true.
+	// Default: unset, Extended Support on.
 	ExtendedSupport *bool
 	// InstanceType of the primary.
 	// Default: db.m7g.large (Graviton, general purpose, Performance Insights supported).
@@ -311,10 +313,12 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	if *version.MysqlMajorVersion() == "8.0" {
 		msg := "RDS for MySQL 8.0 left standard support on 31 July 2026, so this instance is enrolled in RDS Extended Support, " +
 			"billed per vCPU-hour for the primary and the Multi-AZ standby. Move to MySQL 8.4 (EngineVersion) once your WSO2 " +
-			"release supports it; set ExtendedSupport to true to say the charge is meant."
+			"release supports it (a major-version upgrade of an existing instance is an RDS operation, not a template " +
+			"change); set ExtendedSupport to true, or acknowledge this warning, to say the charge is meant."
 		if props.ExtendedSupport != nil && !*props.ExtendedSupport {
 			msg = "ExtendedSupport is false with MySQL 8.0, which left standard support on 31 July 2026: RDS refuses to create " +
-				"such an instance, and upgrades an existing one to 8.4 itself. Choose EngineVersion 8.4 (once your WSO2 release supports it)."
+				"such an instance, and refuses the setting on an existing one (the stack update fails). Choose EngineVersion 8.4 " +
+				"for a new database (once your WSO2 release supports it)."
 		}
 		if props.ExtendedSupport == nil || !*props.ExtendedSupport {
 			awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:mysqlExtendedSupport"), jsii.String(msg), nil)
@@ -388,12 +392,11 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
 		DefaultPort:    awsec2.Port_Tcp(jsii.Number(port)),
 	})
+	// RDS takes the lifecycle setting at create time only, and enrols by default: only an
+	// explicit false goes into the template, so true changes nothing on an existing instance.
 	var lifecycle awsrds.EngineLifecycleSupport
-	if props.ExtendedSupport != nil {
+	if props.ExtendedSupport != nil && !*props.ExtendedSupport {
 		lifecycle = awsrds.EngineLifecycleSupport_OPEN_SOURCE_RDS_EXTENDED_SUPPORT_DISABLED
-		if *props.ExtendedSupport {
-			lifecycle = awsrds.EngineLifecycleSupport_OPEN_SOURCE_RDS_EXTENDED_SUPPORT
-		}
 	}
 	d.instance = awsrds.NewDatabaseInstance(d, jsii.String("Resource"), &awsrds.DatabaseInstanceProps{
 		Engine:                          engine,

@@ -406,7 +406,7 @@ func TestStorageBoundOfExactlyTenPercentIsAccepted(t *testing.T) {
 
 // MySQL 8.0 left RDS standard support on 31 July 2026: synth says what that costs, or what RDS
 // does instead, unless ExtendedSupport says the charge is meant; the template names the choice
-// only when one is given.
+// only when it is false, since RDS takes it at create time only.
 func TestMysql80ExtendedSupportIsSaid(t *testing.T) {
 	app := testkit.NewApp(nil)
 	database := func(id string, version awsrds.MysqlEngineVersion, extended *bool) {
@@ -424,7 +424,7 @@ func TestMysql80ExtendedSupportIsSaid(t *testing.T) {
 	require.NoError(t, err)
 	for stack, want := range map[string]struct{ lifecycle, warning string }{
 		"Default": {"", "enrolled in RDS Extended Support, billed per vCPU-hour"},
-		"Meant":   {"open-source-rds-extended-support", ""},
+		"Meant":   {"", ""}, // RDS's default: nothing a stack update would have to change
 		"Off":     {"open-source-rds-extended-support-disabled", "RDS refuses to create such an instance"},
 		"Current": {"", ""},
 	} {

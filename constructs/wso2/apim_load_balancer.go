@@ -139,7 +139,10 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			propsError(loadBalancerName, "Routes[%d].WebSocket: its rule takes the Upgrade header, the host and at most 3 path patterns; the route has %d", i, len(*r.PathPatterns))
 		}
 		ws := routePriority(i, r) - 1
-		if j, taken := priorities[ws]; taken || ws < 1 {
+		if ws < 1 {
+			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v for its WebSocket rule, one ahead of the route's: give the route a priority of 2 or more", i, ws)
+		}
+		if j, taken := priorities[ws]; taken {
 			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v free for its WebSocket rule, one ahead of the route's; Routes[%d] has it", i, ws, j)
 		}
 		priorities[ws] = i

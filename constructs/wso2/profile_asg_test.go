@@ -441,6 +441,13 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 					PathPatterns: jsii.Strings("/a*", "/b*", "/c*", "/d*")}},
 			})
 		}, []string{"Routes[0].WebSocket: its rule takes the Upgrade header, the host and at most 3 path patterns; the route has 4"}},
+		{"a WebSocket route at priority 1", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com"), WebSocket: jsii.Bool(true), Priority: jsii.Number(1)}},
+			})
+		}, []string{"Routes[0].WebSocket needs priority 0 for its WebSocket rule, one ahead of the route's: give the route a priority of 2 or more"}},
 		{"no priority left for the WebSocket rule", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
