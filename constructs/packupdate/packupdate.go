@@ -33,6 +33,17 @@ type Config struct {
 	EventBus             string
 	RefreshGroups        []string
 	MinHealthyPercentage int
+	// ReplaceFirstGroups are refreshed one node at a time, each node stopped before its
+	// replacement starts (MaxHealthyPercentage 100), keeping MinHealthyPercentage of their own:
+	// groups whose nodes are named per zone, where a replacement started first would share its
+	// zone, and so its name, with the node it replaces.
+	ReplaceFirstGroups []ReplaceFirstGroup
+}
+
+// ReplaceFirstGroup is a group refreshed stop-first, and the share of it kept in service.
+type ReplaceFirstGroup struct {
+	Name                 string
+	MinHealthyPercentage int
 }
 
 var (
@@ -53,6 +64,7 @@ func (c Config) Env() (string, error) {
 		{"PRODUCT_HOMES", strings.Join(c.ProductHomes, " ")}, {"CREDENTIALS_SECRET_ARN", c.CredentialsSecretArn},
 		{"TOOL", c.Tool}, {"EVENT_BUS", c.EventBus}, {"REFRESH_GROUPS", strings.Join(c.RefreshGroups, " ")},
 		{"MIN_HEALTHY", fmt.Sprint(c.MinHealthyPercentage)},
+		{"REPLACE_FIRST_GROUPS", replaceFirst(c.ReplaceFirstGroups)},
 	}
 	var b strings.Builder
 	for _, kv := range vars {
@@ -61,10 +73,19 @@ func (c Config) Env() (string, error) {
 				return "", fmt.Errorf("packupdate: %s %q holds characters a shell would interpret", kv.k, kv.v)
 			}
 		}
-		if kv.v == "" && kv.k != "REFRESH_GROUPS" {
+		if kv.v == "" && kv.k != "REFRESH_GROUPS" && kv.k != "REPLACE_FIRST_GROUPS" {
 			return "", fmt.Errorf("packupdate: %s is empty", kv.k)
 		}
 		fmt.Fprintf(&b, "%s=%q\n", kv.k, kv.v)
 	}
 	return b.String(), nil
+}
+
+// replaceFirst renders ReplaceFirstGroups as name:percent words.
+func replaceFirst(groups []ReplaceFirstGroup) string {
+	words := make([]string, 0, len(groups))
+	for _, g := range groups {
+		words = append(words, fmt.Sprintf("%s:%d", g.Name, g.MinHealthyPercentage))
+	}
+	return strings.Join(words, " ")
 }

@@ -66,6 +66,7 @@ func newSandbox(t *testing.T, tool string, withSecret bool) *sandbox {
 	env, err := Config{
 		Region: "us-west-1", PackBucket: "packs", PackPrefix: "wso2", ProductHomes: homes,
 		CredentialsSecretArn: credArn, Tool: tool, RefreshGroups: []string{"apim-cp", "apim-gw"}, MinHealthyPercentage: 100,
+		ReplaceFirstGroups: []ReplaceFirstGroup{{Name: "apim-zonal", MinHealthyPercentage: 50}},
 	}.Env()
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(etc, "updater.env"), []byte(env), 0o644))
@@ -129,6 +130,8 @@ func TestUpdateToolUploadsOneNewPackAndAnnouncesIt(t *testing.T) {
 	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-cp")
 	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-gw")
 	assert.Contains(t, calls, `"MinHealthyPercentage":100,"MaxHealthyPercentage":200`)
+	assert.Contains(t, calls, `start-instance-refresh --auto-scaling-group-name apim-zonal --preferences {"MinHealthyPercentage":50,"MaxHealthyPercentage":100}`,
+		"a group named per zone is refreshed stop-first")
 	assert.Less(t, strings.Index(calls, "put-object"), strings.Index(calls, "put-events"), "announced only after the upload")
 	assert.NotContains(t, out, "subscr1ption", "the password is not logged")
 }

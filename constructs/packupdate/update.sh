@@ -13,6 +13,8 @@ source "$ETC/updater.env"
 EVENT_BUS=${EVENT_BUS:-default}
 REFRESH_GROUPS=${REFRESH_GROUPS:-}
 MIN_HEALTHY=${MIN_HEALTHY:-100}
+# name:percent words: groups refreshed stop-first, one node at a time.
+REPLACE_FIRST_GROUPS=${REPLACE_FIRST_GROUPS:-}
 export AWS_REGION
 
 log() { printf '%s apimkit-update: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
@@ -108,6 +110,13 @@ if ((${#updated[@]} > 0)); then
       --preferences "{\"MinHealthyPercentage\":$MIN_HEALTHY,\"MaxHealthyPercentage\":200}" >/dev/null ||
       fail "starting the instance refresh of $group failed"
     log "instance refresh of $group started"
+  done
+  for entry in $REPLACE_FIRST_GROUPS; do
+    group=${entry%:*}
+    aws autoscaling start-instance-refresh --auto-scaling-group-name "$group" \
+      --preferences "{\"MinHealthyPercentage\":${entry##*:},\"MaxHealthyPercentage\":100}" >/dev/null ||
+      fail "starting the instance refresh of $group failed"
+    log "instance refresh of $group started (each node stopped before its replacement starts)"
   done
 fi
 log "done: ${#updated[@]} pack(s) updated"

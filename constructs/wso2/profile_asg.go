@@ -145,6 +145,8 @@ type ProfileAsg struct {
 	version profiles.Version
 	offset  int
 	logs    map[string]awslogs.LogGroup
+	// zonal is the number of zones whose nodes are named one each (Wiring.SelfByZone), or 0.
+	zonal int
 }
 
 const profileAsgName = "ProfileAsg"
@@ -275,7 +277,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		})
 	}
 
-	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}}
+	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}, zonal: len(props.Wiring.SelfByZone)}
 	constructs.NewConstruct_Override(n, scope, &id)
 	stack := awscdk.Stack_Of(n)
 	network := props.Network

@@ -40,7 +40,9 @@ type WumUpdaterProps struct {
 	// Default: none (the pack is only announced).
 	RefreshTargets []constructs.IConstruct
 	// MinHealthyPercentage is kept in service during a refresh, 0 to 100; new nodes are started
-	// before old ones stop (up to 200 %). Default: 100.
+	// before old ones stop (up to 200 %). Groups whose nodes are named per zone
+	// (NodeWiring.SelfByZone) are refreshed one node at a time instead, each stopped before its
+	// replacement starts. Default: 100.
 	MinHealthyPercentage *float64
 	// InstanceType of the update instance. Default: c7g.large.
 	InstanceType awsec2.InstanceType
@@ -125,13 +127,21 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	network := props.Network
 
 	var groupNames []string
+	var replaceFirst []packupdate.ReplaceFirstGroup
 	for _, g := range targets {
-		groupNames = append(groupNames, *g.Group().AutoScalingGroupName())
+		name := *g.Group().AutoScalingGroupName()
+		if g.zonal == 0 {
+			groupNames = append(groupNames, name)
+			continue
+		}
+		// Nodes named per zone: a replacement started first would share its zone, and its name,
+		// with the node it replaces. Stop one node at a time instead.
+		replaceFirst = append(replaceFirst, packupdate.ReplaceFirstGroup{Name: name, MinHealthyPercentage: 100 * (g.zonal - 1) / g.zonal})
 	}
 	env, err := packupdate.Config{
 		Region: *stack.Region(), PackBucket: *props.PackBucket.BucketName(), PackPrefix: prefix, ProductHomes: homeList,
 		CredentialsSecretArn: *props.CredentialsSecret.SecretArn(), Tool: tool, RefreshGroups: groupNames,
-		MinHealthyPercentage: minHealthy,
+		MinHealthyPercentage: minHealthy, ReplaceFirstGroups: replaceFirst,
 	}.Env()
 	if err != nil {
 		propsError(updaterName, "%v", err)

@@ -3,6 +3,7 @@ package wso2_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -119,4 +120,36 @@ func TestUpdaterUsesWumFor32(t *testing.T) {
 	raw, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, asm.Stack(t, "Test").Template, "AWS::EC2::Instance", "Updater"))["UserData"])
 	assert.Contains(t, string(raw), "TOOL=\\\"wum\\\"")
 	assert.Contains(t, string(raw), "PRODUCT_HOMES=\\\"wso2am-3.2.0\\\"")
+}
+
+// A group whose nodes are named per zone is refreshed stop-first, one node at a time (half kept
+// with two zones); the others launch replacements first, at the given share.
+func TestUpdaterRefreshesZoneNamedGroupsStopFirst(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	gw := wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
+	cpProps := env.props(profiles.ControlPlane)
+	nodes := []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}
+	cpProps.Wiring.ControlPlane, cpProps.Wiring.SelfByZone = nodes, nodes
+	cp := wso2.NewProfileAsg(env.stack, "ControlPlane", cpProps)
+	wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
+		Network: env.network, PackBucket: env.packs, RefreshTargets: []constructs.IConstruct{gw, cp},
+		CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
+	})
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	raw, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, asm.Stack(t, "Test").Template, "AWS::EC2::Instance", "Updater"))["UserData"])
+	ud := string(raw)
+	segment := func(key string) string {
+		i := strings.Index(ud, key+"=")
+		require.GreaterOrEqual(t, i, 0, key)
+		end := strings.Index(ud[i:], `\n`)
+		require.Greater(t, end, 0, key)
+		return ud[i : i+end]
+	}
+	refresh, first := segment("REFRESH_GROUPS"), segment("REPLACE_FIRST_GROUPS")
+	assert.Contains(t, refresh, "GatewayASG")
+	assert.NotContains(t, refresh, "ControlPlaneASG")
+	assert.Contains(t, first, "ControlPlaneASG")
+	assert.Contains(t, first, `:50`)
 }
