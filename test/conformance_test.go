@@ -674,3 +674,31 @@ func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
 		}
 	}
 }
+
+// Given a keystore secret, every WSO2 node installs it: boot.sh is told where it is and
+// deployment.toml names the PKCS12 keystore it writes. Without one, no node looks for it.
+func TestEveryNodeUsesTheDeploymentKeystore(t *testing.T) {
+	for name, want := range map[string]bool{"with keystore": true, "without": false} {
+		asm := reference(t)
+		if want {
+			asm = referenceWithAdminSSH(t)
+		}
+		nodes := 0
+		for id, lt := range testkit.Resources(all(asm), "AWS::EC2::LaunchTemplate") {
+			ud := testkit.UserData(props(lt)["LaunchTemplateData"].(map[string]any))
+			if !strings.Contains(ud, "apimkit-boot") {
+				continue // the bastion and the update instance run no WSO2
+			}
+			nodes++
+			assert.Equal(t, want, strings.Contains(ud, "KEYSTORE_SECRET_ARN="+testKeystoreArn+"\n"), "%s: %s", name, id)
+			path := "/etc/apimkit/deployment.toml"
+			if strings.Contains(ud, "CONFIG_ZONES=") {
+				path = "/etc/apimkit/deployment-0.toml"
+			}
+			toml, err := bootscript.File(ud, path)
+			require.NoError(t, err, id)
+			assert.Equal(t, want, strings.Contains(string(toml), "type = 'PKCS12'"), "%s: %s", name, id)
+		}
+		assert.Equal(t, 4, nodes, "%s: control plane, gateways, two traffic managers", name)
+	}
+}

@@ -34,13 +34,16 @@ func reference(t *testing.T) *testkit.Assembly {
 }
 
 // referenceWithAdminSSH adds admin SSH ranges and a single NAT gateway, the options that change
-// the network's rule tables and routes.
+// the network's rule tables and routes, and the deployment's own keystore.
 func referenceWithAdminSSH(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "reference-admin-ssh", referenceApp(map[string]any{
 		refarch.CtxAdminSSH:  "203.0.113.0/24,198.51.100.128/25",
 		refarch.CtxSingleNat: "true",
+		refarch.CtxKeystore:  testKeystoreArn,
 	}))
 }
+
+const testKeystoreArn = "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf"
 
 // reference32 is the article-era layout: publisher, developer portal, key manager, gateways and
 // the traffic-manager pair.

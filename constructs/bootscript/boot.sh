@@ -17,6 +17,8 @@ HEALTH_PATH=${HEALTH_PATH:-/}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-900}
 DNS_TTL=${DNS_TTL:-30}
 KEYSTORE_PASSWORD_DEFAULT=wso2carbon
+# The pack's client-truststore.jks keeps its password when the keystore is replaced.
+TRUSTSTORE_PASSWORD=wso2carbon
 
 WSO2_BASE=$ROOT/opt/wso2
 WSO2_HOME=$WSO2_BASE/$PACK_HOME
@@ -94,13 +96,8 @@ chmod +x "$WSO2_HOME"/bin/*.sh
 log "installing the MySQL JDBC driver"
 aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${JDBC_DRIVER_KEY}" "$WSO2_HOME/repository/components/lib/"
 
-if [[ -f "$ETC/database-ca.pem" ]]; then
-  if [[ -z "${DB_TRUSTSTORE:-}" || -z "${DB_TRUSTSTORE_PASSWORD:-}" ]]; then
-    log "node.env names no DB_TRUSTSTORE and DB_TRUSTSTORE_PASSWORD for $ETC/database-ca.pem"
-    false
-  fi
-  log "trusting the database's certificate authorities (${DB_TRUSTSTORE})"
-  # keytool ships beside java in the runtime package; PATH is the fallback.
+# find_keytool sets keytool: it ships beside java in the runtime package; PATH is the fallback.
+find_keytool() {
   keytool=
   if java=$(command -v java); then
     keytool=$(dirname "$(readlink -f "$java")")/keytool
@@ -108,9 +105,41 @@ if [[ -f "$ETC/database-ca.pem" ]]; then
   if [[ -z "$keytool" || ! -x "$keytool" ]]; then
     keytool=$(command -v keytool) || {
       log "keytool not found beside java or on PATH"
-      false
+      return 1
     }
   fi
+}
+
+if [[ -n "${KEYSTORE_SECRET_ARN:-}" ]]; then
+  # The deployment's own key and certificate replace the pack's (issued to localhost), so the
+  # nodes' names check out when they call each other; the truststore trusts it under the alias
+  # the pack's certificate had.
+  log "installing the keystore from ${KEYSTORE_SECRET_ARN}"
+  find_keytool
+  security=$WSO2_HOME/repository/resources/security
+  KEYSTORE_PASSWORD=$(secret_field "$KEYSTORE_SECRET_ARN" password)
+  if [[ ! "$KEYSTORE_PASSWORD" =~ ^[A-Za-z0-9._~@%+=-]{6,}$ ]]; then
+    log "the keystore password in ${KEYSTORE_SECRET_ARN} must be 6 or more letters, digits or ._~@%+=-"
+    false
+  fi
+  export KEYSTORE_PASSWORD TRUSTSTORE_PASSWORD
+  secret_field "$KEYSTORE_SECRET_ARN" keystore | base64 -d >"$security/${KEYSTORE_FILE:?}"
+  chmod 0600 "$security/$KEYSTORE_FILE"
+  "$keytool" -exportcert -rfc -alias "${KEYSTORE_ALIAS:?}" -storetype PKCS12 -keystore "$security/$KEYSTORE_FILE" \
+    -storepass:env KEYSTORE_PASSWORD -file "$work/keystore-cert.pem" >/dev/null
+  "$keytool" -delete -alias "$KEYSTORE_ALIAS" -keystore "$security/client-truststore.jks" \
+    -storepass:env TRUSTSTORE_PASSWORD >/dev/null 2>&1 || true
+  "$keytool" -importcert -noprompt -alias "$KEYSTORE_ALIAS" -file "$work/keystore-cert.pem" \
+    -keystore "$security/client-truststore.jks" -storepass:env TRUSTSTORE_PASSWORD >/dev/null
+fi
+
+if [[ -f "$ETC/database-ca.pem" ]]; then
+  if [[ -z "${DB_TRUSTSTORE:-}" || -z "${DB_TRUSTSTORE_PASSWORD:-}" ]]; then
+    log "node.env names no DB_TRUSTSTORE and DB_TRUSTSTORE_PASSWORD for $ETC/database-ca.pem"
+    false
+  fi
+  log "trusting the database's certificate authorities (${DB_TRUSTSTORE})"
+  find_keytool
   # Built by root in the configuration folder: WSO2 reads its trust anchors, never rewrites them.
   store=$ROOT$DB_TRUSTSTORE
   rm -f "$store"
@@ -159,9 +188,10 @@ umask 077
   printf 'WSO2_DB_PASSWORD="%s"\n' "$db_password"
   printf 'WSO2_ADMIN_PASSWORD="%s"\n' "$admin_password"
   printf 'WSO2_KEYSTORE_PASSWORD="%s"\n' "${KEYSTORE_PASSWORD:-$KEYSTORE_PASSWORD_DEFAULT}"
+  printf 'WSO2_TRUSTSTORE_PASSWORD="%s"\n' "$TRUSTSTORE_PASSWORD"
 } >"$ETC/secrets.env"
 umask 022
-unset db_password admin_password
+unset db_password admin_password KEYSTORE_PASSWORD
 # The JVM caches DNS answers for ever by default; a short TTL lets nodes follow a replaced
 # traffic manager or a failed-over database.
 printf 'networkaddress.cache.ttl=%s\nnetworkaddress.cache.negative.ttl=5\n' "$DNS_TTL" >"$ETC/java.security"

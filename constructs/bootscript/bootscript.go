@@ -29,6 +29,14 @@ const (
 	DatabaseTrustStorePassword = "apimkit-public-roots"
 )
 
+// KeystoreFile is the deployment's keystore as boot.sh writes it into the pack's security folder
+// (PKCS12), and KeystoreAlias the key entry it must hold: the alias of the pack's own
+// certificate, under which the truststore then trusts the deployment's.
+const (
+	KeystoreFile  = "apimkit-keystore.p12"
+	KeystoreAlias = "wso2carbon"
+)
+
 // Script is boot.sh.
 //
 //go:embed boot.sh
@@ -43,6 +51,10 @@ type Config struct {
 	JdbcDriverKey  string
 	DbSecretArn    string
 	AdminSecretArn string
+	// KeystoreSecretArn, when set, is a secret holding the deployment's keystore: "keystore", a
+	// PKCS12 file in base64 whose key entry is KeystoreAlias, and "password", which opens it and
+	// its key. boot.sh installs it as KeystoreFile and trusts its certificate.
+	KeystoreSecretArn string
 	// StartCommand runs the server in the foreground, relative to the pack's home.
 	StartCommand   []string
 	JavaPackage    string
@@ -98,6 +110,11 @@ func (c Config) Env() (string, error) {
 	}
 	if c.AsgName != "" {
 		vars["ASG_NAME"] = c.AsgName
+	}
+	if c.KeystoreSecretArn != "" {
+		vars["KEYSTORE_SECRET_ARN"] = c.KeystoreSecretArn
+		vars["KEYSTORE_FILE"] = KeystoreFile
+		vars["KEYSTORE_ALIAS"] = KeystoreAlias
 	}
 	if c.HealthTimeoutSeconds > 0 {
 		vars["HEALTH_TIMEOUT"] = fmt.Sprint(c.HealthTimeoutSeconds)

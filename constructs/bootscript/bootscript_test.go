@@ -3,6 +3,7 @@ package bootscript
 import (
 	"archive/zip"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -498,4 +499,61 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 	c.DbSecretArn = "${Token[TOKEN.123]}"
 	_, err := c.Env()
 	assert.NoError(t, err, "deploy-time tokens pass through")
+}
+
+const keystoreArn = "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf"
+
+// keystoreSandbox is a node given the deployment's keystore secret, holding password.
+func keystoreSandbox(t *testing.T, password string, withKeystore bool) *sandbox {
+	cfg := exampleConfig()
+	cfg.KeystoreSecretArn = keystoreArn
+	pack := standardPack()
+	pack["wso2am-4.3.0/repository/resources/security/client-truststore.jks"] = "trust"
+	s := newSandbox(t, cfg, pack)
+	secret := map[string]string{"password": password}
+	if withKeystore {
+		secret["keystore"] = base64.StdEncoding.EncodeToString([]byte("p12-bytes"))
+	}
+	body, err := json.Marshal(secret)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "secrets", strings.NewReplacer(":", "_", "/", "_").Replace(keystoreArn)), body, 0o600))
+	return s
+}
+
+// Given the deployment's keystore, boot.sh installs it, trusts its certificate under the pack
+// certificate's alias, and hands WSO2 its password; the truststore keeps the pack's password,
+// and no password reaches a command line or the log.
+func TestBootInstallsTheDeploymentKeystore(t *testing.T) {
+	s := keystoreSandbox(t, "ks-Pass.1", true)
+	out, err := s.run(t)
+	require.NoError(t, err, out)
+	security := "opt/wso2/wso2am-4.3.0/repository/resources/security/"
+	assert.True(t, strings.HasPrefix(s.file(t, security+KeystoreFile), "p12-bytes"), "the keystore decoded from the secret")
+	calls := s.callLog(t)
+	assert.Contains(t, calls, "keytool -exportcert -rfc -alias wso2carbon -storetype PKCS12 -keystore "+filepath.Join(s.root, security+KeystoreFile)+" -storepass:env KEYSTORE_PASSWORD")
+	assert.Contains(t, calls, "keytool -delete -alias wso2carbon -keystore "+filepath.Join(s.root, security+"client-truststore.jks")+" -storepass:env TRUSTSTORE_PASSWORD")
+	assert.Contains(t, calls, "keytool -importcert -noprompt -alias wso2carbon -file ")
+	assert.Less(t, strings.Index(calls, "-delete"), strings.Index(calls, "-importcert"), "the pack's certificate is replaced")
+	assert.Less(t, strings.Index(calls, "-importcert"), strings.Index(calls, "systemctl enable"), "before WSO2 starts")
+	secrets := s.file(t, "etc/apimkit/secrets.env")
+	assert.Contains(t, secrets, `WSO2_KEYSTORE_PASSWORD="ks-Pass.1"`)
+	assert.Contains(t, secrets, `WSO2_TRUSTSTORE_PASSWORD="wso2carbon"`)
+	assert.NotContains(t, calls+out, "ks-Pass.1", "the password stays off command lines and the log")
+
+	plain := newSandbox(t, exampleConfig(), standardPack())
+	out, err = plain.run(t)
+	require.NoError(t, err, out)
+	assert.Contains(t, plain.file(t, "etc/apimkit/secrets.env"), `WSO2_KEYSTORE_PASSWORD="wso2carbon"`, "without one, the pack's keystore")
+	assert.NotContains(t, plain.callLog(t), "keytool")
+
+	for name, s := range map[string]*sandbox{
+		"a password a shell or systemd would read otherwise": keystoreSandbox(t, `pa"ss$word`, true),
+		"no keystore in the secret":                          keystoreSandbox(t, "ks-Pass.1", false),
+	} {
+		out, err := s.run(t)
+		assert.Error(t, err, name)
+		assert.Contains(t, s.callLog(t), "--lifecycle-action-result ABANDON", name)
+		assert.NotContains(t, s.callLog(t), "systemctl enable", name)
+		_ = out
+	}
 }

@@ -402,3 +402,24 @@ func TestGatewayArtifactSynchronisation(t *testing.T) {
 		assert.Nil(t, render("3.2.0", p).Apim.Sync.Publisher, p)
 	}
 }
+
+// A keystore of the deployment's own replaces the pack's as TLS and primary keystore; the pack's
+// truststore keeps its own password reference, since its password does not change with it.
+func TestOwnKeystore(t *testing.T) {
+	in := exampleInput(mustVersion(t, "4.3.0"), Gateway)
+	in.Keystore = &Keystore{File: "apimkit-keystore.p12", Alias: "wso2carbon", Type: "PKCS12"}
+	out, err := Render(in)
+	require.NoError(t, err)
+	var doc struct {
+		Keystore   map[string]map[string]any `toml:"keystore"`
+		Truststore map[string]any            `toml:"truststore"`
+	}
+	require.NoError(t, toml.Unmarshal(out, &doc))
+	for _, kind := range []string{"tls", "primary"} {
+		assert.Equal(t, "apimkit-keystore.p12", doc.Keystore[kind]["file_name"], kind)
+		assert.Equal(t, "PKCS12", doc.Keystore[kind]["type"], kind)
+		assert.Equal(t, KeystorePasswordRef, doc.Keystore[kind]["password"], kind)
+	}
+	assert.Equal(t, "client-truststore.jks", doc.Truststore["file_name"])
+	assert.Equal(t, TruststorePasswordRef, doc.Truststore["password"])
+}

@@ -39,12 +39,17 @@ const (
 	DbPasswordRef       = "$env{WSO2_DB_PASSWORD}"
 	AdminPasswordRef    = "$env{WSO2_ADMIN_PASSWORD}"
 	KeystorePasswordRef = "$env{WSO2_KEYSTORE_PASSWORD}"
+	// TruststorePasswordRef opens the pack's client-truststore.jks, whose password stays the
+	// pack's when the keystore is replaced.
+	TruststorePasswordRef = "$env{WSO2_TRUSTSTORE_PASSWORD}"
 )
 
 // Keystore is the node's TLS and primary keystore.
 type Keystore struct {
 	File  string
 	Alias string
+	// Type is JKS or PKCS12. Default: JKS.
+	Type string
 }
 
 // Input is everything deployment.toml is rendered from.
@@ -160,7 +165,7 @@ func Render(in Input) ([]byte, error) {
 		},
 		"user_store": map[string]any{"type": "database_unique_id"},
 		"keystore":   keystores(*in.Keystore),
-		"truststore": map[string]any{"file_name": "client-truststore.jks", "type": "JKS", "password": KeystorePasswordRef},
+		"truststore": map[string]any{"file_name": "client-truststore.jks", "type": "JKS", "password": TruststorePasswordRef},
 	}
 	dbs := map[string]any{}
 	for _, name := range p.Databases {
@@ -294,7 +299,10 @@ func serverRole(v Version, n Name) string {
 }
 
 func keystores(k Keystore) map[string]any {
-	ks := map[string]any{"file_name": k.File, "type": "JKS", "alias": k.Alias, "password": KeystorePasswordRef, "key_password": KeystorePasswordRef}
+	if k.Type == "" {
+		k.Type = "JKS"
+	}
+	ks := map[string]any{"file_name": k.File, "type": k.Type, "alias": k.Alias, "password": KeystorePasswordRef, "key_password": KeystorePasswordRef}
 	return map[string]any{"tls": ks, "primary": ks}
 }
 

@@ -72,6 +72,15 @@ type ProfileAsgProps struct {
 	AdminSecret awssecretsmanager.ISecret
 	// PackBucket holds the packs (<PackPrefix>/<home>.zip) and the JDBC driver. Required.
 	PackBucket awss3.IBucket
+	// KeystoreSecret holds the deployment's keystore, shared by every node: "keystore", a PKCS12
+	// file in base64 whose key entry is wso2carbon (bootscript.KeystoreAlias), with a certificate
+	// naming the hosts the nodes call each other by (*.<zone>, say) and the public names; and
+	// "password", 6 or more letters, digits or ._~@%+=-, which opens it and its key. The nodes
+	// use it as TLS and primary keystore and trust its certificate in place of the pack's.
+	// Encrypt it with Secrets Manager's own key, or give the secret's key with it (the nodes then
+	// decrypt through Secrets Manager only).
+	// Default: the pack's wso2carbon.jks, issued to localhost.
+	KeystoreSecret awssecretsmanager.ISecret
 	// PackPrefix is the key prefix of the packs.
 	// Default: "packs".
 	PackPrefix *string
@@ -316,6 +325,16 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	grantObjectRead(n.role, props.PackBucket, pack.ArchiveKey(prefix), driverKey)
 	props.Database.GrantReadAppSecret(n.role)
 	props.Database.GrantReadSecret(n.role, props.AdminSecret)
+	if ks := props.KeystoreSecret; ks != nil {
+		if key := ks.EncryptionKey(); key != nil {
+			grantSecretRead(n.role, ks, key)
+		} else {
+			awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+				Grantee: n.role, Actions: jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+				ResourceArns: jsii.Strings(*ks.SecretArn()),
+			})
+		}
+	}
 	// Granted from the node's side: when the database is in another stack, the rule then lives
 	// with the nodes and the database's stack does not depend on theirs.
 	awsec2.NewConnections(&awsec2.ConnectionsProps{SecurityGroups: &[]awsec2.ISecurityGroup{n.sg}}).
@@ -356,6 +375,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		ZoneConfigs:           zoneConfigs,
 		CloudWatchAgentConfig: cloudWatchAgentConfig(pack.Home, logBase),
 		DatabaseRoots:         roots,
+	}
+	if props.KeystoreSecret != nil {
+		cfg.KeystoreSecretArn = *props.KeystoreSecret.SecretArn()
 	}
 	ud, err := cfg.UserData()
 	if err != nil {
@@ -550,6 +572,9 @@ func renderNodeConfig(version profiles.Version, profile profiles.Profile, props 
 	}
 	if w.ControlPlaneService != nil {
 		in.ControlPlaneService = *w.ControlPlaneService
+	}
+	if props.KeystoreSecret != nil {
+		in.Keystore = &profiles.Keystore{File: bootscript.KeystoreFile, Alias: bootscript.KeystoreAlias, Type: "PKCS12"}
 	}
 	for _, name := range profile.Databases {
 		db := profiles.Database{

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -666,4 +667,32 @@ func TestWebSocketRoute(t *testing.T) {
 	policy := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::ScalingPolicy", "GatewayScalingPolicyRequests"))
 	assert.Contains(t, fmt.Sprint(policy["TargetTrackingConfiguration"]), "ALBRequestCountPerTarget")
 	assert.Contains(t, fmt.Sprint(policy["TargetTrackingConfiguration"]), "TargetValue:1000")
+}
+
+// Given the deployment's keystore secret, the nodes may read it (and only it, through Secrets
+// Manager), boot.sh is told where it is, and deployment.toml names the PKCS12 keystore it writes.
+func TestNodesUseTheDeploymentKeystore(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	p := env.props(profiles.Gateway)
+	p.KeystoreSecret = awssecretsmanager.Secret_FromSecretCompleteArn(env.stack, jsii.String("Keystore"),
+		jsii.String("arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf"))
+	wso2.NewProfileAsg(env.stack, "Gateway", p)
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	tmpl := asm.Stack(t, "Test").Template
+	ud := testkit.UserData(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate"))["LaunchTemplateData"].(map[string]any))
+	assert.Contains(t, ud, "KEYSTORE_SECRET_ARN=arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf\n")
+	assert.Contains(t, ud, "KEYSTORE_FILE="+bootscript.KeystoreFile+"\n")
+	toml, err := bootscript.File(ud, "/etc/apimkit/deployment.toml")
+	require.NoError(t, err)
+	assert.Contains(t, string(toml), "file_name = '"+bootscript.KeystoreFile+"'")
+	assert.Contains(t, string(toml), "type = 'PKCS12'")
+	assert.Contains(t, string(toml), "password = '"+profiles.TruststorePasswordRef+"'")
+	var policies []string
+	for _, pol := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		policies = append(policies, fmt.Sprint(testkit.Props(pol)["PolicyDocument"]))
+	}
+	assert.Regexp(t, `secretsmanager:GetSecretValue\] Effect:Allow Resource:\[[^\]]*arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf`,
+		strings.Join(policies, "\n"), "the nodes may read the keystore secret")
 }

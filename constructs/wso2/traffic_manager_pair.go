@@ -45,9 +45,10 @@ type TrafficManagerPairProps struct {
 	ControlPlaneService *profiles.Node
 	// Version is the API Manager release. Default: DefaultApimVersion.
 	Version *string
-	// PackPrefix and JdbcDriverKey are as for ProfileAsg.
-	PackPrefix    *string
-	JdbcDriverKey *string
+	// PackPrefix, JdbcDriverKey and KeystoreSecret are as for ProfileAsg.
+	PackPrefix     *string
+	JdbcDriverKey  *string
+	KeystoreSecret awssecretsmanager.ISecret
 	// ZoneName is the private hosted zone created for the nodes' names. A name ending in .local
 	// collides with multicast DNS on many Linux resolvers and gets a warning.
 	// Default: apim.internal.
@@ -178,7 +179,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 				ControlPlane: props.ControlPlane, ControlPlaneService: props.ControlPlaneService, TrafficManagers: nodes,
 			},
 			Database: props.Database, AdminSecret: props.AdminSecret, PackBucket: props.PackBucket,
-			PackPrefix: props.PackPrefix, JdbcDriverKey: props.JdbcDriverKey,
+			PackPrefix: props.PackPrefix, JdbcDriverKey: props.JdbcDriverKey, KeystoreSecret: props.KeystoreSecret,
 			MinCapacity: jsii.Number(1), MaxCapacity: jsii.Number(1),
 			Subnets:           network.SubnetsInAz(TierApplication, azs[i]),
 			ExtraLaunchHooks:  []LaunchHook{{Name: DnsHookName, Timeout: awscdk.Duration_Minutes(jsii.Number(10))}},

@@ -42,6 +42,7 @@ const (
 	CtxLayout      = "layout"
 	CtxMysql       = "mysqlVersion"
 	CtxMysqlES     = "mysqlExtendedSupport"
+	CtxKeystore    = "keystoreSecretArn"
 	DefaultRegion  = "us-west-1"
 	DefaultPrefix  = "apim"
 )
@@ -89,7 +90,12 @@ type Config struct {
 	MysqlVersion string
 	// MysqlExtendedSupport is ApimDatabaseProps.ExtendedSupport, nil when not given.
 	MysqlExtendedSupport *bool
+	// KeystoreSecretArn is the complete ARN of the deployment's keystore secret
+	// (ProfileAsgProps.KeystoreSecret). Default: none, the pack's keystore.
+	KeystoreSecretArn string
 }
+
+var secretArn = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
 
 var mysqlVersion = regexp.MustCompile(`^8\.(0|4)\.\d+$`)
 
@@ -119,7 +125,11 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		Zone:               str(node, CtxZone),
 		Layout:             str(node, CtxLayout),
 		MysqlVersion:       str(node, CtxMysql),
+		KeystoreSecretArn:  str(node, CtxKeystore),
 		InterfaceEndpoints: true,
+	}
+	if c.KeystoreSecretArn != "" && !secretArn.MatchString(c.KeystoreSecretArn) {
+		return c, fmt.Errorf("context %q is %q: give the secret's complete ARN, ending in its six-character suffix", CtxKeystore, c.KeystoreSecretArn)
 	}
 	if c.MysqlVersion != "" && !mysqlVersion.MatchString(c.MysqlVersion) {
 		return c, fmt.Errorf("context %q is %q: give a MySQL 8.0 or 8.4 release, such as 8.4.7", CtxMysql, c.MysqlVersion)
@@ -296,9 +306,13 @@ func (d *Deployment) addNodes(c Config) {
 			controlPlane = append(controlPlane, profiles.Node{Host: label + "." + c.Zone})
 		}
 	}
+	var keystore awssecretsmanager.ISecret
+	if c.KeystoreSecretArn != "" {
+		keystore = awssecretsmanager.Secret_FromSecretCompleteArn(d.AppStack, jsii.String("Keystore"), jsii.String(c.KeystoreSecretArn))
+	}
 	d.TrafficManagers = wso2.NewTrafficManagerPair(d.AppStack, "TrafficManagers", &wso2.TrafficManagerPairProps{
 		Network: d.Network, Version: jsii.String(c.Version), ZoneName: jsii.String(c.Zone),
-		Database: d.Database, AdminSecret: d.AdminSecret, PackBucket: d.PackBucket,
+		Database: d.Database, AdminSecret: d.AdminSecret, PackBucket: d.PackBucket, KeystoreSecret: keystore,
 		ControlPlane: controlPlane, ControlPlaneService: &service, AlarmTopic: d.AlarmTopic, NotificationTopic: d.AlarmTopic,
 	})
 	node := func(id string, p profiles.Name) *wso2.ProfileAsg {
@@ -319,7 +333,7 @@ func (d *Deployment) addNodes(c Config) {
 			Network: d.Network, Profile: p, Version: jsii.String(c.Version),
 			Wiring:   wiring,
 			Database: d.Database, AdminSecret: d.AdminSecret, PackBucket: d.PackBucket,
-			NotificationTopic: d.AlarmTopic,
+			NotificationTopic: d.AlarmTopic, KeystoreSecret: keystore,
 		})
 		d.Profiles[p] = g
 		return g

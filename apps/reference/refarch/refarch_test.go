@@ -93,3 +93,11 @@ func TestConfigMysql(t *testing.T) {
 	_, err = configFrom(t, map[string]any{CtxMysqlES: "maybe"})
 	assert.ErrorContains(t, err, `context "mysqlExtendedSupport" must be true or false`)
 }
+
+func TestConfigKeystore(t *testing.T) {
+	c, err := configFrom(t, map[string]any{CtxKeystore: "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim/keystore-AbCdEf"})
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim/keystore-AbCdEf", c.KeystoreSecretArn)
+	_, err = configFrom(t, map[string]any{CtxKeystore: "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim/keystore"})
+	assert.ErrorContains(t, err, `context "keystoreSecretArn" is "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim/keystore": give the secret's complete ARN`)
+}
