@@ -33,14 +33,14 @@ type Config struct {
 	EventBus             string
 	RefreshGroups        []string
 	MinHealthyPercentage int
-	// ReplaceFirstGroups are refreshed one node at a time, each node stopped before its
-	// replacement starts (MaxHealthyPercentage 100), keeping MinHealthyPercentage of their own:
-	// groups whose nodes are named per zone, where a replacement started first would share its
-	// zone, and so its name, with the node it replaces.
+	// ReplaceFirstGroups are refreshed one node at a time, never above their size
+	// (MaxHealthyPercentage 100: a node is terminated as its replacement launches), keeping
+	// MinHealthyPercentage of their own: groups whose nodes are named per zone, where a
+	// replacement started beside the node it replaces would share its zone, and so its name.
 	ReplaceFirstGroups []ReplaceFirstGroup
 }
 
-// ReplaceFirstGroup is a group refreshed stop-first, and the share of it kept in service.
+// ReplaceFirstGroup is a group refreshed one node at a time, and the share of it kept in service.
 type ReplaceFirstGroup struct {
 	Name                 string
 	MinHealthyPercentage int

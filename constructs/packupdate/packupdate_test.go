@@ -30,6 +30,8 @@ case "$1 $2" in
 "secretsmanager get-secret-value")
   [ -f "$FAKE_SECRET" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
   cat "$FAKE_SECRET" ;;
+"autoscaling start-instance-refresh")
+  if [ "$4" = "${REFUSE_REFRESH:-none}" ]; then echo "InstanceRefreshInProgress" >&2; exit 254; fi ;;
 esac`,
 	"wum": `echo "wum $*" >> "$CALLS"
 case "$1" in
@@ -131,7 +133,7 @@ func TestUpdateToolUploadsOneNewPackAndAnnouncesIt(t *testing.T) {
 	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-gw")
 	assert.Contains(t, calls, `"MinHealthyPercentage":100,"MaxHealthyPercentage":200`)
 	assert.Contains(t, calls, `start-instance-refresh --auto-scaling-group-name apim-zonal --preferences {"MinHealthyPercentage":50,"MaxHealthyPercentage":100}`,
-		"a group named per zone is refreshed stop-first")
+		"a group named per zone is refreshed one node at a time, never above its size")
 	assert.Less(t, strings.Index(calls, "put-object"), strings.Index(calls, "put-events"), "announced only after the upload")
 	assert.NotContains(t, out, "subscr1ption", "the password is not logged")
 }
@@ -213,4 +215,21 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 	c.PackPrefix, c.Tool = "p", "yum"
 	_, err = c.Env()
 	assert.ErrorContains(t, err, "Tool must be update-tool or wum")
+}
+
+// Auto Scaling takes at most 100 points between the two percentages: below 100 kept in service,
+// replacements go up to that share plus 100. A group that refuses its refresh fails the run,
+// after the other groups' refreshes are started.
+func TestRefreshPercentagesAndRefusals(t *testing.T) {
+	s := newSandbox(t, UpdateTool, true)
+	envFile := filepath.Join(s.dir, "etc", "updater.env")
+	env, err := os.ReadFile(envFile)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(envFile, []byte(strings.Replace(string(env), `MIN_HEALTHY="100"`, `MIN_HEALTHY="50"`, 1)), 0o644))
+	out, err := s.run(t, "UPDATE_AVAILABLE=1", "REFUSE_REFRESH=apim-cp")
+	assert.Error(t, err)
+	assert.Contains(t, out, "instance refreshes not started: apim-cp (the packs are uploaded)")
+	calls := s.log()
+	assert.Contains(t, calls, `start-instance-refresh --auto-scaling-group-name apim-gw --preferences {"MinHealthyPercentage":50,"MaxHealthyPercentage":150}`)
+	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-zonal", "the groups after a refusal are still refreshed")
 }

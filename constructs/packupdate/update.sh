@@ -13,7 +13,7 @@ source "$ETC/updater.env"
 EVENT_BUS=${EVENT_BUS:-default}
 REFRESH_GROUPS=${REFRESH_GROUPS:-}
 MIN_HEALTHY=${MIN_HEALTHY:-100}
-# name:percent words: groups refreshed stop-first, one node at a time.
+# name:percent words: groups refreshed one node at a time, never above their size.
 REPLACE_FIRST_GROUPS=${REPLACE_FIRST_GROUPS:-}
 export AWS_REGION
 
@@ -104,19 +104,28 @@ for home in "${updated[@]}"; do
   aws events put-events --entries "$entry" >/dev/null || fail "announcing $key failed (the pack is uploaded)"
 done
 
+# refresh GROUP MIN MAX starts an instance refresh; a group that refuses it (one already under
+# way, say) is reported, and the others are still refreshed.
+refused=()
+refresh() {
+  if aws autoscaling start-instance-refresh --auto-scaling-group-name "$1" \
+    --preferences "{\"MinHealthyPercentage\":$2,\"MaxHealthyPercentage\":$3}" >/dev/null; then
+    log "instance refresh of $1 started (healthy $2-$3 %)"
+  else
+    log "starting the instance refresh of $1 failed"
+    refused+=("$1")
+  fi
+}
 if ((${#updated[@]} > 0)); then
+  # Replacements start first, up to twice the group; Auto Scaling takes at most 100 points
+  # between the two percentages.
+  max=$((MIN_HEALTHY + 100 < 200 ? MIN_HEALTHY + 100 : 200))
   for group in $REFRESH_GROUPS; do
-    aws autoscaling start-instance-refresh --auto-scaling-group-name "$group" \
-      --preferences "{\"MinHealthyPercentage\":$MIN_HEALTHY,\"MaxHealthyPercentage\":200}" >/dev/null ||
-      fail "starting the instance refresh of $group failed"
-    log "instance refresh of $group started"
+    refresh "$group" "$MIN_HEALTHY" "$max"
   done
   for entry in $REPLACE_FIRST_GROUPS; do
-    group=${entry%:*}
-    aws autoscaling start-instance-refresh --auto-scaling-group-name "$group" \
-      --preferences "{\"MinHealthyPercentage\":${entry##*:},\"MaxHealthyPercentage\":100}" >/dev/null ||
-      fail "starting the instance refresh of $group failed"
-    log "instance refresh of $group started (each node stopped before its replacement starts)"
+    refresh "${entry%:*}" "${entry##*:}" 100
   done
 fi
+((${#refused[@]} == 0)) || fail "instance refreshes not started: ${refused[*]} (the packs are uploaded)"
 log "done: ${#updated[@]} pack(s) updated"

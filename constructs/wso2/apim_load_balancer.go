@@ -114,9 +114,10 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			propsError(loadBalancerName, "Routes[%d] repeats host %s with the same paths", i, *r.Hostname)
 		}
 		seen[key] = true
-		// An ALB rule matches at most 5 condition values (the host is one).
-		if r.PathPatterns != nil && 1+len(*r.PathPatterns) > 5 {
-			propsError(loadBalancerName, "Routes[%d] has %d PathPatterns: a load balancer rule takes the host and at most 4 patterns", i, len(*r.PathPatterns))
+		// An ALB condition compares at most 3 values, and a rule at most 5 (the host and, for
+		// WebSocket, the Upgrade header are one each).
+		if r.PathPatterns != nil && len(*r.PathPatterns) > 3 {
+			propsError(loadBalancerName, "Routes[%d] has %d PathPatterns: a load balancer path condition takes at most 3; split them over two routes to the same profile", i, len(*r.PathPatterns))
 		}
 		priority := routePriority(i, r)
 		if priority < 1 || priority > 50000 || priority != float64(int(priority)) {
@@ -133,10 +134,6 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		}
 		if r.Profile.Profile().Name != profiles.Gateway {
 			propsError(loadBalancerName, "Routes[%d].WebSocket: only gateways serve WebSocket APIs, not %s nodes", i, r.Profile.Profile().Name)
-		}
-		// The WebSocket rule adds the Upgrade header to the host and paths: 5 values at most.
-		if r.PathPatterns != nil && 2+len(*r.PathPatterns) > 5 {
-			propsError(loadBalancerName, "Routes[%d].WebSocket: its rule takes the Upgrade header, the host and at most 3 path patterns; the route has %d", i, len(*r.PathPatterns))
 		}
 		ws := routePriority(i, r) - 1
 		if ws < 1 {
@@ -261,7 +258,11 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			})
 			policy.Node().AddDependency(tg.LoadBalancerAttached())
 		}
-		lb.groups[*r.Hostname] = tg
+		// A host's group is its catch-all route's: a route with paths takes it only while the
+		// host has none.
+		if _, taken := lb.groups[*r.Hostname]; !taken || r.PathPatterns == nil {
+			lb.groups[*r.Hostname] = tg
+		}
 		lb.routes = append(lb.routes, lbRoute{host: *r.Hostname, profile: p.Name, id: name, group: tg})
 		if r.WebSocket != nil && *r.WebSocket {
 			// The WebSocket transport answers upgrades only; the health check asks the servlet.
@@ -354,7 +355,7 @@ func (lb *ApimLoadBalancer) DnsName() *string { return lb.alb.LoadBalancerDnsNam
 func (lb *ApimLoadBalancer) AccessLogBucket() awss3.IBucket { return lb.logs }
 
 // TargetGroup returns the target group that serves a host name (of several routes on one host,
-// the last), or nil.
+// the catch-all route's, else the last), or nil.
 func (lb *ApimLoadBalancer) TargetGroup(hostname string) awselasticloadbalancingv2.ApplicationTargetGroup {
 	return lb.groups[hostname]
 }

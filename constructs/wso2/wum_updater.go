@@ -40,9 +40,9 @@ type WumUpdaterProps struct {
 	// Default: none (the pack is only announced).
 	RefreshTargets []constructs.IConstruct
 	// MinHealthyPercentage is kept in service during a refresh, 0 to 100; new nodes are started
-	// before old ones stop (up to 200 %). Groups whose nodes are named per zone
-	// (NodeWiring.SelfByZone) are refreshed one node at a time instead, each stopped before its
-	// replacement starts. Default: 100.
+	// before old ones stop (up to 100 points more, 200 % at most). Groups whose nodes are named
+	// per zone (NodeWiring.SelfByZone) are refreshed one node at a time instead, never above
+	// their size. Default: 100.
 	MinHealthyPercentage *float64
 	// InstanceType of the update instance. Default: c7g.large.
 	InstanceType awsec2.InstanceType
@@ -134,8 +134,8 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 			groupNames = append(groupNames, name)
 			continue
 		}
-		// Nodes named per zone: a replacement started first would share its zone, and its name,
-		// with the node it replaces. Stop one node at a time instead.
+		// Nodes named per zone: a replacement started beside the node it replaces would share
+		// its zone, and its name. Replace one node at a time, never above the group's size.
 		replaceFirst = append(replaceFirst, packupdate.ReplaceFirstGroup{Name: name, MinHealthyPercentage: 100 * (g.zonal - 1) / g.zonal})
 	}
 	env, err := packupdate.Config{

@@ -122,7 +122,7 @@ func TestUpdaterUsesWumFor32(t *testing.T) {
 	assert.Contains(t, string(raw), "PRODUCT_HOMES=\\\"wso2am-3.2.0\\\"")
 }
 
-// A group whose nodes are named per zone is refreshed stop-first, one node at a time (half kept
+// A group whose nodes are named per zone is refreshed one node at a time, never above its size (half kept
 // with two zones); the others launch replacements first, at the given share.
 func TestUpdaterRefreshesZoneNamedGroupsStopFirst(t *testing.T) {
 	app := testkit.NewApp(nil)

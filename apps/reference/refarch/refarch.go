@@ -352,9 +352,12 @@ func (d *Deployment) addNodes(c Config) {
 		tmClients = []*wso2.ProfileAsg{d.Gateway, publisher, hub}
 		routes = []wso2.LoadBalancedProfile{
 			{Profile: publisher, Hostname: portal, Sticky: jsii.Bool(true),
-				PathPatterns: jsii.Strings("/publisher*", "/api/am/publisher*", "/admin*", "/carbon*")},
+				PathPatterns: jsii.Strings("/publisher*", "/api/am/publisher*", "/admin*")},
 			{Profile: devportal, Hostname: portal, Sticky: jsii.Bool(true)},
 			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000), WebSocket: jsii.Bool(true)},
+			// A path condition compares at most 3 values: the publisher's fourth path is its own
+			// route, placed last with a priority ahead of the developer portal's catch-all.
+			{Profile: publisher, Hostname: portal, Sticky: jsii.Bool(true), PathPatterns: jsii.Strings("/carbon*"), Priority: jsii.Number(15)},
 		}
 	} else {
 		d.ControlPlane = node("ControlPlane", profiles.ControlPlane)
