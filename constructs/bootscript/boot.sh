@@ -126,11 +126,11 @@ if [[ -n "${KEYSTORE_SECRET_ARN:-}" ]]; then
   secret_field "$KEYSTORE_SECRET_ARN" keystore | base64 -d >"$security/${KEYSTORE_FILE:?}"
   chmod 0600 "$security/$KEYSTORE_FILE"
   "$keytool" -exportcert -rfc -alias "${KEYSTORE_ALIAS:?}" -storetype PKCS12 -keystore "$security/$KEYSTORE_FILE" \
-    -storepass:env KEYSTORE_PASSWORD -file "$work/keystore-cert.pem" >/dev/null
+    -storepass:env KEYSTORE_PASSWORD -file "$work/keystore-cert.pem" >&2
   "$keytool" -delete -alias "$KEYSTORE_ALIAS" -keystore "$security/client-truststore.jks" \
     -storepass:env TRUSTSTORE_PASSWORD >/dev/null 2>&1 || true
   "$keytool" -importcert -noprompt -alias "$KEYSTORE_ALIAS" -file "$work/keystore-cert.pem" \
-    -keystore "$security/client-truststore.jks" -storepass:env TRUSTSTORE_PASSWORD >/dev/null
+    -keystore "$security/client-truststore.jks" -storepass:env TRUSTSTORE_PASSWORD >&2
 fi
 
 if [[ -f "$ETC/database-ca.pem" ]]; then

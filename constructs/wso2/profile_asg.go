@@ -77,8 +77,10 @@ type ProfileAsgProps struct {
 	// naming the hosts the nodes call each other by (*.<zone>, say) and the public names; and
 	// "password", 6 or more letters, digits or ._~@%+=-, which opens it and its key. The nodes
 	// use it as TLS and primary keystore and trust its certificate in place of the pack's.
-	// Encrypt it with Secrets Manager's own key, or give the secret's key with it (the nodes then
-	// decrypt through Secrets Manager only).
+	// Encrypt it with Secrets Manager's own key, or give the secret with its key
+	// (Secret_FromSecretAttributes with EncryptionKey; the nodes then decrypt through Secrets
+	// Manager only). Set it when the deployment is created: WSO2 encrypts data it keeps with
+	// this key, which a later change of keystore leaves unreadable.
 	// Default: the pack's wso2carbon.jks, issued to localhost.
 	KeystoreSecret awssecretsmanager.ISecret
 	// PackPrefix is the key prefix of the packs.
@@ -329,9 +331,15 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		if key := ks.EncryptionKey(); key != nil {
 			grantSecretRead(n.role, ks, key)
 		} else {
+			// A secret known by name or partial ARN lacks the six characters Secrets Manager
+			// appends to its ARN: match them.
+			arn := ks.SecretFullArn()
+			if arn == nil {
+				arn = jsii.String(*ks.SecretArn() + "-??????")
+			}
 			awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 				Grantee: n.role, Actions: jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
-				ResourceArns: jsii.Strings(*ks.SecretArn()),
+				ResourceArns: &[]*string{arn},
 			})
 		}
 	}

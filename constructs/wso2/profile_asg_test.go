@@ -687,4 +687,18 @@ func TestNodesUseTheDeploymentKeystore(t *testing.T) {
 	}
 	assert.Regexp(t, `secretsmanager:GetSecretValue\] Effect:Allow Resource:\[[^\]]*arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf`,
 		strings.Join(policies, "\n"), "the nodes may read the keystore secret")
+
+	// A secret known by name: its ARN's six-character suffix is matched, or the read is denied.
+	app = testkit.NewApp(nil)
+	env = newNodeEnv(app)
+	p = env.props(profiles.Gateway)
+	p.KeystoreSecret = awssecretsmanager.Secret_FromSecretNameV2(env.stack, jsii.String("Keystore"), jsii.String("apim-keystore"))
+	wso2.NewProfileAsg(env.stack, "Gateway", p)
+	asm, err = testkit.Synth(app)
+	require.NoError(t, err)
+	policies = nil
+	for _, pol := range testkit.Resources(asm.Stack(t, "Test").Template, "AWS::IAM::Policy") {
+		policies = append(policies, fmt.Sprint(testkit.Props(pol)["PolicyDocument"]))
+	}
+	assert.Contains(t, strings.Join(policies, "\n"), ":secret:apim-keystore-??????")
 }

@@ -100,4 +100,6 @@ func TestConfigKeystore(t *testing.T) {
 	assert.Equal(t, "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim/keystore-AbCdEf", c.KeystoreSecretArn)
 	_, err = configFrom(t, map[string]any{CtxKeystore: "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim/keystore"})
 	assert.ErrorContains(t, err, `context "keystoreSecretArn" is "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim/keystore": give the secret's complete ARN`)
+	_, err = configFrom(t, map[string]any{CtxKeystore: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:apim/keystore-AbCdEf"})
+	assert.ErrorContains(t, err, `context "keystoreSecretArn" names a secret in eu-west-1: the nodes read it in their own region, us-west-1`)
 }
