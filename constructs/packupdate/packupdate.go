@@ -38,6 +38,11 @@ type Config struct {
 	// MinHealthyPercentage of their own: groups whose nodes are named per zone, where a
 	// replacement started beside the node it replaces would share its zone, and so its name.
 	ReplaceFirstGroups []ReplaceFirstGroup
+	// OneByOneGroups are refreshed one after the other, in this order, each waited for before
+	// the next starts, with nothing kept in service (MinHealthyPercentage 0,
+	// MaxHealthyPercentage 100): single-node groups whose peer takes over while one is replaced,
+	// such as the traffic managers. A refresh that does not succeed stops the sequence.
+	OneByOneGroups []string
 }
 
 // ReplaceFirstGroup is a group refreshed one node at a time, and the share of it kept in service.
@@ -65,6 +70,7 @@ func (c Config) Env() (string, error) {
 		{"TOOL", c.Tool}, {"EVENT_BUS", c.EventBus}, {"REFRESH_GROUPS", strings.Join(c.RefreshGroups, " ")},
 		{"MIN_HEALTHY", fmt.Sprint(c.MinHealthyPercentage)},
 		{"REPLACE_FIRST_GROUPS", replaceFirst(c.ReplaceFirstGroups)},
+		{"ONE_BY_ONE_GROUPS", strings.Join(c.OneByOneGroups, " ")},
 	}
 	var b strings.Builder
 	for _, kv := range vars {
@@ -73,7 +79,7 @@ func (c Config) Env() (string, error) {
 				return "", fmt.Errorf("packupdate: %s %q holds characters a shell would interpret", kv.k, kv.v)
 			}
 		}
-		if kv.v == "" && kv.k != "REFRESH_GROUPS" && kv.k != "REPLACE_FIRST_GROUPS" {
+		if kv.v == "" && kv.k != "REFRESH_GROUPS" && kv.k != "REPLACE_FIRST_GROUPS" && kv.k != "ONE_BY_ONE_GROUPS" {
 			return "", fmt.Errorf("packupdate: %s is empty", kv.k)
 		}
 		fmt.Fprintf(&b, "%s=%q\n", kv.k, kv.v)

@@ -31,7 +31,12 @@ case "$1 $2" in
   [ -f "$FAKE_SECRET" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
   cat "$FAKE_SECRET" ;;
 "autoscaling start-instance-refresh")
-  if [ "$4" = "${REFUSE_REFRESH:-none}" ]; then echo "InstanceRefreshInProgress" >&2; exit 254; fi ;;
+  if [ "$4" = "${REFUSE_REFRESH:-none}" ]; then echo "InstanceRefreshInProgress" >&2; exit 254; fi
+  echo "refresh-$4" ;;
+"autoscaling describe-instance-refreshes")
+  # Each group's refresh is in progress twice, then ends as REFRESH_END_<group> says (Successful).
+  f="$CALLS.$4"; n=$(( $(cat "$f" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$f"
+  if [ "$n" -le 2 ]; then echo InProgress; else v="REFRESH_END_${4//-/_}"; echo "${!v:-Successful}"; fi ;;
 esac`,
 	"wum": `echo "wum $*" >> "$CALLS"
 case "$1" in
@@ -69,6 +74,7 @@ func newSandbox(t *testing.T, tool string, withSecret bool) *sandbox {
 		Region: "us-west-1", PackBucket: "packs", PackPrefix: "wso2", ProductHomes: homes,
 		CredentialsSecretArn: credArn, Tool: tool, RefreshGroups: []string{"apim-cp", "apim-gw"}, MinHealthyPercentage: 100,
 		ReplaceFirstGroups: []ReplaceFirstGroup{{Name: "apim-zonal", MinHealthyPercentage: 50}},
+		OneByOneGroups:     []string{"apim-tm1", "apim-tm2"},
 	}.Env()
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(etc, "updater.env"), []byte(env), 0o644))
@@ -98,7 +104,7 @@ func (s *sandbox) run(t *testing.T, env ...string) (string, error) {
 	cmd.Env = append([]string{
 		"PATH=" + filepath.Join(s.dir, "bin") + ":" + os.Getenv("PATH"), "HOME=" + s.dir, "TMPDIR=" + s.dir,
 		"APIMKIT_ETC=" + filepath.Join(s.dir, "etc"), "CALLS=" + s.calls, "FAKE_S3=" + s.s3,
-		"FAKE_SECRET=" + filepath.Join(s.dir, "secret.json"),
+		"FAKE_SECRET=" + filepath.Join(s.dir, "secret.json"), "REFRESH_POLL=0",
 	}, env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -232,4 +238,31 @@ func TestRefreshPercentagesAndRefusals(t *testing.T) {
 	calls := s.log()
 	assert.Contains(t, calls, `start-instance-refresh --auto-scaling-group-name apim-gw --preferences {"MinHealthyPercentage":50,"MaxHealthyPercentage":150}`)
 	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-zonal", "the groups after a refusal are still refreshed")
+}
+
+// Single-node groups are refreshed one after the other, nothing kept in service, each waited for;
+// one that does not succeed stops the sequence and fails the run.
+func TestOneByOneRefreshes(t *testing.T) {
+	s := newSandbox(t, UpdateTool, true)
+	out, err := s.run(t, "UPDATE_AVAILABLE=1")
+	require.NoError(t, err, out)
+	calls := s.log()
+	tm1 := strings.Index(calls, "start-instance-refresh --auto-scaling-group-name apim-tm1")
+	tm2 := strings.Index(calls, "start-instance-refresh --auto-scaling-group-name apim-tm2")
+	require.True(t, tm1 >= 0 && tm2 > tm1, calls)
+	assert.Contains(t, calls[tm1:], `{"MinHealthyPercentage":0,"MaxHealthyPercentage":100}`)
+	assert.Equal(t, 3, strings.Count(calls[tm1:tm2], "describe-instance-refreshes --auto-scaling-group-name apim-tm1 --instance-refresh-ids refresh-apim-tm1"),
+		"tm2 starts only once tm1's refresh has succeeded")
+
+	s = newSandbox(t, UpdateTool, true)
+	out, err = s.run(t, "UPDATE_AVAILABLE=1", "REFRESH_END_apim_tm1=Failed")
+	assert.Error(t, err)
+	assert.Contains(t, out, "the instance refresh of apim-tm1 ended Failed; the groups after it are left as they are")
+	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm2")
+
+	s = newSandbox(t, UpdateTool, true)
+	out, err = s.run(t, "UPDATE_AVAILABLE=1", "REFRESH_POLL=1", "REFRESH_WAIT=1", "REFRESH_END_apim_tm1=InProgress")
+	assert.Error(t, err)
+	assert.Contains(t, out, "the instance refresh of apim-tm1 ended InProgress")
+	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm2", "a refresh still running when the wait ends stops the sequence too")
 }

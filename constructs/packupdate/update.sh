@@ -15,6 +15,10 @@ REFRESH_GROUPS=${REFRESH_GROUPS:-}
 MIN_HEALTHY=${MIN_HEALTHY:-100}
 # name:percent words: groups refreshed one node at a time, never above their size.
 REPLACE_FIRST_GROUPS=${REPLACE_FIRST_GROUPS:-}
+# groups refreshed one after the other, each waited for (the traffic managers).
+ONE_BY_ONE_GROUPS=${ONE_BY_ONE_GROUPS:-}
+REFRESH_POLL=${REFRESH_POLL:-30}
+REFRESH_WAIT=${REFRESH_WAIT:-3000}
 export AWS_REGION
 
 log() { printf '%s apimkit-update: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
@@ -125,6 +129,32 @@ if ((${#updated[@]} > 0)); then
   done
   for entry in $REPLACE_FIRST_GROUPS; do
     refresh "${entry%:*}" "${entry##*:}" 100
+  done
+  # Single-node groups: one at a time, each replaced (stopped, then started) and waited for, so
+  # its peer carries the load meanwhile; the first that does not succeed stops the sequence.
+  for group in $ONE_BY_ONE_GROUPS; do
+    if ! id=$(aws autoscaling start-instance-refresh --auto-scaling-group-name "$group" \
+      --preferences '{"MinHealthyPercentage":0,"MaxHealthyPercentage":100}' --query InstanceRefreshId --output text); then
+      log "starting the instance refresh of $group failed; the groups after it are left as they are"
+      refused+=("$group")
+      break
+    fi
+    log "instance refresh $id of $group started; waiting for it before the next group"
+    status=Pending
+    for ((waited = 0; waited < REFRESH_WAIT; waited += REFRESH_POLL > 0 ? REFRESH_POLL : 1)); do
+      status=$(aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$group" \
+        --instance-refresh-ids "$id" --query 'InstanceRefreshes[0].Status' --output text) || status=Unknown
+      case "$status" in
+      Pending | InProgress | Unknown) sleep "$REFRESH_POLL" ;;
+      *) break ;;
+      esac
+    done
+    if [[ "$status" != Successful ]]; then
+      log "the instance refresh of $group ended $status; the groups after it are left as they are"
+      refused+=("$group")
+      break
+    fi
+    log "instance refresh of $group done"
   done
 fi
 ((${#refused[@]} == 0)) || fail "instance refreshes not started: ${refused[*]} (the packs are uploaded)"

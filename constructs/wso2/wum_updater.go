@@ -37,6 +37,8 @@ type WumUpdaterProps struct {
 	// Default: cron(0 3 ? * SUN *), Sundays at 03:00 UTC.
 	Schedule *string
 	// RefreshTargets are ProfileAsgs whose instances are refreshed when a new pack arrives.
+	// Single-node groups (the traffic managers) are refreshed last, one after the other in the
+	// order given, each replaced and waited for before the next, so its peer keeps working.
 	// Default: none (the pack is only announced).
 	RefreshTargets []constructs.IConstruct
 	// MinHealthyPercentage is kept in service during a refresh, 0 to 100; new nodes are started
@@ -126,10 +128,16 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	stack := awscdk.Stack_Of(u)
 	network := props.Network
 
-	var groupNames []string
+	var groupNames, oneByOne []string
 	var replaceFirst []packupdate.ReplaceFirstGroup
 	for _, g := range targets {
 		name := *g.Group().AutoScalingGroupName()
+		if !g.profile.Scalable {
+			// A single node whose peer takes over meanwhile (a traffic manager): replaced
+			// after the one before it has finished.
+			oneByOne = append(oneByOne, name)
+			continue
+		}
 		if g.zonal == 0 {
 			groupNames = append(groupNames, name)
 			continue
@@ -141,7 +149,7 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	env, err := packupdate.Config{
 		Region: *stack.Region(), PackBucket: *props.PackBucket.BucketName(), PackPrefix: prefix, ProductHomes: homeList,
 		CredentialsSecretArn: *props.CredentialsSecret.SecretArn(), Tool: tool, RefreshGroups: groupNames,
-		MinHealthyPercentage: minHealthy, ReplaceFirstGroups: replaceFirst,
+		MinHealthyPercentage: minHealthy, ReplaceFirstGroups: replaceFirst, OneByOneGroups: oneByOne,
 	}.Env()
 	if err != nil {
 		propsError(updaterName, "%v", err)
@@ -178,6 +186,11 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("RefreshTheGroups"), Actions: jsii.Strings("autoscaling:StartInstanceRefresh"), Resources: &arns,
 		}))
+		if len(oneByOne) > 0 {
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("FollowTheRefreshes"), Actions: jsii.Strings("autoscaling:DescribeInstanceRefreshes"), Resources: jsii.Strings("*"),
+			}))
+		}
 	}
 
 	ud := awsec2.UserData_ForLinux(nil)
@@ -243,8 +256,9 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"},
 		},
 		{
-			Id:     jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("The KMS action groups come from aws-cdk-lib's grant on the credentials secret's key."),
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The KMS action groups come from aws-cdk-lib's grant on the credentials secret's key; " +
+				"DescribeInstanceRefreshes, to wait for one traffic manager's refresh before the next, has no resource-level permissions."),
 		},
 		{
 			Id:     jsii.String("AwsSolutions-EC29"),

@@ -153,3 +153,37 @@ func TestUpdaterRefreshesZoneNamedGroupsStopFirst(t *testing.T) {
 	assert.Contains(t, first, "ControlPlaneASG")
 	assert.Contains(t, first, `:50`)
 }
+
+// Single-node groups (a traffic-manager pair) are refreshed one after the other, in the order
+// given, and the updater may follow their refreshes.
+func TestUpdaterRefreshesTrafficManagersOneByOne(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	tms := wso2.NewTrafficManagerPair(env.stack, "Tms", &wso2.TrafficManagerPairProps{
+		Network: env.network, Database: env.database, PackBucket: env.packs,
+		AdminSecret:  wso2.NewAdminSecret(env.stack, "PairAdmin", env.database.EncryptionKey()),
+		ControlPlane: []profiles.Node{{Host: "cp.apim.internal"}},
+	})
+	wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
+		Network: env.network, PackBucket: env.packs,
+		RefreshTargets:    []constructs.IConstruct{tms.Groups()[0], tms.Groups()[1]},
+		CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
+	})
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	tmpl := asm.Stack(t, "Test").Template
+	raw, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::Instance", "Updater"))["UserData"])
+	ud := string(raw)
+	i := strings.Index(ud, "ONE_BY_ONE_GROUPS=")
+	require.GreaterOrEqual(t, i, 0)
+	line := ud[i : i+strings.Index(ud[i:], `\n`)]
+	tm1, tm2 := strings.Index(line, "TmsTm1ASG"), strings.Index(line, "TmsTm2ASG")
+	assert.True(t, tm1 > 0 && tm2 > tm1, "tm1, then tm2: %s", line)
+	refreshLine := ud[strings.Index(ud, "REFRESH_GROUPS="):]
+	assert.NotContains(t, refreshLine[:strings.Index(refreshLine, `\n`)], "TmsTm1ASG")
+	var policies []string
+	for _, pol := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		policies = append(policies, fmt.Sprint(testkit.Props(pol)["PolicyDocument"]))
+	}
+	assert.Contains(t, strings.Join(policies, "\n"), "Action:autoscaling:DescribeInstanceRefreshes Effect:Allow Resource:* Sid:FollowTheRefreshes")
+}

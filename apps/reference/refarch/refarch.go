@@ -449,11 +449,15 @@ func (d *Deployment) addNodes(c Config) {
 			scalable = append(scalable, g)
 		}
 	}
-	// A1: packs are updated on a schedule, announced, and rolled out to the scalable profiles.
-	// (The traffic managers are refreshed by hand, one at a time.)
+	// A1: packs are updated on a schedule, announced, and rolled out to the scalable profiles,
+	// then to tm1 and, once it is back, tm2.
+	refresh := scalable
+	for _, tm := range d.TrafficManagers.Groups() {
+		refresh = append(refresh, tm)
+	}
 	d.Updater = wso2.NewWumUpdater(d.AppStack, "Updater", &wso2.WumUpdaterProps{
 		Network: d.Network, PackBucket: d.PackBucket, CredentialsSecret: d.UpdateCredentials,
-		Version: jsii.String(c.Version), RefreshTargets: scalable,
+		Version: jsii.String(c.Version), RefreshTargets: refresh,
 	})
 	d.Operations = wso2.NewApimOperations(d.AppStack, "Operations", &wso2.ApimOperationsProps{
 		AlarmTopic: d.AlarmTopic, LoadBalancer: d.LoadBalancer, Groups: d.Nodes(),
