@@ -40,7 +40,14 @@ func TestOperationsDashboardAndAlarms(t *testing.T) {
 			// An alarm on a labelled metric is written as a metric query.
 			for _, q := range asSlice(p["Metrics"]) {
 				if stat, ok := q.(map[string]any)["MetricStat"].(map[string]any); ok {
-					metrics[fmt.Sprint(stat["Metric"].(map[string]any)["MetricName"])]++
+					metric := fmt.Sprint(stat["Metric"].(map[string]any)["MetricName"])
+					metrics[metric]++
+					if metric == "GroupInServiceInstances" {
+						// Only a period with no node in service all through it breaches, so a
+						// traffic manager's routine replacement does not page.
+						assert.Equal(t, "Maximum", stat["Stat"], "%s %s", name, id)
+						assert.EqualValues(t, 3, p["EvaluationPeriods"], "%s %s", name, id)
+					}
 				}
 			}
 		}

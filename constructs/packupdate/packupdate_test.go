@@ -234,7 +234,8 @@ func TestRefreshPercentagesAndRefusals(t *testing.T) {
 	require.NoError(t, os.WriteFile(envFile, []byte(strings.Replace(string(env), `MIN_HEALTHY="100"`, `MIN_HEALTHY="50"`, 1)), 0o644))
 	out, err := s.run(t, "UPDATE_AVAILABLE=1", "REFUSE_REFRESH=apim-cp")
 	assert.Error(t, err)
-	assert.Contains(t, out, "instance refreshes not started: apim-cp (the packs are uploaded)")
+	assert.Contains(t, out, "instance refreshes not started: apim-cp")
+	assert.Contains(t, out, "some groups are not on the new pack yet (the packs are uploaded)")
 	calls := s.log()
 	assert.Contains(t, calls, `start-instance-refresh --auto-scaling-group-name apim-gw --preferences {"MinHealthyPercentage":50,"MaxHealthyPercentage":150}`)
 	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-zonal", "the groups after a refusal are still refreshed")
@@ -257,12 +258,21 @@ func TestOneByOneRefreshes(t *testing.T) {
 	s = newSandbox(t, UpdateTool, true)
 	out, err = s.run(t, "UPDATE_AVAILABLE=1", "REFRESH_END_apim_tm1=Failed")
 	assert.Error(t, err)
-	assert.Contains(t, out, "the instance refresh of apim-tm1 ended Failed; the groups after it are left as they are")
+	assert.Contains(t, out, "the instance refresh of apim-tm1 is Failed; the groups after it are left as they are")
+	assert.Contains(t, out, "instance refreshes not finished: apim-tm1")
 	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm2")
 
 	s = newSandbox(t, UpdateTool, true)
 	out, err = s.run(t, "UPDATE_AVAILABLE=1", "REFRESH_POLL=1", "REFRESH_WAIT=1", "REFRESH_END_apim_tm1=InProgress")
 	assert.Error(t, err)
-	assert.Contains(t, out, "the instance refresh of apim-tm1 ended InProgress")
+	assert.Contains(t, out, "the instance refresh of apim-tm1 is InProgress")
 	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm2", "a refresh still running when the wait ends stops the sequence too")
+
+	// Too little time left in the run: the traffic managers are not started at all.
+	s = newSandbox(t, UpdateTool, true)
+	out, err = s.run(t, "UPDATE_AVAILABLE=1", "REFRESH_DEADLINE=10")
+	assert.Error(t, err)
+	assert.Contains(t, out, "not enough time left in this run to wait for apim-tm1")
+	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm1")
+	assert.Contains(t, s.log(), "--auto-scaling-group-name apim-gw", "the other groups are refreshed")
 }

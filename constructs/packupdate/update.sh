@@ -19,6 +19,9 @@ REPLACE_FIRST_GROUPS=${REPLACE_FIRST_GROUPS:-}
 ONE_BY_ONE_GROUPS=${ONE_BY_ONE_GROUPS:-}
 REFRESH_POLL=${REFRESH_POLL:-30}
 REFRESH_WAIT=${REFRESH_WAIT:-3000}
+# Seconds from the start of the run by which every wait must end: Run Command stops the script at
+# 7200.
+REFRESH_DEADLINE=${REFRESH_DEADLINE:-6600}
 export AWS_REGION
 
 log() { printf '%s apimkit-update: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
@@ -111,6 +114,7 @@ done
 # refresh GROUP MIN MAX starts an instance refresh; a group that refuses it (one already under
 # way, say) is reported, and the others are still refreshed.
 refused=()
+unfinished=()
 refresh() {
   if aws autoscaling start-instance-refresh --auto-scaling-group-name "$1" \
     --preferences "{\"MinHealthyPercentage\":$2,\"MaxHealthyPercentage\":$3}" >/dev/null; then
@@ -133,6 +137,11 @@ if ((${#updated[@]} > 0)); then
   # Single-node groups: one at a time, each replaced (stopped, then started) and waited for, so
   # its peer carries the load meanwhile; the first that does not succeed stops the sequence.
   for group in $ONE_BY_ONE_GROUPS; do
+    if ((SECONDS + REFRESH_WAIT > REFRESH_DEADLINE)); then
+      log "not enough time left in this run to wait for $group; it and the groups after it are left as they are"
+      unfinished+=("$group")
+      break
+    fi
     if ! id=$(aws autoscaling start-instance-refresh --auto-scaling-group-name "$group" \
       --preferences '{"MinHealthyPercentage":0,"MaxHealthyPercentage":100}' --query InstanceRefreshId --output text); then
       log "starting the instance refresh of $group failed; the groups after it are left as they are"
@@ -140,22 +149,26 @@ if ((${#updated[@]} > 0)); then
       break
     fi
     log "instance refresh $id of $group started; waiting for it before the next group"
-    status=Pending
-    for ((waited = 0; waited < REFRESH_WAIT; waited += REFRESH_POLL > 0 ? REFRESH_POLL : 1)); do
+    until_=$((SECONDS + REFRESH_WAIT))
+    while :; do
       status=$(aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$group" \
         --instance-refresh-ids "$id" --query 'InstanceRefreshes[0].Status' --output text) || status=Unknown
       case "$status" in
-      Pending | InProgress | Unknown) sleep "$REFRESH_POLL" ;;
+      Pending | InProgress | Unknown) ;;
       *) break ;;
       esac
+      ((SECONDS < until_)) || break
+      sleep "$REFRESH_POLL"
     done
     if [[ "$status" != Successful ]]; then
-      log "the instance refresh of $group ended $status; the groups after it are left as they are"
-      refused+=("$group")
+      log "the instance refresh of $group is $status; the groups after it are left as they are"
+      unfinished+=("$group")
       break
     fi
     log "instance refresh of $group done"
   done
 fi
-((${#refused[@]} == 0)) || fail "instance refreshes not started: ${refused[*]} (the packs are uploaded)"
+((${#unfinished[@]} == 0)) || log "instance refreshes not finished: ${unfinished[*]}"
+((${#refused[@]} == 0)) || log "instance refreshes not started: ${refused[*]}"
+((${#refused[@]} + ${#unfinished[@]} == 0)) || fail "some groups are not on the new pack yet (the packs are uploaded)"
 log "done: ${#updated[@]} pack(s) updated"

@@ -101,7 +101,9 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 			m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 				Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"),
 				DimensionsMap: &map[string]*string{"AutoScalingGroupName": g.Group().AutoScalingGroupName()},
-				Statistic:     jsii.String("Minimum"), Period: five, Label: jsii.String(fmt.Sprintf("tm%d", i+1)),
+				// Maximum: a period breaches only when no node was in service all through it, so a
+				// replacement (a pack refresh, about ten minutes) does not page.
+				Statistic: jsii.String("Maximum"), Period: five, Label: jsii.String(fmt.Sprintf("tm%d", i+1)),
 			})
 			inService = append(inService, m)
 			alarm(fmt.Sprintf("Tm%dInService", i+1), m, 1, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 3,
