@@ -355,7 +355,7 @@ func (lb *ApimLoadBalancer) DnsName() *string { return lb.alb.LoadBalancerDnsNam
 func (lb *ApimLoadBalancer) AccessLogBucket() awss3.IBucket { return lb.logs }
 
 // TargetGroup returns the target group that serves a host name (of several routes on one host,
-// the catch-all route's, else the last), or nil.
+// the catch-all route's, else the first's), or nil.
 func (lb *ApimLoadBalancer) TargetGroup(hostname string) awselasticloadbalancingv2.ApplicationTargetGroup {
 	return lb.groups[hostname]
 }
