@@ -59,6 +59,9 @@ type ApimLoadBalancerProps struct {
 	// AccessLogBucket receives the access logs (SSE-S3, as load balancers require).
 	// Default: a new encrypted, TLS-only, retained bucket.
 	AccessLogBucket awss3.IBucket
+	// IdleTimeout closes connections silent for longer, WebSocket connections included: 1
+	// second to 4000 seconds. Default: 60 seconds, the load balancer's own.
+	IdleTimeout awscdk.Duration
 }
 
 // ApimLoadBalancer is the internet-facing Application Load Balancer of property P5: in the public
@@ -96,6 +99,11 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 	}
 	if len(props.Routes) == 0 {
 		propsError(loadBalancerName, "Routes is empty: name at least one exposed profile and its host name")
+	}
+	if t := props.IdleTimeout; t != nil {
+		if s := *t.ToSeconds(nil); s < 1 || s > 4000 {
+			propsError(loadBalancerName, "IdleTimeout %s must be between 1 second and 4000 seconds", *t.ToHumanString())
+		}
 	}
 	seen := map[string]bool{}
 	priorities := map[float64]int{}
@@ -203,6 +211,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		SecurityGroup:           sg,
 		DropInvalidHeaderFields: jsii.Bool(true),
 		DeletionProtection:      jsii.Bool(true),
+		IdleTimeout:             props.IdleTimeout,
 	})
 	lb.alb.LogAccessLogs(lb.logs, jsii.String("alb"))
 

@@ -434,6 +434,13 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), WebSocket: jsii.Bool(true)}},
 			})
 		}, []string{"Routes[0].WebSocket: only gateways serve WebSocket APIs, not control-plane nodes"}},
+		{"an idle timeout out of range", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate), IdleTimeout: awscdk.Duration_Hours(jsii.Number(2)),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
+			})
+		}, []string{"IdleTimeout 2 hours must be between 1 second and 4000 seconds"}},
 		{"a WebSocket route at priority 1", func(e nodeEnv) {
 			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
@@ -630,7 +637,7 @@ func TestWebSocketRoute(t *testing.T) {
 	env := newNodeEnv(app)
 	gw := wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
 	wso2.NewApimLoadBalancer(env.stack, "Lb", &wso2.ApimLoadBalancerProps{
-		Network: env.network, CertificateArn: jsii.String(testCertificate),
+		Network: env.network, CertificateArn: jsii.String(testCertificate), IdleTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
 		Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com"), WebSocket: jsii.Bool(true), RequestsPerTarget: jsii.Number(1000)}},
 	})
 	asm, err := testkit.Synth(app)
@@ -656,6 +663,8 @@ func TestWebSocketRoute(t *testing.T) {
 		listenerPorts = append(listenerPorts, testkit.Props(l)["Port"].(float64))
 	}
 	assert.ElementsMatch(t, []float64{80, 443}, listenerPorts, "no listener beyond 443 and its redirect")
+	_, alb := one(t, tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	assert.Contains(t, fmt.Sprint(testkit.Props(alb)["LoadBalancerAttributes"]), "Key:idle_timeout.timeout_seconds Value:300", "the idle timeout given")
 	policy := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::ScalingPolicy", "GatewayScalingPolicyRequests"))
 	assert.Contains(t, fmt.Sprint(policy["TargetTrackingConfiguration"]), "ALBRequestCountPerTarget")
 	assert.Contains(t, fmt.Sprint(policy["TargetTrackingConfiguration"]), "TargetValue:1000")
