@@ -631,6 +631,8 @@ func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
 		for i, self := range zones {
 			toml, err := bootscript.File(cpData, fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i))
 			require.NoError(t, err, "%s: the node of zone %d has its own configuration", name, i+1)
+			assert.Contains(t, string(toml), "wss_endpoint = 'wss://api.apim.example.com'\n",
+				"%s: the portal advertises WebSocket APIs where the load balancer serves them, on 443", name)
 			var doc struct {
 				Apim struct {
 					Hub struct {

@@ -123,8 +123,10 @@ if [[ -n "${KEYSTORE_SECRET_ARN:-}" ]]; then
     false
   fi
   export KEYSTORE_PASSWORD TRUSTSTORE_PASSWORD
-  secret_field "$KEYSTORE_SECRET_ARN" keystore | base64 -d >"$security/${KEYSTORE_FILE:?}"
-  chmod 0600 "$security/$KEYSTORE_FILE"
+  (
+    umask 077
+    secret_field "$KEYSTORE_SECRET_ARN" keystore | base64 -d >"$security/${KEYSTORE_FILE:?}"
+  )
   "$keytool" -exportcert -rfc -alias "${KEYSTORE_ALIAS:?}" -storetype PKCS12 -keystore "$security/$KEYSTORE_FILE" \
     -storepass:env KEYSTORE_PASSWORD -file "$work/keystore-cert.pem" >&2
   "$keytool" -delete -alias "$KEYSTORE_ALIAS" -keystore "$security/client-truststore.jks" \

@@ -529,6 +529,9 @@ func TestBootInstallsTheDeploymentKeystore(t *testing.T) {
 	require.NoError(t, err, out)
 	security := "opt/wso2/wso2am-4.3.0/repository/resources/security/"
 	assert.True(t, strings.HasPrefix(s.file(t, security+KeystoreFile), "p12-bytes"), "the keystore decoded from the secret")
+	info, err := os.Stat(filepath.Join(s.root, security+KeystoreFile))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the private key readable by its owner only, from the start")
 	calls := s.callLog(t)
 	assert.Contains(t, calls, "keytool -exportcert -rfc -alias wso2carbon -storetype PKCS12 -keystore "+filepath.Join(s.root, security+KeystoreFile)+" -storepass:env KEYSTORE_PASSWORD")
 	assert.Contains(t, calls, "keytool -delete -alias wso2carbon -keystore "+filepath.Join(s.root, security+"client-truststore.jks")+" -storepass:env TRUSTSTORE_PASSWORD")

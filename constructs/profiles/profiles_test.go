@@ -403,6 +403,28 @@ func TestGatewayArtifactSynchronisation(t *testing.T) {
 	}
 }
 
+// The gateway environment advertises WSO2's wss port, or 443 when the load balancer passes
+// WebSocket handshakes there.
+func TestWebSocketEndpointFollowsTheLoadBalancer(t *testing.T) {
+	wss := func(on bool) string {
+		in := exampleInput(mustVersion(t, "4.3.0"), ControlPlane)
+		in.WebSocketOnHTTPS = on
+		out, err := Render(in)
+		require.NoError(t, err)
+		var doc struct {
+			Apim struct {
+				Gateway struct {
+					Environment []map[string]any `toml:"environment"`
+				} `toml:"gateway"`
+			} `toml:"apim"`
+		}
+		require.NoError(t, toml.Unmarshal(out, &doc))
+		return fmt.Sprint(doc.Apim.Gateway.Environment[0]["wss_endpoint"])
+	}
+	assert.Equal(t, "wss://api.example.com:8099", wss(false))
+	assert.Equal(t, "wss://api.example.com", wss(true))
+}
+
 // A keystore of the deployment's own replaces the pack's as TLS and primary keystore; the pack's
 // truststore keeps its own password reference, since its password does not change with it.
 func TestOwnKeystore(t *testing.T) {

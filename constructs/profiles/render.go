@@ -86,6 +86,10 @@ type Input struct {
 	Keystore *Keystore
 	// GatewayEnvironment names the gateway environment and label. Default: Default.
 	GatewayEnvironment string
+	// WebSocketOnHTTPS says the load balancer passes the gateways' secure WebSocket APIs on 443
+	// (an ApimLoadBalancer route with WebSocket): the gateway environment then advertises
+	// wss://<gateway host>. Default: false, WSO2's wss://<gateway host>:8099.
+	WebSocketOnHTTPS bool
 }
 
 // Render returns the deployment.toml of a node. A missing input the profile needs is an error
@@ -330,6 +334,11 @@ func database(d Database) map[string]any {
 
 func gatewayEnvironment(in Input) map[string]any {
 	gw := in.GatewayHostname
+	wss := fmt.Sprintf("wss://%s:%d", gw, PortWebSocketSecure)
+	if in.WebSocketOnHTTPS {
+		// The load balancer passes WebSocket handshakes on 443 to the gateways' wss port.
+		wss = "wss://" + gw
+	}
 	return map[string]any{
 		"name":                       in.GatewayEnvironment,
 		"type":                       "hybrid",
@@ -340,10 +349,9 @@ func gatewayEnvironment(in Input) map[string]any {
 		"show_as_token_endpoint_url": true,
 		"service_url":                "https://" + gw + "/services/",
 		"ws_endpoint":                fmt.Sprintf("ws://%s:%d", gw, PortWebSocket),
-		// The load balancer passes WebSocket handshakes on 443 to the gateways' wss port.
-		"wss_endpoint":   "wss://" + gw,
-		"http_endpoint":  "http://" + gw,
-		"https_endpoint": "https://" + gw,
+		"wss_endpoint":               wss,
+		"http_endpoint":              "http://" + gw,
+		"https_endpoint":             "https://" + gw,
 	}
 }
 

@@ -86,7 +86,8 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 				}
 				id, label := "Unhealthy"+dashboardID(host), host
 				if r.group != lb.groups[host] {
-					id, label = id+r.id, fmt.Sprintf("%s (%s)", host, r.profile)
+					// The route's id tells apart several routes of one profile on one host.
+					id, label = id+r.id, fmt.Sprintf("%s (%s, %s)", host, r.profile, r.id)
 				}
 				u := r.group.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum"), Label: jsii.String(label)})
 				unhealthy = append(unhealthy, u)

@@ -63,7 +63,7 @@ func grantSecretRead(grantee awsiam.IGrantable, secret awssecretsmanager.ISecret
 	grant := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee:      grantee,
 		Actions:      jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
-		ResourceArns: jsii.Strings(*secret.SecretArn()),
+		ResourceArns: &[]*string{secretReadArn(secret)},
 	})
 	stack := awscdk.Stack_Of(secret)
 	grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -96,4 +96,13 @@ func grantObjectRead(grantee awsiam.IGrantable, bucket awss3.IBucket, keys ...st
 			},
 		}))
 	}
+}
+
+// secretReadArn is the ARN a grant on secret names: its full ARN, or, for a secret known by name
+// or partial ARN, that ARN with the six characters Secrets Manager appends matched.
+func secretReadArn(secret awssecretsmanager.ISecret) *string {
+	if arn := secret.SecretFullArn(); arn != nil {
+		return arn
+	}
+	return jsii.String(*secret.SecretArn() + "-??????")
 }

@@ -34,6 +34,10 @@ type NodeWiring struct {
 	// PortalHostname and GatewayHostname are the public names behind the load balancer.
 	PortalHostname  *string
 	GatewayHostname *string
+	// WebSocketOnHttps says the load balancer serves the gateways' secure WebSocket APIs on 443
+	// (a LoadBalancedProfile with WebSocket), so the portals advertise wss://<gateway host>.
+	// Default: false, WSO2's wss://<gateway host>:8099.
+	WebSocketOnHttps *bool
 	// ControlPlane lists the nodes serving key management and the event hub.
 	ControlPlane []profiles.Node
 	// ControlPlaneService is the one name of the control plane's services (key validation, the
@@ -209,14 +213,11 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props.MaxCapacity != nil {
 		maxCap = *props.MaxCapacity
 	}
-	if minCap < 0 || maxCap < 1 || minCap > maxCap {
-		propsError(profileAsgName, "MinCapacity %v and MaxCapacity %v: need 0 <= min <= max and max >= 1", minCap, maxCap)
-	}
-	if !profile.Scalable && maxCap > 1 {
-		propsError(profileAsgName, "%s nodes are not scaled: peers name each node, so MaxCapacity must be 1 (use one group per node)", profile.Name)
-	}
 	zones := props.Network.AvailabilityZones()
 	if byZone := props.Wiring.SelfByZone; len(byZone) > 0 {
+		if !profile.Scalable {
+			propsError(profileAsgName, "Wiring.SelfByZone: %s nodes are one per group (use one group per node, with Self)", profile.Name)
+		}
 		if props.Wiring.Self != nil || props.Subnets != nil {
 			propsError(profileAsgName, "Wiring.SelfByZone names one node per zone of the network: drop Wiring.Self and Subnets")
 		}
@@ -238,6 +239,12 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		if maxCap > float64(len(zones)) {
 			propsError(profileAsgName, "MaxCapacity %v: with Wiring.SelfByZone the group keeps one node per zone, at most %d", maxCap, len(zones))
 		}
+	}
+	if minCap < 0 || maxCap < 1 || minCap > maxCap {
+		propsError(profileAsgName, "MinCapacity %v and MaxCapacity %v: need 0 <= min <= max and max >= 1", minCap, maxCap)
+	}
+	if !profile.Scalable && maxCap > 1 {
+		propsError(profileAsgName, "%s nodes are not scaled: peers name each node, so MaxCapacity must be 1 (use one group per node)", profile.Name)
 	}
 	arch := props.Architecture
 	if arch == "" {
@@ -331,15 +338,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		if key := ks.EncryptionKey(); key != nil {
 			grantSecretRead(n.role, ks, key)
 		} else {
-			// A secret known by name or partial ARN lacks the six characters Secrets Manager
-			// appends to its ARN: match them.
-			arn := ks.SecretFullArn()
-			if arn == nil {
-				arn = jsii.String(*ks.SecretArn() + "-??????")
-			}
 			awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 				Grantee: n.role, Actions: jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
-				ResourceArns: &[]*string{arn},
+				ResourceArns: &[]*string{secretReadArn(ks)},
 			})
 		}
 	}
@@ -581,6 +582,7 @@ func renderNodeConfig(version profiles.Version, profile profiles.Profile, props 
 	if w.ControlPlaneService != nil {
 		in.ControlPlaneService = *w.ControlPlaneService
 	}
+	in.WebSocketOnHTTPS = w.WebSocketOnHttps != nil && *w.WebSocketOnHttps
 	if props.KeystoreSecret != nil {
 		in.Keystore = &profiles.Keystore{File: bootscript.KeystoreFile, Alias: bootscript.KeystoreAlias, Type: "PKCS12"}
 	}

@@ -360,6 +360,18 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			p.Wiring.SelfByZone = []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal", Offset: 1}}
 			wso2.NewProfileAsg(e.stack, "Node", p)
 		}, []string{"Wiring.SelfByZone[1] has offset 1, SelfByZone[0] 0"}},
+		{"named per zone, a minimum above the zones", func(e nodeEnv) {
+			p := e.props(profiles.ControlPlane)
+			p.Wiring.SelfByZone = []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}
+			p.MinCapacity = jsii.Number(3)
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"MinCapacity 3 and MaxCapacity 2: need 0 <= min <= max"}},
+		{"a traffic manager named per zone", func(e nodeEnv) {
+			p := e.props(profiles.TrafficManager)
+			p.Wiring.Hostname = jsii.String("tm.apim.internal")
+			p.Wiring.SelfByZone = []profiles.Node{{Host: "tm1.apim.internal"}, {Host: "tm2.apim.internal"}}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{"Wiring.SelfByZone: traffic-manager nodes are one per group"}},
 		{"named per zone, more nodes than zones", func(e nodeEnv) {
 			p := e.props(profiles.ControlPlane)
 			p.Wiring.SelfByZone = []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}
@@ -702,6 +714,23 @@ func TestNodesUseTheDeploymentKeystore(t *testing.T) {
 	env = newNodeEnv(app)
 	p = env.props(profiles.Gateway)
 	p.KeystoreSecret = awssecretsmanager.Secret_FromSecretNameV2(env.stack, jsii.String("Keystore"), jsii.String("apim-keystore"))
+	wso2.NewProfileAsg(env.stack, "Gateway", p)
+	asm, err = testkit.Synth(app)
+	require.NoError(t, err)
+	policies = nil
+	for _, pol := range testkit.Resources(asm.Stack(t, "Test").Template, "AWS::IAM::Policy") {
+		policies = append(policies, fmt.Sprint(testkit.Props(pol)["PolicyDocument"]))
+	}
+	assert.Contains(t, strings.Join(policies, "\n"), ":secret:apim-keystore-??????")
+
+	// The same with a customer key, as the README suggests for one: the suffix still matched.
+	app = testkit.NewApp(nil)
+	env = newNodeEnv(app)
+	p = env.props(profiles.Gateway)
+	p.KeystoreSecret = awssecretsmanager.Secret_FromSecretAttributes(env.stack, jsii.String("Keystore"), &awssecretsmanager.SecretAttributes{
+		SecretPartialArn: jsii.String("arn:aws:secretsmanager:us-west-1:111111111111:secret:apim-keystore"),
+		EncryptionKey:    env.database.EncryptionKey(),
+	})
 	wso2.NewProfileAsg(env.stack, "Gateway", p)
 	asm, err = testkit.Synth(app)
 	require.NoError(t, err)

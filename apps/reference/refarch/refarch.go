@@ -326,6 +326,7 @@ func (d *Deployment) addNodes(c Config) {
 			ControlPlane:        controlPlane,
 			ControlPlaneService: &service,
 			TrafficManagers:     d.TrafficManagers.Nodes(),
+			WebSocketOnHttps:    jsii.Bool(true), // the gateway route below serves WebSocket
 		}
 		if p == profiles.KeyManager {
 			wiring.Hostname = jsii.String(hubName) // not exposed: it goes by its internal name
