@@ -18,13 +18,14 @@ import (
 )
 
 // consumerMain is a platform team's CDK app in its own module, with every construct of the
-// library: network, database, traffic-manager pair, control plane and gateways, the hub's internal
-// endpoint, load balancer, bastion, updater and operations; both Lambdas are bundled from the
-// library's sources.
+// library: network, database, traffic-manager pair, control plane and gateways (with a keystore
+// secret named), the hub's internal endpoint, load balancer (with a WebSocket route), bastion,
+// updater and operations; both Lambdas are bundled from the library's sources.
 const consumerMain = `package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -51,6 +52,7 @@ func main() {
 	})
 	gw := wso2.NewProfileAsg(stack, "Gateway", &wso2.ProfileAsgProps{
 		Network: network, Profile: profiles.Gateway, Database: db, AdminSecret: admin, PackBucket: packs,
+		KeystoreSecret: awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("Keystore"), jsii.String("team-keystore")),
 		Wiring: &wso2.NodeWiring{
 			PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
 			ControlPlane: cp, TrafficManagers: tms.Nodes(),
@@ -70,7 +72,8 @@ func main() {
 	hub.AllowFrom(gw)
 	lb := wso2.NewApimLoadBalancer(stack, "Lb", &wso2.ApimLoadBalancerProps{
 		Network: network, CertificateArn: jsii.String("arn:aws:acm:eu-west-1:111111111111:certificate/abc-123"),
-		Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.team.example")}},
+		Routes:      []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.team.example"), WebSocket: jsii.Bool(true)}},
+		IdleTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
 	})
 	wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: network})
 	updater := wso2.NewWumUpdater(stack, "Updater", &wso2.WumUpdaterProps{
@@ -146,6 +149,16 @@ func TestImportedByAnotherModule(t *testing.T) {
 		names = append(names, fmt.Sprint(testkit.Props(r)["Name"]))
 	}
 	assert.Contains(t, names, "cp.team.internal.", "the endpoint publishes the name the nodes are wired with")
+	var rules []string
+	for _, r := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule") {
+		rules = append(rules, fmt.Sprint(testkit.Props(r)["Conditions"]))
+	}
+	assert.Contains(t, strings.Join(rules, "\n"), "HttpHeaderName:Upgrade", "the gateway route's WebSocket rule")
+	var policies []string
+	for _, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		policies = append(policies, fmt.Sprint(testkit.Props(p)["PolicyDocument"]))
+	}
+	assert.Contains(t, strings.Join(policies, "\n"), ":secret:team-keystore-??????", "the gateways read the keystore named")
 	bins, err := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
 	require.NoError(t, err)
 	require.Len(t, bins, 2, "the schema function and the DNS updater were bundled")
