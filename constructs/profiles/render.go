@@ -200,14 +200,9 @@ func Render(in Input) ([]byte, error) {
 				// node's own on localhost: its name may lead through a load balancer, which
 				// cannot send a node's connection back to it) and pass the events received here
 				// on to the others.
-				publish := []Node{self}
-				for _, n := range cp {
-					if n.Host != in.Self.Host {
-						publish = append(publish, n)
-					}
-				}
-				hub["publish"] = map[string]any{"url_group": urlGroups(publish, "urls", "auth_urls")}
-				if peers := others(cp, in.Self); len(peers) > 0 {
+				peers := others(cp, in.Self)
+				hub["publish"] = map[string]any{"url_group": urlGroups(append([]Node{self}, peers...), "urls", "auth_urls")}
+				if len(peers) > 0 {
 					hub["event_duplicate_url"] = urls(peers, "tcp", PortJMS)
 				}
 			} else {

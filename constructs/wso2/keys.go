@@ -56,7 +56,8 @@ func allowLogsToUseKey(key awskms.IKey, stack awscdk.Stack) {
 	}), jsii.Bool(true))
 }
 
-// grantSecretRead lets grantee read secret and decrypt it with key through Secrets Manager only.
+// grantSecretRead lets grantee read secret and decrypt it with key through Secrets Manager only
+// (a nil key: the secret uses Secrets Manager's own key, which needs no grant).
 // The grant goes on the grantee's policy alone (the key's policy already defers to IAM in the
 // account), so a grantee in another stack does not make the secret's stack depend on it.
 func grantSecretRead(grantee awsiam.IGrantable, secret awssecretsmanager.ISecret, key awskms.IKey) awsiam.Grant {
@@ -65,6 +66,9 @@ func grantSecretRead(grantee awsiam.IGrantable, secret awssecretsmanager.ISecret
 		Actions:      jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
 		ResourceArns: &[]*string{secretReadArn(secret)},
 	})
+	if key == nil {
+		return grant // Secrets Manager's own key: reading the secret is enough
+	}
 	stack := awscdk.Stack_Of(secret)
 	grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("kms:Decrypt"),

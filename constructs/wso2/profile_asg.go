@@ -335,14 +335,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	props.Database.GrantReadAppSecret(n.role)
 	props.Database.GrantReadSecret(n.role, props.AdminSecret)
 	if ks := props.KeystoreSecret; ks != nil {
-		if key := ks.EncryptionKey(); key != nil {
-			grantSecretRead(n.role, ks, key)
-		} else {
-			awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-				Grantee: n.role, Actions: jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
-				ResourceArns: &[]*string{secretReadArn(ks)},
-			})
-		}
+		grantSecretRead(n.role, ks, ks.EncryptionKey())
 	}
 	// Granted from the node's side: when the database is in another stack, the rule then lives
 	// with the nodes and the database's stack does not depend on theirs.

@@ -140,9 +140,10 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	if c.Region == "" {
 		c.Region = DefaultRegion
 	}
-	if c.KeystoreSecretArn != "" && strings.Split(c.KeystoreSecretArn, ":")[3] != c.Region {
-		return c, fmt.Errorf("context %q names a secret in %s: the nodes read it in their own region, %s", CtxKeystore,
-			strings.Split(c.KeystoreSecretArn, ":")[3], c.Region)
+	if c.KeystoreSecretArn != "" {
+		if region := strings.Split(c.KeystoreSecretArn, ":")[3]; region != c.Region {
+			return c, fmt.Errorf("context %q names a secret in %s: the nodes read it in their own region, %s", CtxKeystore, region, c.Region)
+		}
 	}
 	if c.StackPrefix == "" {
 		c.StackPrefix = DefaultPrefix
