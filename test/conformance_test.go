@@ -626,6 +626,8 @@ func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
 			if strings.HasPrefix(id, "ControlPlane") {
 				assert.Equal(t, fmt.Sprint(len(zones)), props(g)["MinSize"], "%s: a node in every zone", name)
 				assert.Equal(t, fmt.Sprint(len(zones)), props(g)["MaxSize"], "%s: one node per zone", name)
+				assert.Equal(t, "balanced-only", fmt.Sprint(props(g)["AvailabilityZoneDistribution"].(map[string]any)["CapacityDistributionStrategy"]),
+					"%s: a zone that fails to launch is retried, not doubled up in another under its name", name)
 			}
 		}
 		for i, self := range zones {

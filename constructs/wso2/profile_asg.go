@@ -53,7 +53,8 @@ type NodeWiring struct {
 	// plane whose event hubs duplicate events to each other, named by ApimInternalEndpoint's
 	// ZonalNodes). Each node renders its own zone's configuration at boot; the group keeps one
 	// node per zone (MinCapacity and MaxCapacity default to the number of zones; more is
-	// refused). Not with Self or Subnets.
+	// refused), and a zone that cannot launch is retried rather than doubled up in another
+	// (capacity distribution balanced-only). Not with Self or Subnets.
 	SelfByZone []profiles.Node
 }
 
@@ -441,6 +442,12 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		Notifications:         notifications(props.NotificationTopic),
 		// Group metrics (in service, pending, ...) for dashboards and the traffic managers' alarms.
 		GroupMetrics: &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
+	}
+	if len(props.Wiring.SelfByZone) > 0 {
+		// Each zone's name leads to that zone's node alone (zonal load-balancer names). If a
+		// zone cannot launch, the group waits for it instead of starting a second node in
+		// another zone, which would answer to that zone's name and miss its peer's events.
+		groupProps.AzCapacityDistributionStrategy = awsautoscaling.CapacityDistributionStrategy_BALANCED_ONLY
 	}
 	if len(instanceTypes) > 1 {
 		overrides := make([]*awsautoscaling.LaunchTemplateOverrides, 0, len(instanceTypes))

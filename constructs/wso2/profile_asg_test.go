@@ -161,6 +161,7 @@ func TestAutoScalingGroups(t *testing.T) {
 		update := asg["UpdatePolicy"].(map[string]any)["AutoScalingRollingUpdate"].(map[string]any)
 		assert.Equal(t, "2", fmt.Sprint(update["MinInstancesInService"]), "rolling updates keep every node of the minimum in service")
 		assert.Equal(t, "1", fmt.Sprint(update["MaxBatchSize"]))
+		assert.Nil(t, p["AvailabilityZoneDistribution"], "%s: a scaled group may launch in another zone while one fails", name)
 	}
 	policies := map[string]string{}
 	for id, r := range testkit.Resources(tmpl, "AWS::AutoScaling::ScalingPolicy") {
@@ -617,7 +618,8 @@ func TestPinnedMachineImage(t *testing.T) {
 }
 
 // A control plane named one node per zone: each zone's node gets its own configuration, with
-// itself as Self, and the group is held at one node per zone (no scaling policy then).
+// itself as Self, and the group is held at one node per zone (no scaling policy then), even
+// while a zone fails to launch.
 func TestControlPlaneNamedPerZone(t *testing.T) {
 	app := testkit.NewApp(nil)
 	env := newNodeEnv(app)
@@ -632,6 +634,8 @@ func TestControlPlaneNamedPerZone(t *testing.T) {
 	assert.Equal(t, "2", group["MinSize"])
 	assert.Equal(t, "2", group["MaxSize"], "one node per zone")
 	assert.Empty(t, testkit.Resources(tmpl, "AWS::AutoScaling::ScalingPolicy"), "nothing to track at a fixed size")
+	assert.Equal(t, map[string]any{"CapacityDistributionStrategy": "balanced-only"}, group["AvailabilityZoneDistribution"],
+		"a zone that cannot launch is retried, never doubled up in another zone under that zone's name")
 	ud := testkit.UserData(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "ControlPlaneLaunchTemplate"))["LaunchTemplateData"].(map[string]any))
 	assert.Contains(t, ud, "CONFIG_ZONES=us-west-1b,us-west-1c\n")
 	for i, other := range []string{"cp2", "cp1"} {
