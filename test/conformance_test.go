@@ -635,6 +635,8 @@ func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
 			require.NoError(t, err, "%s: the node of zone %d has its own configuration", name, i+1)
 			assert.Contains(t, string(toml), "wss_endpoint = 'wss://api.apim.example.com'\n",
 				"%s: the portal advertises WebSocket APIs where the load balancer serves them, on 443", name)
+			assert.Contains(t, string(toml), "ws_endpoint = 'wss://api.apim.example.com'\n",
+				"%s: and no plain ws:// URL, which nothing serves", name)
 			var doc struct {
 				Apim struct {
 					Hub struct {

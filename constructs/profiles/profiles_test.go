@@ -403,10 +403,10 @@ func TestGatewayArtifactSynchronisation(t *testing.T) {
 	}
 }
 
-// The gateway environment advertises WSO2's wss port, or 443 when the load balancer passes
-// WebSocket handshakes there.
+// The gateway environment advertises WSO2's ws and wss ports, or, when the load balancer passes
+// WebSocket handshakes on 443 (and serves no plain WebSocket), that endpoint under both keys.
 func TestWebSocketEndpointFollowsTheLoadBalancer(t *testing.T) {
-	wss := func(on bool) string {
+	endpoints := func(on bool) [2]string {
 		in := exampleInput(mustVersion(t, "4.3.0"), ControlPlane)
 		in.WebSocketOnHTTPS = on
 		out, err := Render(in)
@@ -419,10 +419,11 @@ func TestWebSocketEndpointFollowsTheLoadBalancer(t *testing.T) {
 			} `toml:"apim"`
 		}
 		require.NoError(t, toml.Unmarshal(out, &doc))
-		return fmt.Sprint(doc.Apim.Gateway.Environment[0]["wss_endpoint"])
+		env := doc.Apim.Gateway.Environment[0]
+		return [2]string{fmt.Sprint(env["ws_endpoint"]), fmt.Sprint(env["wss_endpoint"])}
 	}
-	assert.Equal(t, "wss://api.example.com:8099", wss(false))
-	assert.Equal(t, "wss://api.example.com", wss(true))
+	assert.Equal(t, [2]string{"ws://api.example.com:9099", "wss://api.example.com:8099"}, endpoints(false))
+	assert.Equal(t, [2]string{"wss://api.example.com", "wss://api.example.com"}, endpoints(true))
 }
 
 // A keystore of the deployment's own replaces the pack's as TLS and primary keystore; the pack's

@@ -88,7 +88,8 @@ type Input struct {
 	GatewayEnvironment string
 	// WebSocketOnHTTPS says the load balancer passes the gateways' secure WebSocket APIs on 443
 	// (an ApimLoadBalancer route with WebSocket): the gateway environment then advertises
-	// wss://<gateway host>. Default: false, WSO2's wss://<gateway host>:8099.
+	// wss://<gateway host>, under ws_endpoint too, since nothing serves plain WebSocket.
+	// Default: false, WSO2's wss://<gateway host>:8099 and ws://<gateway host>:9099.
 	WebSocketOnHTTPS bool
 }
 
@@ -329,10 +330,13 @@ func database(d Database) map[string]any {
 
 func gatewayEnvironment(in Input) map[string]any {
 	gw := in.GatewayHostname
-	wss := fmt.Sprintf("wss://%s:%d", gw, PortWebSocketSecure)
+	ws, wss := fmt.Sprintf("ws://%s:%d", gw, PortWebSocket), fmt.Sprintf("wss://%s:%d", gw, PortWebSocketSecure)
 	if in.WebSocketOnHTTPS {
-		// The load balancer passes WebSocket handshakes on 443 to the gateways' wss port.
+		// The load balancer passes WebSocket handshakes on 443 to the gateways' wss port, and
+		// serves no plain WebSocket: both entries name the one endpoint that answers, so the
+		// portal never shows a URL that cannot connect.
 		wss = "wss://" + gw
+		ws = wss
 	}
 	return map[string]any{
 		"name":                       in.GatewayEnvironment,
@@ -343,7 +347,7 @@ func gatewayEnvironment(in Input) map[string]any {
 		"description":                "Gateways behind the public load balancer",
 		"show_as_token_endpoint_url": true,
 		"service_url":                "https://" + gw + "/services/",
-		"ws_endpoint":                fmt.Sprintf("ws://%s:%d", gw, PortWebSocket),
+		"ws_endpoint":                ws,
 		"wss_endpoint":               wss,
 		"http_endpoint":              "http://" + gw,
 		"https_endpoint":             "https://" + gw,

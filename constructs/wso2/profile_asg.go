@@ -35,8 +35,9 @@ type NodeWiring struct {
 	PortalHostname  *string
 	GatewayHostname *string
 	// WebSocketOnHttps says the load balancer serves the gateways' secure WebSocket APIs on 443
-	// (a LoadBalancedProfile with WebSocket), so the portals advertise wss://<gateway host>.
-	// Default: false, WSO2's wss://<gateway host>:8099.
+	// (a LoadBalancedProfile with WebSocket), so the portals advertise wss://<gateway host>,
+	// for plain WebSocket too (the load balancer serves none).
+	// Default: false, WSO2's wss://<gateway host>:8099 and ws://<gateway host>:9099.
 	WebSocketOnHttps *bool
 	// ControlPlane lists the nodes serving key management and the event hub.
 	ControlPlane []profiles.Node
