@@ -15,6 +15,8 @@ source "$ETC/node.env"
 : "${HEALTH_PROTOCOL:?}" "${HEALTH_PORT:?}" "${LIFECYCLE_HOOK:?}"
 HEALTH_PATH=${HEALTH_PATH:-/}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-900}
+# Share of the instance's memory the JVM may use as heap (WSO2's scripts default to 1 GiB).
+HEAP_PERCENT=${HEAP_PERCENT:-60}
 DNS_TTL=${DNS_TTL:-30}
 KEYSTORE_PASSWORD_DEFAULT=wso2carbon
 # The pack's client-truststore.jks keeps its password when the keystore is replaced.
@@ -28,8 +30,9 @@ log() { printf '%s apimkit-boot: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
 
 imds() {
   local token
-  token=$(curl -sS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)
-  curl -sS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
+  token=$(curl -fsS --retry 5 --retry-connrefused -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \
+    http://169.254.169.254/latest/api/token)
+  curl -fsS --retry 5 --retry-connrefused -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
 }
 
 # retry TRIES CMD... runs CMD until it succeeds, at most TRIES times, RETRY_PAUSE seconds apart:
@@ -65,6 +68,8 @@ complete_lifecycle() {
 
 on_error() {
   local status=$?
+  # A failing subshell fails its parent too: the parent reports and abandons, once.
+  if [[ $BASHPID != "$$" ]]; then exit "$status"; fi
   log "failed (exit $status) at line ${BASH_LINENO[0]}: $BASH_COMMAND; abandoning the launch"
   complete_lifecycle ABANDON || log "could not abandon the lifecycle action"
   exit "$status"
@@ -82,11 +87,20 @@ dnf install -y -q "$JAVA_PACKAGE" python3 amazon-cloudwatch-agent
 
 id wso2 >/dev/null 2>&1 || useradd --system --home-dir "$WSO2_BASE" --shell /sbin/nologin wso2
 
+# WSO2 refuses to start without JAVA_HOME; the runtime package puts java under it.
+JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+if [[ ! -x "$JAVA_HOME/bin/java" ]]; then
+  log "no java under ${JAVA_HOME} after installing ${JAVA_PACKAGE}"
+  false
+fi
+
 log "fetching s3://${PACK_BUCKET}/${PACK_KEY}"
-work=$(mktemp -d)
+# On disk, not in /tmp, which Amazon Linux 2023 keeps in memory.
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/apimkit-boot.XXXXXX")
 aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${PACK_KEY}" "$work/pack.zip"
 mkdir -p "$WSO2_BASE"
 python3 -m zipfile -e "$work/pack.zip" "$WSO2_BASE"
+rm -f "$work/pack.zip"
 if [[ ! -d "$WSO2_HOME" ]]; then
   log "the pack has no ${PACK_HOME}/ folder"
   false
@@ -98,11 +112,8 @@ aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${JDBC_DRIVER_KEY}" "$WSO2_HOM
 
 # find_keytool sets keytool: it ships beside java in the runtime package; PATH is the fallback.
 find_keytool() {
-  keytool=
-  if java=$(command -v java); then
-    keytool=$(dirname "$(readlink -f "$java")")/keytool
-  fi
-  if [[ -z "$keytool" || ! -x "$keytool" ]]; then
+  keytool=$JAVA_HOME/bin/keytool
+  if [[ ! -x "$keytool" ]]; then
     keytool=$(command -v keytool) || {
       log "keytool not found beside java or on PATH"
       return 1
@@ -129,10 +140,14 @@ if [[ -n "${KEYSTORE_SECRET_ARN:-}" ]]; then
   )
   "$keytool" -exportcert -rfc -alias "${KEYSTORE_ALIAS:?}" -storetype PKCS12 -keystore "$security/$KEYSTORE_FILE" \
     -storepass:env KEYSTORE_PASSWORD -file "$work/keystore-cert.pem" >&2
-  "$keytool" -delete -alias "$KEYSTORE_ALIAS" -keystore "$security/client-truststore.jks" \
-    -storepass:env TRUSTSTORE_PASSWORD >/dev/null 2>&1 || true
-  "$keytool" -importcert -noprompt -alias "$KEYSTORE_ALIAS" -file "$work/keystore-cert.pem" \
-    -keystore "$security/client-truststore.jks" -storepass:env TRUSTSTORE_PASSWORD >&2
+  # Also under gateway_certificate_alias, the alias gateways check API keys against (the pack
+  # ships its own certificate there too).
+  for alias in "$KEYSTORE_ALIAS" gateway_certificate_alias; do
+    "$keytool" -delete -alias "$alias" -keystore "$security/client-truststore.jks" \
+      -storepass:env TRUSTSTORE_PASSWORD >/dev/null 2>&1 || true
+    "$keytool" -importcert -noprompt -alias "$alias" -file "$work/keystore-cert.pem" \
+      -keystore "$security/client-truststore.jks" -storepass:env TRUSTSTORE_PASSWORD >&2
+  done
 fi
 
 if [[ -f "$ETC/database-ca.pem" ]]; then
@@ -194,8 +209,8 @@ umask 077
 } >"$ETC/secrets.env"
 umask 022
 unset db_password admin_password KEYSTORE_PASSWORD
-# The JVM caches DNS answers for ever by default; a short TTL lets nodes follow a replaced
-# traffic manager or a failed-over database.
+# A short DNS cache (the JVM's own default is 30 s, and for ever under a security manager) lets
+# nodes follow a replaced traffic manager or a failed-over database quickly.
 printf 'networkaddress.cache.ttl=%s\nnetworkaddress.cache.negative.ttl=5\n' "$DNS_TTL" >"$ETC/java.security"
 chown -R wso2:wso2 "$WSO2_BASE"
 chown wso2:wso2 "$ETC/secrets.env"
@@ -213,7 +228,9 @@ User=wso2
 Group=wso2
 WorkingDirectory=${WSO2_HOME}
 EnvironmentFile=${ETC}/secrets.env
+Environment=JAVA_HOME=${JAVA_HOME}
 Environment=JAVA_OPTS=-Djava.security.properties=${ETC}/java.security
+Environment="JVM_MEM_OPTS=-XX:InitialRAMPercentage=${HEAP_PERCENT} -XX:MaxRAMPercentage=${HEAP_PERCENT}"
 ExecStart=${WSO2_HOME}/${START_COMMAND}
 Restart=on-failure
 RestartSec=10

@@ -121,6 +121,7 @@ func newSandbox(t *testing.T, cfg Config, pack map[string]string) *sandbox {
 	s.env = []string{
 		"PATH=" + bin + ":" + os.Getenv("PATH"),
 		"HOME=" + dir,
+		"TMPDIR=" + dir,
 		"APIMKIT_ROOT=" + s.root,
 		"CALLS=" + s.calls,
 		"FAKE_S3=" + filepath.Join(dir, "s3"),
@@ -200,6 +201,11 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 	assert.Contains(t, unit, "User=wso2")
 	assert.Contains(t, unit, "EnvironmentFile="+s.etc+"/secrets.env")
 	assert.Contains(t, unit, "-Djava.security.properties="+s.etc+"/java.security")
+	// WSO2's start scripts refuse to run without JAVA_HOME, and default to a 1 GiB heap.
+	assert.Contains(t, unit, "Environment=JAVA_HOME="+filepath.Dir(filepath.Join(s.dir, "bin"))+"\n", "the java package's home, from the java on PATH")
+	assert.Contains(t, unit, `Environment="JVM_MEM_OPTS=-XX:InitialRAMPercentage=60 -XX:MaxRAMPercentage=60"`)
+	leftovers, _ := filepath.Glob(filepath.Join(s.dir, "apimkit-boot.*", "pack.zip"))
+	assert.Empty(t, leftovers, "the pack's archive is removed once unpacked")
 
 	calls := s.callLog(t)
 	for _, want := range []string{
@@ -263,7 +269,7 @@ func TestBootPicksItsZonesConfiguration(t *testing.T) {
 		out, err := s.run(t, "FAKE_AZ="+az)
 		require.NoError(t, err, out)
 		assert.Equal(t, "# node of "+az+"\n"+rendered, s.file(t, "opt/wso2/wso2am-4.3.0/repository/conf/deployment.toml"))
-		assert.Contains(t, s.callLog(t), "curl -sS -H X-aws-ec2-metadata-token: token-123 http://169.254.169.254/latest/meta-data/placement/availability-zone")
+		assert.Contains(t, s.callLog(t), "curl -fsS --retry 5 --retry-connrefused -H X-aws-ec2-metadata-token: token-123 http://169.254.169.254/latest/meta-data/placement/availability-zone")
 	}
 	s := newSandbox(t, zoneConfig(), standardPack())
 	out, err := s.run(t, "FAKE_AZ=us-west-1b")
@@ -536,6 +542,7 @@ func TestBootInstallsTheDeploymentKeystore(t *testing.T) {
 	assert.Contains(t, calls, "keytool -exportcert -rfc -alias wso2carbon -storetype PKCS12 -keystore "+filepath.Join(s.root, security+KeystoreFile)+" -storepass:env KEYSTORE_PASSWORD")
 	assert.Contains(t, calls, "keytool -delete -alias wso2carbon -keystore "+filepath.Join(s.root, security+"client-truststore.jks")+" -storepass:env TRUSTSTORE_PASSWORD")
 	assert.Contains(t, calls, "keytool -importcert -noprompt -alias wso2carbon -file ")
+	assert.Contains(t, calls, "keytool -importcert -noprompt -alias gateway_certificate_alias -file ", "API keys are checked against this alias")
 	assert.Less(t, strings.Index(calls, "-delete"), strings.Index(calls, "-importcert"), "the pack's certificate is replaced")
 	assert.Less(t, strings.Index(calls, "-importcert"), strings.Index(calls, "systemctl enable"), "before WSO2 starts")
 	secrets := s.file(t, "etc/apimkit/secrets.env")
@@ -555,7 +562,7 @@ func TestBootInstallsTheDeploymentKeystore(t *testing.T) {
 	} {
 		out, err := s.run(t)
 		assert.Error(t, err, name)
-		assert.Contains(t, s.callLog(t), "--lifecycle-action-result ABANDON", name)
+		assert.Equal(t, 1, strings.Count(s.callLog(t), "--lifecycle-action-result ABANDON"), "%s: abandoned once, also from a subshell", name)
 		assert.NotContains(t, s.callLog(t), "systemctl enable", name)
 		_ = out
 	}

@@ -360,20 +360,27 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		})
 	}
 
+	grace := props.StartupGracePeriod
+	if grace == nil {
+		grace = awscdk.Duration_Minutes(jsii.Number(15))
+	}
 	health := profile.Health
 	cfg := bootscript.Config{
-		Region:                *stack.Region(),
-		PackBucket:            *props.PackBucket.BucketName(),
-		PackKey:               pack.ArchiveKey(prefix),
-		PackHome:              pack.Home,
-		JdbcDriverKey:         driverKey,
-		DbSecretArn:           *props.Database.AppSecret().SecretArn(),
-		AdminSecretArn:        *props.AdminSecret.SecretArn(),
-		StartCommand:          pack.Start,
-		JavaPackage:           javaPackage(version),
-		HealthProtocol:        health.Protocol,
-		HealthPort:            profiles.Port(health.Port, offset),
-		HealthPath:            health.Path,
+		Region:         *stack.Region(),
+		PackBucket:     *props.PackBucket.BucketName(),
+		PackKey:        pack.ArchiveKey(prefix),
+		PackHome:       pack.Home,
+		JdbcDriverKey:  driverKey,
+		DbSecretArn:    *props.Database.AppSecret().SecretArn(),
+		AdminSecretArn: *props.AdminSecret.SecretArn(),
+		StartCommand:   pack.Start,
+		JavaPackage:    javaPackage(version),
+		HealthProtocol: health.Protocol,
+		HealthPort:     profiles.Port(health.Port, offset),
+		HealthPath:     health.Path,
+		// The node has the grace period to become healthy once installed; the launch hook
+		// allows five more minutes for the installation.
+		HealthTimeoutSeconds:  int(*grace.ToSeconds(nil)),
 		LifecycleHook:         LifecycleHookName,
 		DeploymentToml:        toml,
 		ZoneConfigs:           zoneConfigs,
@@ -413,10 +420,6 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		}},
 	})
 
-	grace := props.StartupGracePeriod
-	if grace == nil {
-		grace = awscdk.Duration_Minutes(jsii.Number(15))
-	}
 	var checks awsautoscaling.HealthChecks
 	if profile.Exposure != nil {
 		checks = awsautoscaling.HealthChecks_WithAdditionalChecks(&awsautoscaling.AdditionalHealthChecksOptions{
