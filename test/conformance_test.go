@@ -708,3 +708,64 @@ func TestEveryNodeUsesTheDeploymentKeystore(t *testing.T) {
 		assert.Equal(t, 4, nodes, "%s: control plane, gateways, two traffic managers", name)
 	}
 }
+
+// The pack is read where it is: in the app's own bucket (its key comes with it), or in an existing
+// bucket whose KMS key is given by ARN. The schema function may read the one pack object, and the
+// nodes and the updater may use the bucket's key through S3.
+func TestPacksAreReadWithTheirBucketsKey(t *testing.T) {
+	policies := func(asm *testkit.Assembly) map[string]string {
+		out := map[string]string{}
+		for id, p := range testkit.Resources(all(asm), "AWS::IAM::Policy") {
+			b, err := json.Marshal(props(p)["PolicyDocument"])
+			require.NoError(t, err)
+			out[id] = string(b)
+		}
+		return out
+	}
+	// decrypts says whether doc allows kms:Decrypt through S3 on a key whose JSON contains key.
+	decrypts := func(doc, key string) bool {
+		var d struct {
+			Statement []struct {
+				Action    any
+				Condition map[string]map[string]any
+				Resource  any
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(doc), &d))
+		for _, st := range d.Statement {
+			res, _ := json.Marshal(st.Resource)
+			via := fmt.Sprint(st.Condition["StringEquals"]["kms:ViaService"])
+			if strings.Contains(fmt.Sprint(st.Action), "kms:Decrypt") && strings.HasPrefix(via, "s3.") && strings.Contains(string(res), key) {
+				return true
+			}
+		}
+		return false
+	}
+
+	own := referenceWithAdminSSH(t)
+	require.NotEmpty(t, testkit.Resources(own.Stack(t, "Data").Template, "AWS::S3::Bucket"), "the app's own pack bucket")
+	var schema string
+	for id, doc := range policies(own) {
+		if strings.HasPrefix(id, "DatabaseSchemaFunction") {
+			schema = doc
+		}
+	}
+	require.NotEmpty(t, schema, "the schema function's policy")
+	assert.Contains(t, schema, `"Action":["s3:GetObject","s3:GetObjectVersion"]`, "reads objects, and nothing else of the bucket")
+	assert.Contains(t, schema, `"/`+testPackKey+`"]]}`, "the one pack object")
+	assert.True(t, decrypts(schema, `"PacksKey`), "and its key through S3: %s", schema)
+
+	external := reference3az(t)
+	for _, r := range testkit.Resources(external.Stack(t, "Data").Template, "AWS::S3::Bucket") {
+		assert.NotContains(t, fmt.Sprint(props(r)["BucketName"]), testPackBucket)
+	}
+	readers := 0
+	for id, doc := range policies(external) {
+		if !strings.Contains(doc, "arn:aws:s3:::"+testPackBucket) && !strings.Contains(doc, `":s3:::`+testPackBucket) {
+			continue
+		}
+		readers++
+		assert.True(t, decrypts(doc, `"`+testPackBucketKeyArn+`"`), "%s reads the bucket and may decrypt with its key through S3: %s", id, doc)
+	}
+	assert.GreaterOrEqual(t, readers, 5, "the schema function, the control plane, the gateways, two traffic managers, the updater")
+}

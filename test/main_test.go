@@ -34,14 +34,18 @@ func reference(t *testing.T) *testkit.Assembly {
 }
 
 // referenceWithAdminSSH adds admin SSH ranges and a single NAT gateway, the options that change
-// the network's rule tables and routes, and the deployment's own keystore.
+// the network's rule tables and routes, the deployment's own keystore, and a schema loaded from
+// a pack in the app's own bucket.
 func referenceWithAdminSSH(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "reference-admin-ssh", referenceApp(map[string]any{
 		refarch.CtxAdminSSH:  "203.0.113.0/24,198.51.100.128/25",
 		refarch.CtxSingleNat: "true",
 		refarch.CtxKeystore:  testKeystoreArn,
+		refarch.CtxPackKey:   testPackKey,
 	}))
 }
+
+const testPackKey = "packs/wso2am-4.3.0.zip"
 
 const testKeystoreArn = "arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf"
 
@@ -51,12 +55,19 @@ func reference32(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "reference-3.2", referenceApp(map[string]any{refarch.CtxLayout: refarch.Layout32}))
 }
 
-// reference3az spans three zones of a region that has them.
+// reference3az spans three zones of a region that has them, and takes its packs (and the schema)
+// from an existing bucket encrypted with a KMS key of its own.
 func reference3az(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "reference-3az", referenceApp(map[string]any{
 		refarch.CtxRegion: "us-east-1", refarch.CtxAzs: "us-east-1a,us-east-1b,us-east-1c",
+		refarch.CtxPackBucket: testPackBucket, refarch.CtxPackKeyArn: testPackBucketKeyArn, refarch.CtxPackKey: testPackKey,
 	}))
 }
+
+const (
+	testPackBucket       = "team-wso2-packs"
+	testPackBucketKeyArn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+)
 
 // layouts are the fixtures every conformance test checks.
 func layouts(t *testing.T) map[string]*testkit.Assembly {

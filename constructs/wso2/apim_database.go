@@ -549,7 +549,9 @@ func (d *ApimDatabase) addSchema(props *ApimDatabaseProps, cfg databaseConfig) {
 		},
 	}
 	if props.Pack != nil {
-		props.Pack.Bucket.GrantRead(fn, props.Pack.Key)
+		// The one object the function reads (GetObject also answers its HeadObject), and its
+		// key through S3 when the bucket has one.
+		grantObjectRead(fn, props.Pack.Bucket, *props.Pack.Key)
 		properties["PackBucket"] = props.Pack.Bucket.BucketName()
 		properties["PackKey"] = *props.Pack.Key
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -34,6 +35,7 @@ const (
 	CtxStackPrefix = "stackPrefix"
 	CtxPackBucket  = "packBucket"
 	CtxPackKey     = "packKey"
+	CtxPackKeyArn  = "packBucketKeyArn"
 	CtxCertificate = "certificateArn"
 	CtxPortalHost  = "portalHostname"
 	CtxGatewayHost = "gatewayHostname"
@@ -68,10 +70,17 @@ type Config struct {
 	InterfaceEndpoints bool
 	// StackPrefix starts every stack name. Default: apim.
 	StackPrefix string
-	// PackBucket and PackKey locate the WSO2 product pack (a zip in an existing bucket) whose
-	// schema scripts initialise the database. Default: none; the databases and user are created,
-	// and the schema is loaded by a later deploy that names the pack.
-	PackBucket, PackKey string
+	// PackBucket is an existing bucket holding the packs and the JDBC driver. Default: a bucket
+	// the app creates (in the Data stack).
+	PackBucket string
+	// PackBucketKeyArn is the KMS key an existing PackBucket encrypts its objects with, which
+	// the nodes, the schema function and the updater are then allowed to use through S3.
+	// Default: none (SSE-S3).
+	PackBucketKeyArn string
+	// PackKey is the WSO2 product pack (a zip in the pack bucket) whose schema scripts
+	// initialise the database. Default: none; the databases and user are created, and the
+	// schema is loaded by a later deploy that names the pack.
+	PackKey string
 	// CertificateArn is the ACM certificate of the public host names. Default: a placeholder
 	// that synthesizes but does not deploy.
 	CertificateArn string
@@ -99,6 +108,8 @@ var secretArn = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d
 
 var mysqlVersion = regexp.MustCompile(`^8\.(0|4)\.\d+$`)
 
+var kmsKeyArn = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
+
 // The layouts the reference app can deploy.
 const (
 	Layout4x = "4.x"
@@ -118,6 +129,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		StackPrefix:        str(node, CtxStackPrefix),
 		PackBucket:         str(node, CtxPackBucket),
 		PackKey:            str(node, CtxPackKey),
+		PackBucketKeyArn:   str(node, CtxPackKeyArn),
 		CertificateArn:     str(node, CtxCertificate),
 		PortalHostname:     str(node, CtxPortalHost),
 		GatewayHostname:    str(node, CtxGatewayHost),
@@ -134,8 +146,11 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	if c.MysqlVersion != "" && !mysqlVersion.MatchString(c.MysqlVersion) {
 		return c, fmt.Errorf("context %q is %q: give a MySQL 8.0 or 8.4 release, such as 8.4.7", CtxMysql, c.MysqlVersion)
 	}
-	if c.PackKey != "" && c.PackBucket == "" {
-		return c, fmt.Errorf("context %q needs %q: the schema is loaded from a pack in an existing bucket", CtxPackKey, CtxPackBucket)
+	if c.PackBucketKeyArn != "" && c.PackBucket == "" {
+		return c, fmt.Errorf("context %q needs %q: it is the key of an existing bucket (the app's own bucket brings its key)", CtxPackKeyArn, CtxPackBucket)
+	}
+	if c.PackBucketKeyArn != "" && !kmsKeyArn.MatchString(c.PackBucketKeyArn) {
+		return c, fmt.Errorf("context %q is %q: give the key's ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias", CtxPackKeyArn, c.PackBucketKeyArn)
 	}
 	if c.Region == "" {
 		c.Region = DefaultRegion
@@ -260,7 +275,11 @@ func New(app awscdk.App, c Config) *Deployment {
 	})
 	d.AlarmTopic = wso2.NewAlarmTopic(d.DataStack, "Alarms", nil)
 	if c.PackBucket != "" {
-		d.PackBucket = awss3.Bucket_FromBucketName(d.DataStack, jsii.String("PackBucket"), jsii.String(c.PackBucket))
+		attrs := &awss3.BucketAttributes{BucketName: jsii.String(c.PackBucket)}
+		if c.PackBucketKeyArn != "" {
+			attrs.EncryptionKey = awskms.Key_FromKeyArn(d.DataStack, jsii.String("PackBucketKey"), jsii.String(c.PackBucketKeyArn))
+		}
+		d.PackBucket = awss3.Bucket_FromBucketAttributes(d.DataStack, jsii.String("PackBucket"), attrs)
 	} else {
 		d.PackBucket = wso2.NewPackBucket(d.DataStack, "Packs")
 	}

@@ -60,13 +60,21 @@ func TestConfigRefusesANonBoolean(t *testing.T) {
 	assert.ErrorContains(t, err, `context "singleNatGateway" must be true or false`)
 }
 
-func TestConfigPackKeyNeedsBucket(t *testing.T) {
-	_, err := configFrom(t, map[string]any{CtxPackKey: "wso2am-4.3.0.zip"})
-	assert.ErrorContains(t, err, `context "packKey" needs "packBucket"`)
-	c, err := configFrom(t, map[string]any{CtxPackBucket: "my-packs", CtxPackKey: "wso2am-4.3.0.zip"})
+// The pack key alone names a pack in the app's own bucket; an existing bucket may bring its KMS
+// key, given by ARN.
+func TestConfigPackBucketAndKey(t *testing.T) {
+	c, err := configFrom(t, map[string]any{CtxPackKey: "packs/wso2am-4.3.0.zip"})
+	require.NoError(t, err)
+	assert.Empty(t, c.PackBucket, "the app's own bucket")
+	assert.Equal(t, "packs/wso2am-4.3.0.zip", c.PackKey)
+	c, err = configFrom(t, map[string]any{CtxPackBucket: "my-packs", CtxPackKey: "wso2am-4.3.0.zip",
+		CtxPackKeyArn: "arn:aws:kms:us-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"})
 	require.NoError(t, err)
 	assert.Equal(t, "my-packs", c.PackBucket)
-	assert.Equal(t, "wso2am-4.3.0.zip", c.PackKey)
+	_, err = configFrom(t, map[string]any{CtxPackKeyArn: "arn:aws:kms:us-west-1:123456789012:key/1234abcd"})
+	assert.ErrorContains(t, err, `context "packBucketKeyArn" needs "packBucket"`)
+	_, err = configFrom(t, map[string]any{CtxPackBucket: "my-packs", CtxPackKeyArn: "alias/packs"})
+	assert.ErrorContains(t, err, `context "packBucketKeyArn" is "alias/packs": give the key's ARN`)
 }
 
 func TestConfigLayout(t *testing.T) {
