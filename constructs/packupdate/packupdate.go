@@ -1,6 +1,6 @@
 // Package packupdate renders the update instance's script and settings: update.sh fetches WSO2's
-// updates for the packs in the pack bucket (the WSO2 Update tool for 4.x, WUM for 2.x and 3.x),
-// uploads each changed pack as a new object version, announces it on EventBridge and may start an
+// updates for the packs in the pack bucket with the WSO2 Update tool the packs carry (Updates 2.0,
+// for 3.2 and 4.x alike; WUM was shut down in March 2023), uploads each changed pack as a new object version, announces it on EventBridge and may start an
 // instance refresh. It imports no CDK package; update.sh is tested in a sandbox with stubs.
 package packupdate
 
@@ -16,11 +16,9 @@ import (
 //go:embed update.sh
 var Script string
 
-// Tool names the updater of a release line.
-const (
-	UpdateTool = "update-tool"
-	Wum        = "wum"
-)
+// UpdateTool is the one updater: the WSO2 Update tool in each pack's bin folder
+// (wso2update_linux, or wso2update_linux_arm64 on Graviton).
+const UpdateTool = "update-tool"
 
 // Config is the updater's settings; nothing in it is secret.
 type Config struct {
@@ -58,8 +56,8 @@ var (
 
 // Env renders updater.env. Values are single words; deploy-time tokens pass through.
 func (c Config) Env() (string, error) {
-	if c.Tool != UpdateTool && c.Tool != Wum {
-		return "", fmt.Errorf("packupdate: Tool must be %s or %s", UpdateTool, Wum)
+	if c.Tool != UpdateTool {
+		return "", fmt.Errorf("packupdate: Tool must be %s (WUM was shut down in March 2023), not %q", UpdateTool, c.Tool)
 	}
 	if c.EventBus == "" {
 		c.EventBus = "default"

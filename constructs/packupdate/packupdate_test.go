@@ -15,7 +15,7 @@ import (
 const credArn = "arn:aws:secretsmanager:us-west-1:111111111111:secret:wso2-subscription"
 
 // Stubs: aws serves the pack and the credentials from folders and records uploads, events and
-// refreshes; wum simulates WUM's product folder; the update tool itself is a stub inside the pack.
+// refreshes; uname reports FAKE_ARCH; the update tool itself is a stub inside the pack.
 var stubs = map[string]string{
 	"aws": `echo "aws $*" >> "$CALLS"
 case "$1 $2" in
@@ -33,22 +33,23 @@ case "$1 $2" in
 "autoscaling start-instance-refresh")
   if [ "$4" = "${REFUSE_REFRESH:-none}" ]; then echo "InstanceRefreshInProgress" >&2; exit 254; fi
   echo "refresh-$4" ;;
+"events put-events")
+  if [ -n "$REFUSE_EVENT" ]; then echo 1; else echo 0; fi ;;
 "autoscaling describe-instance-refreshes")
   # Each group's refresh is in progress twice, then ends as REFRESH_END_<group> says (Successful).
   f="$CALLS.$4"; n=$(( $(cat "$f" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$f"
   if [ "$n" -le 2 ]; then echo InProgress; else v="REFRESH_END_${4//-/_}"; echo "${!v:-Successful}"; fi ;;
 esac`,
-	"wum": `echo "wum $*" >> "$CALLS"
-case "$1" in
-update)
-  d="$HOME/.wum3/products/wso2am/3.2.0/full"; mkdir -p "$d"
-  if [ -n "$WUM_NEW" ]; then echo "new" > "$d/wso2am-3.2.0+1700000000000.full.zip"; else echo "wso2am-3.2.0 is up to date"; fi ;;
-esac`,
+	"uname": `echo "${FAKE_ARCH:-x86_64}"`,
 }
 
-// The fake update tool changes a file when UPDATE_AVAILABLE is set and exits with UPDATE_RC.
+// The fake update tool changes a file when UPDATE_AVAILABLE is set and exits with UPDATE_RC; with
+// SELF_UPDATE it first rewrites itself and its metadata and asks to be run again (exit 2).
 const fakeUpdateTool = `#!/usr/bin/env bash
-echo "wso2update_linux $*" >> "$CALLS"
+echo "$(basename "$0") $*" >> "$CALLS"
+if [ -n "$SELF_UPDATE" ] && ! grep -q "SELF""UPDATED" "$0"; then
+  echo "# SELF""UPDATED" >> "$0"; mkdir -p ../updates; date +%s%N > ../updates/product.txt; exit 2
+fi
 [ -n "$UPDATE_AVAILABLE" ] && echo "patched" > ../repository/components/patch.txt
 exit "${UPDATE_RC:-0}"
 `
@@ -56,6 +57,15 @@ exit "${UPDATE_RC:-0}"
 type sandbox struct{ dir, calls, s3 string }
 
 func newSandbox(t *testing.T, tool string, withSecret bool) *sandbox {
+	return newSandboxWithPack(t, tool, withSecret, map[string]string{
+		"wso2am-4.3.0/bin/wso2update_linux":                 fakeUpdateTool,
+		"wso2am-4.3.0/bin/wso2update_linux_arm64":           fakeUpdateTool,
+		"wso2am-4.3.0/repository/components/lib/README.txt": "jars",
+		"wso2am-4.3.0/repository/logs/wso2carbon.log":       "noise",
+	})
+}
+
+func newSandboxWithPack(t *testing.T, tool string, withSecret bool, pack map[string]string) *sandbox {
 	dir := t.TempDir()
 	s := &sandbox{dir: dir, calls: filepath.Join(dir, "calls"), s3: filepath.Join(dir, "s3")}
 	bin := filepath.Join(dir, "bin")
@@ -67,9 +77,6 @@ func newSandbox(t *testing.T, tool string, withSecret bool) *sandbox {
 		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/usr/bin/env bash\n"+body+"\n"), 0o755))
 	}
 	homes := []string{"wso2am-4.3.0"}
-	if tool == Wum {
-		homes = []string{"wso2am-3.2.0"}
-	}
 	env, err := Config{
 		Region: "us-west-1", PackBucket: "packs", PackPrefix: "wso2", ProductHomes: homes,
 		CredentialsSecretArn: credArn, Tool: tool, RefreshGroups: []string{"apim-cp", "apim-gw"}, MinHealthyPercentage: 100,
@@ -81,11 +88,7 @@ func newSandbox(t *testing.T, tool string, withSecret bool) *sandbox {
 	f, err := os.Create(filepath.Join(s.s3, "packs", "wso2", "wso2am-4.3.0.zip"))
 	require.NoError(t, err)
 	w := zip.NewWriter(f)
-	for name, body := range map[string]string{
-		"wso2am-4.3.0/bin/wso2update_linux":                 fakeUpdateTool,
-		"wso2am-4.3.0/repository/components/lib/README.txt": "jars",
-		"wso2am-4.3.0/repository/logs/wso2carbon.log":       "noise",
-	} {
+	for name, body := range pack {
 		e, _ := w.Create(name)
 		e.Write([]byte(body))
 	}
@@ -144,29 +147,33 @@ func TestUpdateToolUploadsOneNewPackAndAnnouncesIt(t *testing.T) {
 	assert.NotContains(t, out, "subscr1ption", "the password is not logged")
 }
 
+// Nothing to update writes nothing, also when the tool only updated itself (its own files and
+// metadata are not the pack's content).
 func TestNoUpdateWritesNothing(t *testing.T) {
-	for _, tool := range []string{UpdateTool, Wum} {
-		s := newSandbox(t, tool, true)
-		out, err := s.run(t)
-		require.NoError(t, err, out)
-		assert.Contains(t, out, "no update available")
-		assert.NotContains(t, s.log(), "put-object")
-		assert.NotContains(t, s.log(), "put-events")
-		assert.NotContains(t, s.log(), "start-instance-refresh")
+	for name, env := range map[string][]string{"up to date": nil, "the tool updated itself": {"SELF_UPDATE=1"}} {
+		s := newSandbox(t, UpdateTool, true)
+		out, err := s.run(t, env...)
+		require.NoError(t, err, "%s: %s", name, out)
+		assert.Contains(t, out, "no update available", name)
+		assert.NotContains(t, s.log(), "put-object", name)
+		assert.NotContains(t, s.log(), "put-events", name)
+		assert.NotContains(t, s.log(), "start-instance-refresh", name)
+		assert.NotContains(t, out, "failed", name)
+		if env != nil {
+			assert.Equal(t, 2, strings.Count(s.log(), "wso2update_linux --username"), "%s: run again after updating itself", name)
+		}
 	}
 }
 
-func TestWumUploadsItsNewPack(t *testing.T) {
-	s := newSandbox(t, Wum, true)
-	out, err := s.run(t, "WUM_NEW=1")
+// On Graviton the pack's arm64 build of the tool runs; Run Command gives no HOME, which the tool
+// needs, so the script sets one.
+func TestToolOfTheMachinesArchitectureWithoutHome(t *testing.T) {
+	s := newSandbox(t, UpdateTool, true)
+	out, err := s.run(t, "FAKE_ARCH=aarch64", "UPDATE_AVAILABLE=1", "HOME=")
 	require.NoError(t, err, out)
-	calls := s.log()
-	assert.Contains(t, calls, "wum init -u ops@example.com")
-	assert.Contains(t, calls, "wum update wso2am-3.2.0")
-	assert.Equal(t, 1, strings.Count(calls, "aws s3api put-object"))
-	assert.Contains(t, calls, "--key wso2/wso2am-3.2.0.zip")
-	b, _ := os.ReadFile(filepath.Join(s.s3, "packs", "wso2", "wso2am-3.2.0.zip"))
-	assert.Equal(t, "new\n", string(b))
+	assert.Contains(t, s.log(), "wso2update_linux_arm64 --username ops@example.com")
+	assert.NotContains(t, s.log(), "wso2update_linux --username")
+	assert.True(t, s.packHasPatch(t))
 }
 
 func TestToolSelfUpdateRunsAgain(t *testing.T) {
@@ -187,15 +194,30 @@ func TestFailuresWriteNothing(t *testing.T) {
 		{"update tool fails", true, []string{"UPDATE_AVAILABLE=1", "UPDATE_RC=1"}, "the WSO2 update tool failed for wso2am-4.3.0 (exit 1)"},
 		{"upload fails", true, []string{"UPDATE_AVAILABLE=1", "FAIL_UPLOAD=1"}, "uploading s3://packs/wso2/wso2am-4.3.0.zip failed; the previous version is still current"},
 		{"credentials missing", false, nil, "cannot read the WSO2 credentials"},
+		{"announcement refused", true, []string{"UPDATE_AVAILABLE=1", "REFUSE_EVENT=1"}, "EventBridge refused the announcement of wso2/wso2am-4.3.0.zip (the pack is uploaded)"},
+		{"pack without the update tool", true, []string{"UPDATE_AVAILABLE=1"}, "has no bin/wso2update_linux: start from a pack WSO2 has updated for WSO2 Updates 2.0"},
+		{"pack that is not a zip", true, []string{"UPDATE_AVAILABLE=1"}, "cannot unpack s3://packs/wso2/wso2am-4.3.0.zip"},
+		{"no update tool for the machine", true, []string{"UPDATE_AVAILABLE=1", "FAKE_ARCH=riscv64"}, "no WSO2 update tool for riscv64"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSandbox(t, UpdateTool, tc.secret)
+			switch tc.name {
+			case "pack without the update tool":
+				s = newSandboxWithPack(t, UpdateTool, true, map[string]string{"wso2am-4.3.0/repository/components/lib/README.txt": "jars"})
+			case "pack that is not a zip":
+				require.NoError(t, os.WriteFile(filepath.Join(s.s3, "packs", "wso2", "wso2am-4.3.0.zip"), []byte("not a zip"), 0o644))
+			}
 			out, err := s.run(t, tc.env...)
 			require.Error(t, err)
 			assert.Contains(t, out, tc.want)
-			assert.False(t, s.packHasPatch(t), "the bucket still holds the previous pack")
-			assert.NotContains(t, s.log(), "put-events")
+			assert.NotContains(t, out, "no update available", "a failure is not reported as nothing to do")
+			if tc.name != "announcement refused" {
+				if tc.name != "pack that is not a zip" {
+					assert.False(t, s.packHasPatch(t), "the bucket still holds the previous pack")
+				}
+				assert.NotContains(t, s.log(), "put-events")
+			}
 			assert.NotContains(t, s.log(), "start-instance-refresh")
 		})
 	}
@@ -220,7 +242,7 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 	assert.ErrorContains(t, err, "PACK_PREFIX")
 	c.PackPrefix, c.Tool = "p", "yum"
 	_, err = c.Env()
-	assert.ErrorContains(t, err, "Tool must be update-tool or wum")
+	assert.ErrorContains(t, err, `Tool must be update-tool (WUM was shut down in March 2023), not "yum"`)
 }
 
 // Auto Scaling takes at most 100 points between the two percentages: below 100 kept in service,

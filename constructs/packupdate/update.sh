@@ -30,73 +30,73 @@ fail() {
   exit 1
 }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/apimkit-update.XXXXXX")
+# Run Command starts scripts without HOME; the update tool keeps its state under it.
+export HOME=${HOME:-/root}
+trap 'log "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+[[ "$TOOL" == update-tool ]] || fail "TOOL must be update-tool, not $TOOL (WUM was shut down in March 2023)"
+case $(uname -m) in
+x86_64) tool_bin=wso2update_linux ;;
+aarch64) tool_bin=wso2update_linux_arm64 ;;
+*) fail "no WSO2 update tool for $(uname -m)" ;;
+esac
+
+# On disk, not in /tmp, which Amazon Linux 2023 keeps in memory: a pack unpacked and packed again
+# takes a few GiB.
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/apimkit-update.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 secret=$(aws secretsmanager get-secret-value --secret-id "$CREDENTIALS_SECRET_ARN" --query SecretString --output text) ||
   fail "cannot read the WSO2 credentials from $CREDENTIALS_SECRET_ARN"
-field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$secret" "$1"; }
+# field NAME prints one field of the secret, which goes through a pipe, never a command line.
+field() { printf '%s' "$secret" | python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }
 user=$(field username)
 pass=$(field password)
 [[ -n "$user" && -n "$pass" ]] || fail "the WSO2 credentials secret needs a username and a password"
 unset secret
 
 # digest prints a fingerprint of a product folder's content, leaving out what the server writes
-# at run time, so an unchanged pack is recognised.
+# at run time and the update tool's own files (it updates itself), so an unchanged pack is
+# recognised.
 digest() {
-  (cd "$1" && find . -type f ! -path './repository/logs/*' ! -path './tmp/*' -print0 | LC_ALL=C sort -z |
-    xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+  (cd "$1" && find . -type f ! -path './repository/logs/*' ! -path './tmp/*' ! -path './bin/wso2update_*' \
+    ! -path './updates/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 
-# update_with_tool HOME writes $work/HOME.zip and returns 0 when the update tool changed the pack,
-# 1 when there was nothing to update.
-update_with_tool() {
-  local home=$1 key="$PACK_PREFIX/$1.zip" before after rc=0
+# update_pack HOME runs the update tool on the pack HOME. It leaves the updated pack in
+# $work/HOME.zip and sets changed=1, or sets changed=0 when there was nothing to update; any
+# failure ends the run (it is not called as a condition, so errexit holds inside).
+update_pack() {
+  local home=$1 key="$PACK_PREFIX/$1.zip" before after rc=0 attempt
+  changed=0
   aws s3 cp --only-show-errors "s3://$PACK_BUCKET/$key" "$work/$home-current.zip" ||
     fail "cannot download s3://$PACK_BUCKET/$key"
   mkdir -p "$work/$home"
-  python3 -m zipfile -e "$work/$home-current.zip" "$work/$home"
+  python3 -m zipfile -e "$work/$home-current.zip" "$work/$home" || fail "cannot unpack s3://$PACK_BUCKET/$key"
+  rm -f "$work/$home-current.zip"
   [[ -d "$work/$home/$home" ]] || fail "s3://$PACK_BUCKET/$key has no $home/ folder"
+  [[ -f "$work/$home/$home/bin/$tool_bin" ]] ||
+    fail "s3://$PACK_BUCKET/$key has no bin/$tool_bin: start from a pack WSO2 has updated for WSO2 Updates 2.0"
   before=$(digest "$work/$home/$home")
-  chmod +x "$work/$home/$home/bin/wso2update_linux"
+  chmod +x "$work/$home/$home/bin/$tool_bin"
   for attempt in 1 2; do
     rc=0
-    (cd "$work/$home/$home/bin" && ./wso2update_linux --username "$user" --password "$pass") || rc=$?
+    (cd "$work/$home/$home/bin" && "./$tool_bin" --username "$user" --password "$pass") || rc=$?
     # Exit code 2: the tool updated itself and must run again.
     [[ $rc -eq 2 && $attempt -eq 1 ]] || break
   done
   ((rc == 0)) || fail "the WSO2 update tool failed for $home (exit $rc)"
   after=$(digest "$work/$home/$home")
-  if [[ "$before" == "$after" ]]; then
-    return 1
+  if [[ "$before" != "$after" ]]; then
+    (cd "$work/$home" && python3 -m zipfile -c "$work/$home.zip" "$home") || fail "cannot pack the updated $home"
+    changed=1
   fi
-  (cd "$work/$home" && python3 -m zipfile -c "$work/$home.zip" "$home")
-}
-
-# update_with_wum HOME does the same with WUM, for the 2.x and 3.x packs.
-update_with_wum() {
-  local home=$1 product version dir before after
-  product=${home%-*}
-  version=${home##*-}
-  dir="$HOME/.wum3/products/$product/$version/full"
-  wum init -u "$user" -p "$pass" >/dev/null || fail "wum could not sign in"
-  wum add -y "$home" >/dev/null || fail "wum could not add $home"
-  before=$(find "$dir" -maxdepth 1 -name '*.zip' 2>/dev/null | LC_ALL=C sort | tail -n 1)
-  wum update "$home" || fail "wum update failed for $home"
-  after=$(find "$dir" -maxdepth 1 -name '*.zip' 2>/dev/null | LC_ALL=C sort | tail -n 1)
-  if [[ -z "$after" || "$after" == "$before" ]]; then
-    return 1
-  fi
-  cp "$after" "$work/$home.zip"
+  rm -rf "${work:?}/$home"
 }
 
 updated=()
 for home in $PRODUCT_HOMES; do
-  case "$TOOL" in
-  update-tool) if update_with_tool "$home"; then updated+=("$home"); else log "$home: no update available"; fi ;;
-  wum) if update_with_wum "$home"; then updated+=("$home"); else log "$home: no update available"; fi ;;
-  *) fail "TOOL must be update-tool or wum, not $TOOL" ;;
-  esac
+  update_pack "$home"
+  if ((changed)); then updated+=("$home"); else log "$home: no update available"; fi
 done
 unset user pass
 
@@ -108,7 +108,10 @@ for home in "${updated[@]}"; do
   log "$home: uploaded s3://$PACK_BUCKET/$key version $version"
   detail=$(printf '{"bucket":"%s","key":"%s","versionId":"%s","product":"%s"}' "$PACK_BUCKET" "$key" "$version" "$home")
   entry=$(python3 -c 'import json, sys; print(json.dumps([{"Source": "apimkit.packs", "DetailType": "WSO2 pack updated", "Detail": sys.argv[1], "EventBusName": sys.argv[2]}]))' "$detail" "$EVENT_BUS")
-  aws events put-events --entries "$entry" >/dev/null || fail "announcing $key failed (the pack is uploaded)"
+  # EventBridge answers a refused entry with success and a count of failed entries.
+  failed=$(aws events put-events --entries "$entry" --query FailedEntryCount --output text) ||
+    fail "announcing $key failed (the pack is uploaded)"
+  [[ "$failed" == 0 ]] || fail "EventBridge refused the announcement of $key (the pack is uploaded)"
 done
 
 # refresh GROUP MIN MAX starts an instance refresh; a group that refuses it (one already under

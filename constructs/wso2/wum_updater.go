@@ -28,8 +28,9 @@ type WumUpdaterProps struct {
 	PackBucket awss3.IBucket
 	// CredentialsSecret holds the WSO2 subscription's username and password (JSON). Required.
 	CredentialsSecret awssecretsmanager.ISecret
-	// Version is the API Manager release whose packs are updated; 2.x and 3.x use WUM, 4.x the
-	// WSO2 Update tool (from 4.5, each component distribution). Default: DefaultApimVersion.
+	// Version is the API Manager release whose packs are updated (from 4.5, each component
+	// distribution), with the WSO2 Update tool each pack carries (WSO2 Updates 2.0; WUM was shut
+	// down in March 2023). Default: DefaultApimVersion.
 	Version *string
 	// PackPrefix is the key prefix of the packs. Default: "packs".
 	PackPrefix *string
@@ -46,7 +47,8 @@ type WumUpdaterProps struct {
 	// per zone (NodeWiring.SelfByZone) are refreshed one node at a time instead, never above
 	// their size. Default: 100.
 	MinHealthyPercentage *float64
-	// InstanceType of the update instance. Default: c7g.large.
+	// InstanceType of the update instance. Default: c7i.large (x86-64, for which WSO2 ships its
+	// update tool; on Graviton the packs must carry wso2update_linux_arm64).
 	InstanceType awsec2.InstanceType
 }
 
@@ -114,10 +116,8 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 			homeList = append(homeList, pack.Home)
 		}
 	}
+	// WSO2 Updates 2.0 serves 3.2 and 4.x alike, through the tool in each pack's bin folder.
 	tool := packupdate.UpdateTool
-	if version.Major < 4 {
-		tool = packupdate.Wum
-	}
 	prefix := "packs"
 	if props.PackPrefix != nil {
 		prefix = *props.PackPrefix
@@ -203,7 +203,8 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	)
 	instanceType := props.InstanceType
 	if instanceType == nil {
-		instanceType = awsec2.InstanceType_Of(awsec2.InstanceClass_C7G, awsec2.InstanceSize_LARGE)
+		// x86: WSO2 ships its update tool for Linux on x86-64; an arm64 build is not in every pack.
+		instanceType = awsec2.InstanceType_Of(awsec2.InstanceClass_C7I, awsec2.InstanceSize_LARGE)
 	}
 	key := newKey(u, "Key", "Encrypts the WSO2 update instance's volume")
 	allowEc2ToUseKey(key)

@@ -107,8 +107,9 @@ func TestWumUpdaterRefusesBadProps(t *testing.T) {
 	}
 }
 
-// The 3.2 layout updates its one pack with WUM.
-func TestUpdaterUsesWumFor32(t *testing.T) {
+// The 3.2 layout updates its one pack with the update tool too (WUM was shut down), on an x86
+// instance by default, for which WSO2 ships the tool.
+func TestUpdaterUsesTheUpdateToolFor32(t *testing.T) {
 	app := testkit.NewApp(nil)
 	env := newNodeEnv(app)
 	wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
@@ -117,9 +118,12 @@ func TestUpdaterUsesWumFor32(t *testing.T) {
 	})
 	asm, err := testkit.Synth(app)
 	require.NoError(t, err)
-	raw, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, asm.Stack(t, "Test").Template, "AWS::EC2::Instance", "Updater"))["UserData"])
-	assert.Contains(t, string(raw), "TOOL=\\\"wum\\\"")
+	inst := testkit.Props(resourceWithPrefix(t, asm.Stack(t, "Test").Template, "AWS::EC2::Instance", "Updater"))
+	raw, _ := json.Marshal(inst["UserData"])
+	assert.Contains(t, string(raw), "TOOL=\\\"update-tool\\\"")
 	assert.Contains(t, string(raw), "PRODUCT_HOMES=\\\"wso2am-3.2.0\\\"")
+	assert.Equal(t, "c7i.large", inst["InstanceType"])
+	assert.Contains(t, fmt.Sprint(inst["ImageId"]), "al2023amikernel61x8664", "an x86 Amazon Linux 2023 image")
 }
 
 // A group whose nodes are named per zone is refreshed one node at a time, never above its size (half kept
