@@ -397,7 +397,7 @@ func allowedFlows(layout string) map[string]bool {
 	if layout == "3.2" {
 		hub, portals = "km", []string{"pub", "dev"}
 		hubPorts = []string{"9443"}
-		tmClients = []string{"gw", "pub", "km"}
+		tmClients = []string{"gw", "pub", "dev", "km"}
 		hubClients = []string{"gw", "pub", "dev", "tm"}
 	}
 	ok := map[string]bool{
@@ -423,8 +423,10 @@ func allowedFlows(layout string) map[string]bool {
 	}
 	if layout == "3.2" {
 		// 3.2 gateways pull the publisher's API artifacts from tm1's internal data service
-		// (the inbuilt artifact synchronizer), not from a push through the load balancer.
-		ok["gw>tm:9443"] = true
+		// (the inbuilt artifact synchronizer), not from a push through the load balancer; the
+		// publisher deploys throttling policies through tm1's services, and the key manager
+		// announces revoked tokens to it.
+		ok["gw>tm:9443"], ok["pub>tm:9443"], ok["km>tm:9443"] = true, true, true
 	} else {
 		// §5's control-plane configuration: each node publishes to the others' binary receivers
 		// and duplicates events to their brokers, through their per-zone names on the endpoint.

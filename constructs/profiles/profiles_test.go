@@ -446,3 +446,98 @@ func TestOwnKeystore(t *testing.T) {
 	assert.Equal(t, "client-truststore.jks", doc.Truststore["file_name"])
 	assert.Equal(t, TruststorePasswordRef, doc.Truststore["password"])
 }
+
+// In 3.2 the traffic managers are the event hub: the publisher deploys throttling policies
+// through tm1's services, the portals and the key manager publish their events to both traffic
+// managers, the key manager announces revoked tokens to tm1's internal data service (its own is
+// removed from its profile), and the traffic managers subscribe to no other hub.
+func TestThreeTwoEventsGoThroughTheTrafficManagers(t *testing.T) {
+	type doc struct {
+		Apim struct {
+			Hub        map[string]any `toml:"event_hub"`
+			Throttling struct {
+				Service  string `toml:"service_url"`
+				Username string `toml:"username"`
+				Groups   []struct {
+					URLs []string `toml:"traffic_manager_urls"`
+				} `toml:"url_group"`
+			} `toml:"throttling"`
+		} `toml:"apim"`
+		Listeners []struct {
+			ID    string            `toml:"id"`
+			Props map[string]string `toml:"properties"`
+		} `toml:"event_listener"`
+		Handlers []map[string]any `toml:"event_handler"`
+	}
+	render := func(p Name) doc {
+		out, err := Render(exampleInput(mustVersion(t, "3.2.0"), p))
+		require.NoError(t, err)
+		var d doc
+		require.NoError(t, toml.Unmarshal(out, &d))
+		return d
+	}
+	assert.Equal(t, "https://tm1.apim.internal:9444/services/", render(Publisher).Apim.Throttling.Service, "policies deploy to tm1, at its offset")
+	for _, p := range []Name{Publisher, DevPortal, KeyManager} {
+		d := render(p)
+		require.Len(t, d.Apim.Throttling.Groups, 2, p)
+		assert.Equal(t, []string{"tcp://tm2.apim.internal:9613"}, d.Apim.Throttling.Groups[1].URLs, "%s publishes to each traffic manager", p)
+		assert.Equal(t, "$ref{super_admin.username}", d.Apim.Throttling.Username, p)
+	}
+	assert.Empty(t, render(DevPortal).Apim.Throttling.Service, "only the publisher deploys policies")
+	km := render(KeyManager)
+	require.Len(t, km.Listeners, 1)
+	assert.Equal(t, "token_revocation", km.Listeners[0].ID)
+	assert.Equal(t, "https://tm1.apim.internal:9444/internal/data/v1/notify", km.Listeners[0].Props["notification_endpoint"])
+	for _, p := range []Name{DevPortal, KeyManager} {
+		require.Len(t, render(p).Handlers, 1, p)
+		assert.Equal(t, "userPostSelfRegistration", render(p).Handlers[0]["name"], "%s: self sign-up gives the subscriber role", p)
+	}
+	assert.Nil(t, render(TrafficManager).Apim.Hub, "3.2 traffic managers are the hub")
+}
+
+// The server role selects WSO2's per-role defaults: a pack started as one profile takes the
+// profile's name (3.2 and 4.3 alike), a 4.5 component distribution knows only "default".
+func TestServerRoleSelectsTheRolesDefaults(t *testing.T) {
+	role := func(v string, p Name) string {
+		out, err := Render(exampleInput(mustVersion(t, v), p))
+		require.NoError(t, err)
+		var d struct {
+			Server struct {
+				Role string `toml:"server_role"`
+			} `toml:"server"`
+		}
+		require.NoError(t, toml.Unmarshal(out, &d))
+		return d.Server.Role
+	}
+	for _, p := range []Name{Publisher, DevPortal, KeyManager, Gateway, TrafficManager} {
+		assert.Equal(t, string(p), role("3.2.0", p))
+	}
+	for _, p := range []Name{ControlPlane, Gateway, TrafficManager} {
+		assert.Equal(t, string(p), role("4.3.0", p))
+		assert.Equal(t, "default", role("4.5.0", p))
+	}
+}
+
+// WSO2 writes a data source's validation query, then each pool option as an element: the query
+// is a key of the database, not a pool option, or it would appear twice. Gateways (and the 4.x
+// control plane) allow the API-key header in CORS, for the portal's try-out.
+func TestDataSourceAndCorsKeys(t *testing.T) {
+	for _, vs := range []string{"3.2.0", "4.3.0"} {
+		out, err := Render(exampleInput(mustVersion(t, vs), Gateway))
+		require.NoError(t, err)
+		var d struct {
+			Database map[string]map[string]any `toml:"database"`
+			Apim     struct {
+				Cors struct {
+					Headers []string `toml:"allow_headers"`
+				} `toml:"cors"`
+			} `toml:"apim"`
+		}
+		require.NoError(t, toml.Unmarshal(out, &d))
+		for name, db := range d.Database {
+			assert.Equal(t, "SELECT 1", db["validationQuery"], "%s %s", vs, name)
+			assert.NotContains(t, db["pool_options"], "validationQuery", "%s %s", vs, name)
+		}
+		assert.Contains(t, d.Apim.Cors.Headers, "apikey", vs)
+	}
+}

@@ -113,8 +113,9 @@ func Render(in Input) ([]byte, error) {
 	}
 	usesCP := p.Name != ControlPlane
 	need(!usesCP || len(in.ControlPlane) > 0, "ControlPlane")
-	usesTM := p.Name == Gateway || p.Name == ControlPlane || p.Name == Publisher || p.Name == TrafficManager
-	need(!usesTM || len(in.TrafficManagers) > 0, "TrafficManagers")
+	// Every profile talks to the traffic managers: the 3.2 portals and key manager publish
+	// their events there too.
+	need(len(in.TrafficManagers) > 0, "TrafficManagers")
 	if p.Exposure != nil || p.Name == ControlPlane {
 		need(in.GatewayHostname != "", "GatewayHostname")
 		need(in.PortalHostname != "", "PortalHostname")
@@ -212,21 +213,24 @@ func Render(in Input) ([]byte, error) {
 				hub["publish"] = map[string]any{"url_group": urlGroups([]Node{self}, "urls", "auth_urls")}
 			}
 			apim["event_hub"] = hub
-			doc["event_listener"] = []any{map[string]any{
-				"id": "token_revocation", "type": "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler",
-				"name": "org.wso2.is.notification.ApimOauthEventInterceptor", "order": 1,
-				"properties": map[string]any{
-					"notification_endpoint":     self.url("https", PortServletHTTPS) + "/internal/data/v1/notify",
-					"username":                  "$ref{super_admin.username}",
-					"password":                  "$ref{super_admin.password}",
-					"header.X-WSO2-KEY-MANAGER": "default",
-				},
-			}}
+			doc["event_listener"] = tokenRevocation(self)
 		} else {
 			apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
 		}
-		if len(in.TrafficManagers) > 0 && (p.Name == ControlPlane || p.Name == Publisher) {
-			apim["throttling"] = throttling(in.TrafficManagers)
+		if len(in.TrafficManagers) > 0 {
+			// 4.x: the control plane's policies and events reach the traffic managers. 3.2: the
+			// traffic managers are the event hub, so the portals and the key manager publish
+			// their events (applications, subscriptions, keys, revocations) to each of them too,
+			// and the publisher (where the admin portal runs) deploys throttling policies to
+			// them through the first one's services.
+			th := throttling(in.TrafficManagers)
+			if p.Name == Publisher {
+				th["service_url"] = servicesURL(in.TrafficManagers[0])
+			}
+			if in.Version.Major == 3 {
+				th["username"], th["password"] = "$ref{super_admin.username}", "$ref{super_admin.password}"
+			}
+			apim["throttling"] = th
 		}
 		if p.Name == Publisher {
 			// 3.x: the gateways are a group behind a load balancer, which the publisher's
@@ -236,6 +240,20 @@ func Render(in Input) ([]byte, error) {
 				"artifact_saver": "DBSaver", "publish_directly_to_gateway": false,
 			}}
 		}
+		if p.Name == KeyManager {
+			// 3.2: revoked tokens are announced by the traffic managers' internal data service
+			// (the key manager's own is removed from its profile); tm1 passes them to its peer.
+			doc["event_listener"] = tokenRevocation(in.TrafficManagers[0])
+		}
+		if p.Name == ControlPlane || p.Name == DevPortal || p.Name == KeyManager {
+			// Self-registered users get the subscriber role (WSO2's templates for these roles).
+			doc["event_handler"] = []any{map[string]any{"name": "userPostSelfRegistration", "subscriptions": []string{"POST_ADD_USER"}}}
+		}
+		if p.Name == ControlPlane {
+			// Application names may hold spaces, as in WSO2's control-plane template.
+			doc["service_provider"] = map[string]any{"sp_name_regex": `^[\sa-zA-Z0-9._-]*$`}
+			apim["cors"] = cors(in.Version)
+		}
 		if p.Name != KeyManager {
 			// The portal's public address, for the links the nodes write (the default is
 			// localhost).
@@ -243,6 +261,7 @@ func Render(in Input) ([]byte, error) {
 		}
 	case Gateway:
 		apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
+		apim["cors"] = cors(in.Version)
 		th := throttling(in.TrafficManagers)
 		apim["throttling"] = th
 		if in.Version.Major == 3 {
@@ -266,7 +285,10 @@ func Render(in Input) ([]byte, error) {
 		}
 	case TrafficManager:
 		apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
-		apim["event_hub"] = eventHub(svc, cp)
+		if in.Version.Major == 4 {
+			// 3.2's traffic managers are the event hub themselves.
+			apim["event_hub"] = eventHub(svc, cp)
+		}
 		apim["throttling"] = map[string]any{
 			"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS),
 			// Its own broker, where it publishes decisions, at its offset.
@@ -291,8 +313,41 @@ func Render(in Input) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func serverRole(v Version, n Name) string {
+// tokenRevocation is the identity event listener that announces revoked tokens to the internal
+// data service of node.
+func tokenRevocation(node Node) []any {
+	return []any{map[string]any{
+		"id": "token_revocation", "type": "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler",
+		"name": "org.wso2.is.notification.ApimOauthEventInterceptor", "order": 1,
+		"properties": map[string]any{
+			"notification_endpoint":     node.url("https", PortServletHTTPS) + "/internal/data/v1/notify",
+			"username":                  "$ref{super_admin.username}",
+			"password":                  "$ref{super_admin.password}",
+			"header.X-WSO2-KEY-MANAGER": "default",
+		},
+	}}
+}
+
+// cors is WSO2's own CORS setting for gateways and the control plane, whose allowed headers
+// carry the API key (the Developer Portal's try-out) and the publisher's test key.
+func cors(v Version) map[string]any {
+	headers := []string{"authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey", "Internal-Key"}
 	if v.Major == 3 {
+		headers = []string{"authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey", "testKey"}
+	}
+	return map[string]any{
+		"allow_origins":     "*",
+		"allow_methods":     []string{"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"},
+		"allow_headers":     headers,
+		"allow_credentials": false,
+	}
+}
+
+// serverRole selects WSO2's per-role defaults (infer.json): a pack run as one of its profiles
+// knows each profile's role by name; a 4.5 component distribution knows only "default", already
+// the defaults of its component.
+func serverRole(v Version, n Name) string {
+	if v.SplitDistributions() {
 		return "default"
 	}
 	return string(n)
@@ -323,8 +378,10 @@ func database(d Database) map[string]any {
 		"username": d.Username,
 		"password": DbPasswordRef,
 		"driver":   "com.mysql.cj.jdbc.Driver",
-		// Validated connections let the pool drop sockets to a failed-over primary.
-		"pool_options": map[string]any{"validationQuery": "SELECT 1", "testOnBorrow": true, "validationInterval": 30000},
+		// Validated connections let the pool drop sockets to a failed-over primary. The query
+		// is a key of its own: WSO2 writes every pool option as an element after it.
+		"validationQuery": "SELECT 1",
+		"pool_options":    map[string]any{"testOnBorrow": true, "validationInterval": 30000},
 	}
 }
 

@@ -374,7 +374,9 @@ func (d *Deployment) addNodes(c Config) {
 		hub = node("KeyManager", profiles.KeyManager)
 		d.Gateway = node("Gateway", profiles.Gateway)
 		hubClients = []*wso2.ProfileAsg{d.Gateway, publisher, devportal}
-		tmClients = []*wso2.ProfileAsg{d.Gateway, publisher, hub}
+		// 3.2's traffic managers are the event hub: the portals and the key manager publish
+		// their events there.
+		tmClients = []*wso2.ProfileAsg{d.Gateway, publisher, devportal, hub}
 		routes = []wso2.LoadBalancedProfile{
 			{Profile: publisher, Hostname: portal, Sticky: jsii.Bool(true),
 				PathPatterns: jsii.Strings("/publisher*", "/api/am/publisher*", "/admin*")},
@@ -401,12 +403,22 @@ func (d *Deployment) addNodes(c Config) {
 	}
 	d.TrafficManagers.GrantAccessFrom(peers...)
 	if c.Layout == Layout32 {
-		// 3.2 gateways fetch the publisher's API artifacts from tm1's internal data service
-		// (their [apim.throttling] service_url).
+		// 3.2 calls tm1's services: gateways fetch the publisher's API artifacts from its
+		// internal data service (their [apim.throttling] service_url), the publisher deploys
+		// throttling policies through its admin services, and the key manager announces revoked
+		// tokens to it.
 		tm1 := d.TrafficManagers.Groups()[0]
 		port := tm1.Port(profiles.PortServletHTTPS)
-		d.Gateway.Connections().AllowTo(tm1, awsec2.Port_Tcp(jsii.Number(float64(port))),
-			jsii.String(fmt.Sprintf("gateway to tm1 %d: API artifacts", port)))
+		for _, c := range []struct {
+			client *wso2.ProfileAsg
+			why    string
+		}{
+			{d.Gateway, "gateway to tm1 %d: API artifacts"},
+			{d.Profiles[profiles.Publisher], "publisher to tm1 %d: throttling policies"},
+			{d.Profiles[profiles.KeyManager], "key manager to tm1 %d: revoked tokens"},
+		} {
+			c.client.Connections().AllowTo(tm1, awsec2.Port_Tcp(jsii.Number(float64(port))), jsii.String(fmt.Sprintf(c.why, port)))
+		}
 	}
 	awscdk.NewCfnOutput(d.AppStack, jsii.String("ReceiverUrlGroup"), &awscdk.CfnOutputProps{
 		Value:       jsii.String(d.TrafficManagers.ReceiverUrlGroup()),
