@@ -271,7 +271,8 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 			"ForAllValues:StringEquals": map[string]any{
 				"route53:ChangeResourceRecordSetsNormalizedRecordNames": names,
 				"route53:ChangeResourceRecordSetsRecordTypes":           []string{"A"},
-				"route53:ChangeResourceRecordSetsActions":               []string{"UPSERT"},
+				// DELETE when the stack is deleted, so the zone can go with it.
+				"route53:ChangeResourceRecordSetsActions": []string{"UPSERT", "DELETE"},
 			},
 		},
 	}))
@@ -300,7 +301,7 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(1)),
 		DeadLetterQueue: p.dlq,
 	})
-	awsevents.NewRule(p, jsii.String("LaunchRule"), &awsevents.RuleProps{
+	launchRule := awsevents.NewRule(p, jsii.String("LaunchRule"), &awsevents.RuleProps{
 		Description: jsii.String("Traffic-manager launches waiting on the DNS hook"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.autoscaling"),
@@ -312,7 +313,7 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 		},
 		Targets: &[]awsevents.IRuleTarget{target},
 	})
-	awsevents.NewRule(p, jsii.String("ReconcileSchedule"), &awsevents.RuleProps{
+	schedule := awsevents.NewRule(p, jsii.String("ReconcileSchedule"), &awsevents.RuleProps{
 		Description: jsii.String("Repairs traffic-manager records that drifted"),
 		Schedule:    awsevents.Schedule_Rate(every),
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(p.updater, &awseventstargets.LambdaFunctionProps{
@@ -329,6 +330,10 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 	for _, g := range p.groups {
 		reconcile.Node().AddDependency(g.Group())
 	}
+	// Deleting the stack deletes the rules before the reconcile resource, whose delete removes
+	// the records, so nothing writes them again before the zone is deleted.
+	launchRule.Node().AddDependency(reconcile)
+	schedule.Node().AddDependency(reconcile)
 
 	if props.AlarmTopic != nil {
 		action := awscloudwatchactions.NewSnsAction(props.AlarmTopic)

@@ -114,8 +114,11 @@ func TestPairUpdater(t *testing.T) {
 	assert.Equal(t, "rate(5 minutes)", schedule["ScheduleExpression"])
 	assert.Contains(t, fmt.Sprint(schedule["Targets"]), `{"action":"reconcile"}`)
 
-	_, cr := one(t, tmpl, "Custom::TmDnsReconcile")
+	crID, cr := one(t, tmpl, "Custom::TmDnsReconcile")
 	assert.Contains(t, fmt.Sprint(cr["DependsOn"]), "TmsTm1ASG", "the deploy-time reconcile runs after the groups exist")
+	for id, r := range testkit.Resources(tmpl, "AWS::Events::Rule") {
+		assert.Contains(t, r["DependsOn"], crID, "%s is deleted before the reconcile resource removes the records", id)
+	}
 	_, eic := one(t, tmpl, "AWS::Lambda::EventInvokeConfig")
 	assert.Contains(t, fmt.Sprint(testkit.Props(eic)["DestinationConfig"]), "TmsDeadLetters")
 	alarms := 0
@@ -139,7 +142,7 @@ func TestPairUpdaterIamIsScoped(t *testing.T) {
 	raw, _ := json.Marshal(doc)
 	s := string(raw)
 	assert.Contains(t, s, `"route53:ChangeResourceRecordSetsNormalizedRecordNames":["tm1.apim.internal","tm2.apim.internal"]`)
-	assert.Contains(t, s, `"route53:ChangeResourceRecordSetsActions":["UPSERT"]`, "never deletes")
+	assert.Contains(t, s, `"route53:ChangeResourceRecordSetsActions":["UPSERT","DELETE"]`, "sets the node records, and deletes them with the stack")
 	assert.Contains(t, s, "hostedzone/")
 	assert.NotContains(t, s, `"route53:*"`)
 	for _, st := range doc["Statement"].([]any) {

@@ -31,12 +31,14 @@ type world struct {
 	failures  map[string]error
 	changes   int
 	completes []string
+	ttl       int64 // of every record
 }
 
 func newWorld() *world {
 	return &world{
 		ip: map[string]string{}, state: map[string]string{}, group: map[string]string{}, lifecycle: map[string]string{},
 		pending: map[string]bool{}, records: map[string]string{}, throttle: map[string][]string{}, failures: map[string]error{},
+		ttl: 30,
 	}
 }
 
@@ -64,10 +66,20 @@ func (w *world) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeRe
 		return nil, err
 	}
 	for _, c := range in.ChangeBatch.Changes {
-		if c.Action != r53types.ChangeActionUpsert {
+		name := *c.ResourceRecordSet.Name
+		switch c.Action {
+		case r53types.ChangeActionUpsert:
+			w.records[name] = *c.ResourceRecordSet.ResourceRecords[0].Value
+		case r53types.ChangeActionDelete:
+			// Route 53 deletes a record set only when given exactly as it is.
+			if v, ok := w.records[name]; !ok || len(c.ResourceRecordSet.ResourceRecords) != 1 || *c.ResourceRecordSet.ResourceRecords[0].Value != v ||
+				aws.ToInt64(c.ResourceRecordSet.TTL) != w.ttl {
+				return nil, apiErr("InvalidChangeBatch", fmt.Sprintf("Tried to delete resource record set [name='%s', type='A'] but it was not found", name))
+			}
+			delete(w.records, name)
+		default:
 			return nil, fmt.Errorf("unexpected action %s", c.Action)
 		}
-		w.records[*c.ResourceRecordSet.Name] = *c.ResourceRecordSet.ResourceRecords[0].Value
 	}
 	w.changes++
 	return &route53.ChangeResourceRecordSetsOutput{}, nil
@@ -88,7 +100,7 @@ func (w *world) ListResourceRecordSets(_ context.Context, in *route53.ListResour
 	out := &route53.ListResourceRecordSetsOutput{}
 	for _, n := range names[:min(len(names), int(*in.MaxItems))] {
 		out.ResourceRecordSets = append(out.ResourceRecordSets, r53types.ResourceRecordSet{
-			Name: aws.String(n), Type: r53types.RRTypeA, ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(w.records[n])}},
+			Name: aws.String(n), Type: r53types.RRTypeA, TTL: aws.Int64(w.ttl), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(w.records[n])}},
 		})
 	}
 	return out, nil

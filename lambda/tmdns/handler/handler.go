@@ -255,6 +255,15 @@ func (h *Handler) instanceIP(ctx context.Context, id string) (netip.Addr, error)
 
 // current returns the address the node's A record holds, if any.
 func (h *Handler) current(ctx context.Context, node Node) (string, error) {
+	rr, err := h.record(ctx, node)
+	if err != nil || rr == nil || len(rr.ResourceRecords) == 0 {
+		return "", err
+	}
+	return aws.ToString(rr.ResourceRecords[0].Value), nil
+}
+
+// record returns the node's A record set, or nil when the zone has none.
+func (h *Handler) record(ctx context.Context, node Node) (*r53types.ResourceRecordSet, error) {
 	var out *route53.ListResourceRecordSetsOutput
 	err := h.retry(ctx, func() error {
 		var err error
@@ -265,14 +274,51 @@ func (h *Handler) current(ctx context.Context, node Node) (string, error) {
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", node.Name, err)
+		return nil, fmt.Errorf("reading %s: %w", node.Name, err)
 	}
 	for _, rr := range out.ResourceRecordSets {
-		if strings.EqualFold(aws.ToString(rr.Name), node.Name) && rr.Type == r53types.RRTypeA && len(rr.ResourceRecords) > 0 {
-			return aws.ToString(rr.ResourceRecords[0].Value), nil
+		if strings.EqualFold(aws.ToString(rr.Name), node.Name) && rr.Type == r53types.RRTypeA {
+			return &rr, nil
 		}
 	}
-	return "", nil
+	return nil, nil
+}
+
+// RemoveRecords deletes the nodes' A records, which CloudFormation does not know of, so that
+// the zone can be deleted with the stack. A record already gone is no error.
+func (h *Handler) RemoveRecords(ctx context.Context) (string, error) {
+	var removed []string
+	for _, node := range h.Config.Nodes {
+		rr, err := h.record(ctx, node)
+		if err != nil {
+			return "", err
+		}
+		if rr == nil {
+			continue
+		}
+		err = h.retry(ctx, func() error {
+			_, err := h.DNS.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+				HostedZoneId: aws.String(h.Config.ZoneID),
+				ChangeBatch: &r53types.ChangeBatch{
+					Comment: aws.String("tmdns: the traffic managers are deleted"),
+					Changes: []r53types.Change{{Action: r53types.ChangeActionDelete, ResourceRecordSet: rr}},
+				},
+			})
+			return err
+		})
+		if err != nil && !notFound(err) {
+			return "", fmt.Errorf("deleting %s: %w", node.Name, err)
+		}
+		removed = append(removed, node.Name)
+		h.log().Info("record deleted", "node", node.Name)
+	}
+	return "removed: " + strings.Join(removed, ", "), nil
+}
+
+// notFound recognises the answer to deleting a record that no longer exists.
+func notFound(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidChangeBatch" && strings.Contains(ae.ErrorMessage(), "not found")
 }
 
 func (h *Handler) upsert(ctx context.Context, node Node, instance string, ip netip.Addr) error {
@@ -415,8 +461,10 @@ func retryable(err error) bool {
 	return false
 }
 
-// Invoke is the Lambda entry point: a CloudFormation custom-resource request (the deploy-time
-// reconcile; delete does nothing) is answered to CloudFormation, anything else goes to Handle.
+// Invoke is the Lambda entry point: a CloudFormation custom-resource request is answered to
+// CloudFormation, anything else goes to Handle. Create and update reconcile; delete (the stack
+// is deleted, or the pair removed from it: the physical id never changes, so an update never
+// deletes) removes the records, so the zone can go too.
 func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
 	var probe struct {
 		RequestType string `json:"RequestType"`
@@ -432,7 +480,8 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		reason, err := cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 			if ev.RequestType == cfn.RequestDelete {
-				return ev.PhysicalResourceID, nil, nil
+				msg, err := h.RemoveRecords(ctx)
+				return ev.PhysicalResourceID, map[string]any{"Result": msg}, err
 			}
 			msg, err := h.Reconcile(ctx)
 			return "tmdns-reconcile", map[string]any{"Result": msg}, err
