@@ -38,6 +38,10 @@ type Handler struct {
 	Objects Objects
 	// ConnectTimeout bounds connecting to the database. Default: 10 s.
 	ConnectTimeout time.Duration
+	// ResponseReserve is kept back from the function's deadline, so that work running long
+	// (a database that hangs) is stopped in time to answer CloudFormation, which otherwise
+	// waits an hour for a function that was killed. Default: 20 s.
+	ResponseReserve time.Duration
 	// RootCAs are the authorities the database's certificate must chain to when Tls is "true".
 	// Default: the Amazon RDS roots of package rdsca, and nothing else (the database is RDS).
 	RootCAs *x509.CertPool
@@ -68,8 +72,20 @@ func (h *Handler) Handle(ctx context.Context, ev cfn.Event) (string, map[string]
 		return "", nil, fmt.Errorf("dbinit: %w", err)
 	}
 	id := "dbinit:" + net.JoinHostPort(props.Endpoint, props.Port)
+	if deadline, ok := ctx.Deadline(); ok {
+		reserve := h.ResponseReserve
+		if reserve == 0 {
+			reserve = 20 * time.Second
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
+		defer cancel()
+	}
 	data, err := h.apply(ctx, props)
 	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (the function ran out of time: what is done stays done, and the next deploy resumes)", err)
+		}
 		return id, nil, fmt.Errorf("dbinit: %w", err)
 	}
 	return id, data, nil

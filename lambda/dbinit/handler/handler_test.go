@@ -392,3 +392,32 @@ func TestParsePropsDefaults(t *testing.T) {
 	_, err = ParseProps(p)
 	assert.EqualError(t, err, `ResourceProperties.Tls "maybe" must be true, skip-verify or false`)
 }
+
+// A database that accepts the connection and then never answers is given up in time for the
+// function to answer CloudFormation itself, before Lambda stops it.
+func TestHangingDatabaseIsGivenUpBeforeTheDeadline(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent
+		}
+	}()
+	f := newFixture(t)
+	f.h.ConnectTimeout = time.Minute
+	f.h.ResponseReserve = 500 * time.Millisecond
+	p := props()
+	p["Port"] = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err = f.h.Handle(ctx, event(cfn.RequestCreate, p))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the function ran out of time")
+	assert.Less(t, time.Since(start), 900*time.Millisecond, "stopped before the function's own deadline")
+}

@@ -160,7 +160,10 @@ func (h *Handler) node(group string) (Node, bool) {
 }
 
 // Launch points the node's record at the launching instance, then completes the hook: CONTINUE
-// once the record is changed, ABANDON if it cannot be (the group then replaces the instance).
+// once the record is changed, ABANDON if the instance cannot be named (not running, no address:
+// the group then replaces it). When AWS fails instead (throttling that outlasts the retries, an
+// instance not yet visible, a denied call), the launch is left waiting: the event is delivered
+// again, the reconcile completes it, and only the hook's timeout abandons it.
 func (h *Handler) Launch(ctx context.Context, d LifecycleDetail) (string, error) {
 	for field, v := range map[string]string{
 		"EC2InstanceId": d.EC2InstanceId, "AutoScalingGroupName": d.AutoScalingGroupName,
@@ -180,6 +183,10 @@ func (h *Handler) Launch(ctx context.Context, d LifecycleDetail) (string, error)
 	ip, err := h.instanceIP(ctx, d.EC2InstanceId)
 	if err == nil {
 		err = h.upsert(ctx, node, d.EC2InstanceId, ip)
+	}
+	if err != nil && !errors.As(err, new(instanceProblem)) {
+		h.log().Error("launch: record not changed; left waiting", "node", node.Name, "instance", d.EC2InstanceId, "error", err)
+		return "", fmt.Errorf("tmdns: %s: %w (launch left waiting for a retry or the reconcile)", node.Name, err)
 	}
 	if err != nil {
 		h.log().Error("launch: record not changed; abandoning", "node", node.Name, "instance", d.EC2InstanceId, "error", err)
@@ -242,16 +249,21 @@ func (h *Handler) instanceIP(ctx context.Context, id string) (netip.Addr, error)
 				state = string(i.State.Name)
 			}
 			if state != "pending" && state != "running" {
-				return netip.Addr{}, fmt.Errorf("instance %s is %s, not pending or running", id, state)
+				return netip.Addr{}, instanceProblem{fmt.Errorf("instance %s is %s, not pending or running", id, state)}
 			}
 			if i.PrivateIpAddress == nil {
-				return netip.Addr{}, fmt.Errorf("instance %s has no private IP address", id)
+				return netip.Addr{}, instanceProblem{fmt.Errorf("instance %s has no private IP address", id)}
 			}
 			return netip.ParseAddr(*i.PrivateIpAddress)
 		}
 	}
 	return netip.Addr{}, fmt.Errorf("instance %s not found", id)
 }
+
+// instanceProblem is an instance that cannot be named: it is not running, or has no address.
+type instanceProblem struct{ error }
+
+func (p instanceProblem) Unwrap() error { return p.error }
 
 // current returns the address the node's A record holds, if any.
 func (h *Handler) current(ctx context.Context, node Node) (string, error) {
@@ -455,7 +467,9 @@ func retryable(err error) bool {
 		return false
 	}
 	switch ae.ErrorCode() {
-	case "Throttling", "ThrottlingException", "PriorRequestNotComplete", "RequestLimitExceeded", "TooManyRequestsException":
+	case "Throttling", "ThrottlingException", "PriorRequestNotComplete", "RequestLimitExceeded", "TooManyRequestsException",
+		// EC2 is eventually consistent: a just-launched instance may not be described yet.
+		"InvalidInstanceID.NotFound":
 		return true
 	}
 	return false

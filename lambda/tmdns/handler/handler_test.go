@@ -94,14 +94,42 @@ func TestThrottlingIsRetriedWithBackoff(t *testing.T) {
 	assert.Equal(t, sleeps{200 * time.Millisecond, 400 * time.Millisecond, 200 * time.Millisecond}, *slept)
 }
 
-func TestThrottlingThatNeverEndsAbandons(t *testing.T) {
+// When AWS, not the instance, is the problem, the launch is left waiting (never abandoned): the
+// event's retry or the reconcile completes it once AWS answers again.
+func TestAwsFailuresLeaveTheLaunchWaiting(t *testing.T) {
+	for name, setup := range map[string]func(w *world){
+		"throttling that outlasts the retries": func(w *world) {
+			w.throttle["change"] = []string{"Throttling", "Throttling", "Throttling", "Throttling", "Throttling", "Throttling"}
+		},
+		"a denied record change": func(w *world) { w.failures["change"] = apiErr("AccessDenied", "not allowed") },
+		"an instance EC2 does not know yet": func(w *world) {
+			w.throttle["instances"] = []string{"InvalidInstanceID.NotFound", "InvalidInstanceID.NotFound", "InvalidInstanceID.NotFound",
+				"InvalidInstanceID.NotFound", "InvalidInstanceID.NotFound", "InvalidInstanceID.NotFound"}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, slept := newWorld(), &sleeps{}
+			w.launch(group1, "i-1", "10.0.128.10")
+			setup(w)
+			h := newHandler(w, slept)
+			_, err := h.Handle(ctx, launchEventFor(group1, "i-1"))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "launch left waiting")
+			assert.Empty(t, w.completes, "not abandoned")
+			delete(w.failures, "change")
+			_, err = h.Handle(ctx, Event{Action: "reconcile"})
+			require.NoError(t, err)
+			assert.Equal(t, []string{"i-1 CONTINUE"}, w.completes, "the reconcile completes it")
+			assert.Equal(t, "10.0.128.10", w.records[tm1])
+		})
+	}
+	// A just-launched instance EC2 does not describe yet is retried like throttling.
 	w, slept := newWorld(), &sleeps{}
 	w.launch(group1, "i-1", "10.0.128.10")
-	w.throttle["change"] = []string{"Throttling", "Throttling", "Throttling", "Throttling", "Throttling", "Throttling"}
+	w.throttle["instances"] = []string{"InvalidInstanceID.NotFound"}
 	_, err := newHandler(w, slept).Handle(ctx, launchEventFor(group1, "i-1"))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "still failing after 6 attempts")
-	assert.Equal(t, []string{"i-1 ABANDON"}, w.completes)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"i-1 CONTINUE"}, w.completes)
 }
 
 func TestHookCompletionFails(t *testing.T) {
