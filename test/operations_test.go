@@ -53,13 +53,47 @@ func TestOperationsDashboardAndAlarms(t *testing.T) {
 		}
 		for _, m := range []string{"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount",
 			"GroupInServiceInstances", "CPUUtilization", "DatabaseConnections", "FreeStorageSpace", "Errors",
-			"ApproximateNumberOfMessagesVisible", "FailedInvocations"} {
+			"ApproximateNumberOfMessagesVisible", "FailedInvocations", "RunFailed"} {
 			assert.Greater(t, metrics[m], 0, "%s: an alarm on %s", name, m)
 		}
 		assert.Equal(t, 2, metrics["GroupInServiceInstances"], "%s: one per traffic manager", name)
 		assert.Equal(t, len(testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule")), metrics["UnHealthyHostCount"],
 			"%s: an unhealthy-targets alarm per load-balancer route, the 3.2 portals' shared host included", name)
 	}
+}
+
+// An update run that starts and then fails reports it on the metric the alarm watches, under the
+// name the alarm gives: the update instance's user data and the alarm agree, and its role may put
+// that namespace's metrics only.
+func TestFailedUpdateRunsAlarm(t *testing.T) {
+	tmpl := all(reference(t))
+	var dimension string
+	for _, a := range testkit.Resources(tmpl, "AWS::CloudWatch::Alarm") {
+		// A labelled metric is written as a metric query.
+		for _, q := range asSlice(props(a)["Metrics"]) {
+			stat, _ := q.(map[string]any)["MetricStat"].(map[string]any)
+			if m, _ := stat["Metric"].(map[string]any); m["MetricName"] == "RunFailed" {
+				assert.Equal(t, "apimkit/Updates", m["Namespace"])
+				assert.Equal(t, "Maximum", stat["Stat"])
+				dimension = fmt.Sprint(asSlice(m["Dimensions"])[0].(map[string]any)["Value"])
+			}
+		}
+	}
+	require.NotEmpty(t, dimension, "an alarm on failed update runs")
+	var userData, policy string
+	for id, r := range testkit.Resources(tmpl, "AWS::EC2::Instance") {
+		if strings.HasPrefix(id, "Updater") {
+			userData = fmt.Sprint(props(r)["UserData"])
+		}
+	}
+	for id, r := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		if strings.HasPrefix(id, "UpdaterRole") {
+			policy = fmt.Sprint(props(r)["PolicyDocument"])
+		}
+	}
+	assert.Contains(t, userData, `RUN_REPORT_ID="`+dimension+`"`, "the script reports under the alarm's dimension")
+	assert.Contains(t, policy, "cloudwatch:PutMetricData")
+	assert.Contains(t, policy, "cloudwatch:namespace:apimkit/Updates")
 }
 
 func asSlice(v any) []any { l, _ := v.([]any); return l }

@@ -41,7 +41,17 @@ type Config struct {
 	// MaxHealthyPercentage 100): single-node groups whose peer takes over while one is replaced,
 	// such as the traffic managers. A refresh that does not succeed stops the sequence.
 	OneByOneGroups []string
+	// RunReportID names the updater on the metric apimkit/Updates RunFailed (dimension Updater):
+	// each run puts 1 when it fails and 0 when it succeeds. Empty: not reported.
+	RunReportID string
 }
+
+// Run-outcome metric: namespace, name and dimension.
+const (
+	RunMetricNamespace = "apimkit/Updates"
+	RunMetricName      = "RunFailed"
+	RunMetricDimension = "Updater"
+)
 
 // ReplaceFirstGroup is a group refreshed one node at a time, and the share of it kept in service.
 type ReplaceFirstGroup struct {
@@ -69,6 +79,7 @@ func (c Config) Env() (string, error) {
 		{"MIN_HEALTHY", fmt.Sprint(c.MinHealthyPercentage)},
 		{"REPLACE_FIRST_GROUPS", replaceFirst(c.ReplaceFirstGroups)},
 		{"ONE_BY_ONE_GROUPS", strings.Join(c.OneByOneGroups, " ")},
+		{"RUN_REPORT_ID", c.RunReportID},
 	}
 	var b strings.Builder
 	for _, kv := range vars {
@@ -77,7 +88,7 @@ func (c Config) Env() (string, error) {
 				return "", fmt.Errorf("packupdate: %s %q holds characters a shell would interpret", kv.k, kv.v)
 			}
 		}
-		if kv.v == "" && kv.k != "REFRESH_GROUPS" && kv.k != "REPLACE_FIRST_GROUPS" && kv.k != "ONE_BY_ONE_GROUPS" {
+		if kv.v == "" && kv.k != "REFRESH_GROUPS" && kv.k != "REPLACE_FIRST_GROUPS" && kv.k != "ONE_BY_ONE_GROUPS" && kv.k != "RUN_REPORT_ID" {
 			return "", fmt.Errorf("packupdate: %s is empty", kv.k)
 		}
 		fmt.Fprintf(&b, "%s=%q\n", kv.k, kv.v)

@@ -82,6 +82,7 @@ func newSandboxWithPack(t *testing.T, tool string, withSecret bool, pack map[str
 		CredentialsSecretArn: credArn, Tool: tool, RefreshGroups: []string{"apim-cp", "apim-gw"}, MinHealthyPercentage: 100,
 		ReplaceFirstGroups: []ReplaceFirstGroup{{Name: "apim-zonal", MinHealthyPercentage: 50}},
 		OneByOneGroups:     []string{"apim-tm1", "apim-tm2"},
+		RunReportID:        "apim-updater",
 	}.Env()
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(etc, "updater.env"), []byte(env), 0o644))
@@ -144,6 +145,8 @@ func TestUpdateToolUploadsOneNewPackAndAnnouncesIt(t *testing.T) {
 	assert.Contains(t, calls, `start-instance-refresh --auto-scaling-group-name apim-zonal --preferences {"MinHealthyPercentage":50,"MaxHealthyPercentage":100}`,
 		"a group named per zone is refreshed one node at a time, never above its size")
 	assert.Less(t, strings.Index(calls, "put-object"), strings.Index(calls, "put-events"), "announced only after the upload")
+	assert.Contains(t, calls, "aws cloudwatch put-metric-data --namespace "+RunMetricNamespace+" --metric-name "+RunMetricName+
+		" --dimensions "+RunMetricDimension+"=apim-updater --value 0", "the run reports its success")
 	assert.NotContains(t, out, "subscr1ption", "the password is not logged")
 }
 
@@ -212,6 +215,8 @@ func TestFailuresWriteNothing(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, out, tc.want)
 			assert.NotContains(t, out, "no update available", "a failure is not reported as nothing to do")
+			assert.Contains(t, s.log(), "put-metric-data --namespace apimkit/Updates --metric-name RunFailed --dimensions Updater=apim-updater --value 1",
+				"the run reports its failure, which the operations alarm watches")
 			if tc.name != "announcement refused" {
 				if tc.name != "pack that is not a zip" {
 					assert.False(t, s.packHasPatch(t), "the bucket still holds the previous pack")

@@ -22,6 +22,8 @@ REFRESH_WAIT=${REFRESH_WAIT:-3000}
 # Seconds from the start of the run by which every wait must end: Run Command stops the script at
 # 7200.
 REFRESH_DEADLINE=${REFRESH_DEADLINE:-6600}
+# The updater's name on the run-outcome metric the operations alarm watches (none: not reported).
+RUN_REPORT_ID=${RUN_REPORT_ID:-}
 export AWS_REGION
 
 log() { printf '%s apimkit-update: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
@@ -29,6 +31,20 @@ fail() {
   log "$*"
   exit 1
 }
+
+# report_run VALUE puts the run's outcome (1 failed, 0 succeeded) on CloudWatch.
+report_run() {
+  [[ -n "$RUN_REPORT_ID" ]] || return 0
+  aws cloudwatch put-metric-data --namespace apimkit/Updates --metric-name RunFailed \
+    --dimensions "Updater=$RUN_REPORT_ID" --value "$1" || log "could not report the run's outcome to CloudWatch"
+}
+on_exit() {
+  local status=$?
+  [[ -z "${work:-}" ]] || rm -rf "$work"
+  report_run $((status == 0 ? 0 : 1))
+  exit "$status"
+}
+trap on_exit EXIT
 
 # Run Command starts scripts without HOME; the update tool keeps its state under it.
 export HOME=${HOME:-/root}
@@ -43,7 +59,6 @@ esac
 # On disk, not in /tmp, which Amazon Linux 2023 keeps in memory: a pack unpacked and packed again
 # takes a few GiB.
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/apimkit-update.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 
 secret=$(aws secretsmanager get-secret-value --secret-id "$CREDENTIALS_SECRET_ARN" --query SecretString --output text) ||
   fail "cannot read the WSO2 credentials from $CREDENTIALS_SECRET_ARN"

@@ -128,7 +128,10 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 		failed := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/Events"), MetricName: jsii.String("FailedInvocations"),
 			DimensionsMap: dims, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Hours(jsii.Number(1)), Label: jsii.String("failed to start")})
 		alarm("UpdateRunFailed", failed, 0, gt, 1, "The scheduled WSO2 update could not be started on the update instance")
-		widgets = append(widgets, graph("Update runs", runs, failed))
+		// A run that started and then failed reports it itself.
+		ended := u.RunFailedMetric(awscdk.Duration_Hours(jsii.Number(1)))
+		alarm("UpdateRunEndedInFailure", ended, 0, gt, 1, "A WSO2 update run failed on the update instance (its Run Command output says why)")
+		widgets = append(widgets, graph("Update runs", runs, failed, ended))
 	}
 	for i := 0; i < len(widgets); i += 3 {
 		o.dashboard.AddWidgets(widgets[i:min(i+3, len(widgets))]...)

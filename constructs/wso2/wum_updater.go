@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -150,6 +151,7 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 		Region: *stack.Region(), PackBucket: *props.PackBucket.BucketName(), PackPrefix: prefix, ProductHomes: homeList,
 		CredentialsSecretArn: *props.CredentialsSecret.SecretArn(), Tool: tool, RefreshGroups: groupNames,
 		MinHealthyPercentage: minHealthy, ReplaceFirstGroups: replaceFirst, OneByOneGroups: oneByOne,
+		RunReportID: u.runReportID(),
 	}.Env()
 	if err != nil {
 		propsError(updaterName, "%v", err)
@@ -178,6 +180,12 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	grantObjectRead(role, props.PackBucket, keys...)
 	grantObjectWrite(role, props.PackBucket, keys...)
 	awsevents.EventBus_FromEventBusName(u, jsii.String("DefaultBus"), jsii.String("default")).GrantPutEventsTo(role, nil)
+	// Each run reports its outcome (RunFailedMetric); PutMetricData takes no resource, only its
+	// namespace as a condition.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("ReportTheRun"), Actions: jsii.Strings("cloudwatch:PutMetricData"), Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": packupdate.RunMetricNamespace}},
+	}))
 	if len(targets) > 0 {
 		var arns []*string
 		for _, g := range targets {
@@ -259,7 +267,8 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("The KMS action groups come from aws-cdk-lib's grant on the credentials secret's key; " +
-				"DescribeInstanceRefreshes, to wait for one traffic manager's refresh before the next, has no resource-level permissions."),
+				"DescribeInstanceRefreshes, to wait for one traffic manager's refresh before the next, has no resource-level permissions; " +
+				"PutMetricData, to report each run's outcome, takes no resource and is limited to the apimkit/Updates namespace."),
 		},
 		{
 			Id:     jsii.String("AwsSolutions-EC29"),
@@ -295,6 +304,20 @@ func (u *WumUpdater) Instance() awsec2.Instance { return u.instance }
 
 // Rule returns the schedule rule.
 func (u *WumUpdater) Rule() awsevents.Rule { return u.rule }
+
+// runReportID names this updater on the run-outcome metric: unique in the app, known at synth.
+func (u *WumUpdater) runReportID() string { return *u.Node().Addr() }
+
+// RunFailedMetric is each run's outcome as the update script reports it: 1 when a run failed
+// (the tool, an upload, an announcement, a refresh), 0 when it succeeded; the maximum over the
+// period.
+func (u *WumUpdater) RunFailedMetric(period awscdk.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(packupdate.RunMetricNamespace), MetricName: jsii.String(packupdate.RunMetricName),
+		DimensionsMap: &map[string]*string{packupdate.RunMetricDimension: jsii.String(u.runReportID())},
+		Statistic:     jsii.String("Maximum"), Period: period, Label: jsii.String("runs that failed"),
+	})
+}
 
 // grantObjectWrite lets grantee put the given objects of bucket (and encrypt them through S3).
 func grantObjectWrite(grantee awsiam.IGrantable, bucket awss3.IBucket, keys ...string) {
