@@ -753,8 +753,22 @@ func TestPacksAreReadWithTheirBucketsKey(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, schema, "the schema function's policy")
-	assert.Contains(t, schema, `"Action":["s3:GetObject","s3:GetObjectVersion"]`, "reads objects, and nothing else of the bucket")
+	assert.Contains(t, schema, `"Action":["s3:GetObject","s3:GetObjectVersion"]`, "reads objects")
 	assert.Contains(t, schema, `"/`+testPackKey+`"]]}`, "the one pack object")
+	assert.Contains(t, schema, `"Action":"s3:ListBucket","Condition":{"StringEquals":{"s3:prefix":"`+testPackKey+`"}}`,
+		"and may list that key alone, so a wrong key reads as missing")
+	var doc struct{ Statement []struct{ Action any } }
+	require.NoError(t, json.Unmarshal([]byte(schema), &doc))
+	for _, st := range doc.Statement {
+		for _, a := range asSlice(st.Action) {
+			if strings.HasPrefix(fmt.Sprint(a), "s3:") {
+				assert.Contains(t, []string{"s3:GetObject", "s3:GetObjectVersion"}, a, "nothing else of the bucket")
+			}
+		}
+		if a, ok := st.Action.(string); ok && strings.HasPrefix(a, "s3:") {
+			assert.Equal(t, "s3:ListBucket", a, "nothing else of the bucket")
+		}
+	}
 	assert.True(t, decrypts(schema, `"PacksKey`), "and its key through S3: %s", schema)
 
 	external := reference3az(t)

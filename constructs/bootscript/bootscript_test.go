@@ -98,6 +98,11 @@ func newSandbox(t *testing.T, cfg Config, pack map[string]string) *sandbox {
 	for name, body := range stubs {
 		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/usr/bin/env bash\n"+body+"\n"), 0o755))
 	}
+	// As on Amazon Linux, java on PATH is a link to the runtime's own bin/java.
+	jdk := filepath.Join(dir, "jdk")
+	require.NoError(t, os.MkdirAll(filepath.Join(jdk, "bin"), 0o755))
+	require.NoError(t, os.Rename(filepath.Join(bin, "java"), filepath.Join(jdk, "bin", "java")))
+	require.NoError(t, os.Symlink(filepath.Join(jdk, "bin", "java"), filepath.Join(bin, "java")))
 	env, err := cfg.Env()
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "node.env"), []byte(env), 0o644))
@@ -202,7 +207,7 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 	assert.Contains(t, unit, "EnvironmentFile="+s.etc+"/secrets.env")
 	assert.Contains(t, unit, "-Djava.security.properties="+s.etc+"/java.security")
 	// WSO2's start scripts refuse to run without JAVA_HOME, and default to a 1 GiB heap.
-	assert.Contains(t, unit, "Environment=JAVA_HOME="+filepath.Dir(filepath.Join(s.dir, "bin"))+"\n", "the java package's home, from the java on PATH")
+	assert.Contains(t, unit, "Environment=JAVA_HOME="+filepath.Join(s.dir, "jdk")+"\n", "the runtime's home, where the java on PATH leads")
 	assert.Contains(t, unit, `Environment="JVM_MEM_OPTS=-XX:InitialRAMPercentage=60 -XX:MaxRAMPercentage=60"`)
 	leftovers, _ := filepath.Glob(filepath.Join(s.dir, "apimkit-boot.*", "pack.zip"))
 	assert.Empty(t, leftovers, "the pack's archive is removed once unpacked")

@@ -47,6 +47,7 @@ esac`,
 // SELF_UPDATE it first rewrites itself and its metadata and asks to be run again (exit 2).
 const fakeUpdateTool = `#!/usr/bin/env bash
 echo "$(basename "$0") $*" >> "$CALLS"
+[ -n "$HOME" ] || { echo "the tool needs HOME" >&2; exit 3; }
 if [ -n "$SELF_UPDATE" ] && ! grep -q "SELF""UPDATED" "$0"; then
   echo "# SELF""UPDATED" >> "$0"; mkdir -p ../updates; date +%s%N > ../updates/product.txt; exit 2
 fi
@@ -168,6 +169,25 @@ func TestNoUpdateWritesNothing(t *testing.T) {
 	}
 }
 
+// A 4.6+ pack carries bin/update_tool_setup.sh instead of the tool: it is run to fetch the tool,
+// which is then run; the fetched tool alone is no update.
+func TestToolFetchedBySetupScript(t *testing.T) {
+	setup := "#!/bin/sh\necho \"update_tool_setup.sh $*\" >> \"$CALLS\"\ncp \"$FAKE_TOOL\" ./wso2update_linux\n"
+	for name, env := range map[string][]string{"update": {"UPDATE_AVAILABLE=1"}, "no update": nil} {
+		s := newSandboxWithPack(t, UpdateTool, true, map[string]string{
+			"wso2am-4.3.0/bin/update_tool_setup.sh":             setup,
+			"wso2am-4.3.0/repository/components/lib/README.txt": "jars",
+		})
+		tool := filepath.Join(s.dir, "faketool")
+		require.NoError(t, os.WriteFile(tool, []byte(fakeUpdateTool), 0o755))
+		out, err := s.run(t, append(env, "FAKE_TOOL="+tool)...)
+		require.NoError(t, err, "%s: %s", name, out)
+		calls := s.log()
+		assert.Less(t, strings.Index(calls, "update_tool_setup.sh"), strings.Index(calls, "wso2update_linux --username"), name)
+		assert.Equal(t, env != nil, strings.Contains(calls, "put-object"), "%s: uploaded only when the product changed", name)
+	}
+}
+
 // On Graviton the pack's arm64 build of the tool runs; Run Command gives no HOME, which the tool
 // needs, so the script sets one.
 func TestToolOfTheMachinesArchitectureWithoutHome(t *testing.T) {
@@ -198,7 +218,7 @@ func TestFailuresWriteNothing(t *testing.T) {
 		{"upload fails", true, []string{"UPDATE_AVAILABLE=1", "FAIL_UPLOAD=1"}, "uploading s3://packs/wso2/wso2am-4.3.0.zip failed; the previous version is still current"},
 		{"credentials missing", false, nil, "cannot read the WSO2 credentials"},
 		{"announcement refused", true, []string{"UPDATE_AVAILABLE=1", "REFUSE_EVENT=1"}, "EventBridge refused the announcement of wso2/wso2am-4.3.0.zip (the pack is uploaded)"},
-		{"pack without the update tool", true, []string{"UPDATE_AVAILABLE=1"}, "has no bin/wso2update_linux: start from a pack WSO2 has updated for WSO2 Updates 2.0"},
+		{"pack without the update tool", true, []string{"UPDATE_AVAILABLE=1"}, "has neither bin/wso2update_linux nor bin/update_tool_setup.sh: start from a pack WSO2 has updated for WSO2 Updates 2.0"},
 		{"pack that is not a zip", true, []string{"UPDATE_AVAILABLE=1"}, "cannot unpack s3://packs/wso2/wso2am-4.3.0.zip"},
 		{"no update tool for the machine", true, []string{"UPDATE_AVAILABLE=1", "FAKE_ARCH=riscv64"}, "no WSO2 update tool for riscv64"},
 	}

@@ -89,8 +89,13 @@ update_pack() {
   python3 -m zipfile -e "$work/$home-current.zip" "$work/$home" || fail "cannot unpack s3://$PACK_BUCKET/$key"
   rm -f "$work/$home-current.zip"
   [[ -d "$work/$home/$home" ]] || fail "s3://$PACK_BUCKET/$key has no $home/ folder"
+  # From 4.6, packs carry a script that downloads the tool instead of the tool itself.
+  if [[ ! -f "$work/$home/$home/bin/$tool_bin" && -f "$work/$home/$home/bin/update_tool_setup.sh" ]]; then
+    log "$home: fetching the update tool with bin/update_tool_setup.sh"
+    (cd "$work/$home/$home/bin" && bash ./update_tool_setup.sh) || fail "bin/update_tool_setup.sh of $home failed"
+  fi
   [[ -f "$work/$home/$home/bin/$tool_bin" ]] ||
-    fail "s3://$PACK_BUCKET/$key has no bin/$tool_bin: start from a pack WSO2 has updated for WSO2 Updates 2.0"
+    fail "s3://$PACK_BUCKET/$key has neither bin/$tool_bin nor bin/update_tool_setup.sh: start from a pack WSO2 has updated for WSO2 Updates 2.0"
   before=$(digest "$work/$home/$home")
   chmod +x "$work/$home/$home/bin/$tool_bin"
   for attempt in 1 2; do

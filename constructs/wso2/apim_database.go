@@ -552,6 +552,12 @@ func (d *ApimDatabase) addSchema(props *ApimDatabaseProps, cfg databaseConfig) {
 		// The one object the function reads (GetObject also answers its HeadObject), and its
 		// key through S3 when the bucket has one.
 		grantObjectRead(fn, props.Pack.Bucket, *props.Pack.Key)
+		// Listing that one key lets S3 answer a wrong key with NoSuchKey rather than AccessDenied.
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("s3:ListBucket"),
+			Resources:  jsii.Strings(*props.Pack.Bucket.BucketArn()),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"s3:prefix": *props.Pack.Key}},
+		}))
 		properties["PackBucket"] = props.Pack.Bucket.BucketName()
 		properties["PackKey"] = *props.Pack.Key
 	}

@@ -620,6 +620,24 @@ func TestPinnedMachineImage(t *testing.T) {
 	assert.Equal(t, "ami-0123456789abcdef0", lt["LaunchTemplateData"].(map[string]any)["ImageId"])
 }
 
+// The boot script waits the start-up grace period for health, and the launch hook allows five
+// minutes more for the installation.
+func TestStartupGracePeriodBoundsTheBoot(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	p := env.props(profiles.Gateway)
+	p.StartupGracePeriod = awscdk.Duration_Minutes(jsii.Number(25))
+	wso2.NewProfileAsg(env.stack, "Gateway", p)
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	tmpl := asm.Stack(t, "Test").Template
+	ud := testkit.UserData(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate"))["LaunchTemplateData"].(map[string]any))
+	assert.Contains(t, ud, "HEALTH_TIMEOUT=1500\n")
+	group := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", "GatewayASG"))
+	assert.EqualValues(t, 1800, group["LifecycleHookSpecificationList"].([]any)[0].(map[string]any)["HeartbeatTimeout"])
+	assert.EqualValues(t, 1500, group["HealthCheckGracePeriod"])
+}
+
 // A control plane named one node per zone: each zone's node gets its own configuration, with
 // itself as Self, and the group is held at one node per zone (no scaling policy then), even
 // while a zone fails to launch.
