@@ -393,11 +393,12 @@ func allowedFlows(layout string) map[string]bool {
 	hubPorts := []string{"9443", "5672"}
 	portals := []string{"cp"}
 	tmClients := []string{"gw", "cp"}
+	var tmPublishers []string // event publishers that take no throttle decisions
 	hubClients := []string{"gw", "tm"}
 	if layout == "3.2" {
 		hub, portals = "km", []string{"pub", "dev"}
 		hubPorts = []string{"9443"}
-		tmClients = []string{"gw", "pub", "dev", "km"}
+		tmClients, tmPublishers = []string{"gw"}, []string{"pub", "dev", "km"}
 		hubClients = []string{"gw", "pub", "dev", "tm"}
 	}
 	ok := map[string]bool{
@@ -420,6 +421,9 @@ func allowedFlows(layout string) map[string]bool {
 		for _, port := range []string{"9611", "9711", "5672"} {
 			ok[c+">tm:"+port] = true
 		}
+	}
+	for _, c := range tmPublishers {
+		ok[c+">tm:9611"], ok[c+">tm:9711"] = true, true
 	}
 	if layout == "3.2" {
 		// 3.2 gateways pull the publisher's API artifacts from tm1's internal data service

@@ -130,6 +130,8 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 			ok(a.portals[0], a.tm1, 9443)
 			ok(a.hub, a.tm1, 9443)
 			no(a.portals[1], a.tm1, 9443)
+			no(a.portals[1], a.tm1, 5672) // they take no throttle decisions
+			no(a.hub, a.tm2, 5672)
 		} else {
 			no(a.gw, a.tm1, 9443)
 			// The control-plane nodes reach each other through their zonal names on the

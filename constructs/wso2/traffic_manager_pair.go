@@ -381,8 +381,19 @@ func (p *TrafficManagerPair) AuthUrlGroup() string { return profiles.AuthURLGrou
 // GrantAccessFrom lets peers (gateways, the control plane) reach both nodes on the binary (9611),
 // binary-auth (9711) and JMS (5672) ports, moved by each node's offset.
 func (p *TrafficManagerPair) GrantAccessFrom(peers ...awsec2.IConnectable) {
+	p.grant([]int{profiles.PortBinary, profiles.PortBinaryAuth, profiles.PortJMS}, peers)
+}
+
+// GrantPublishFrom opens both traffic managers' binary receivers (9611 and 9711 plus their
+// offsets) to peers that publish events but take no throttle decisions, such as the 3.2 portals
+// and key manager.
+func (p *TrafficManagerPair) GrantPublishFrom(peers ...awsec2.IConnectable) {
+	p.grant([]int{profiles.PortBinary, profiles.PortBinaryAuth}, peers)
+}
+
+func (p *TrafficManagerPair) grant(bases []int, peers []awsec2.IConnectable) {
 	for _, g := range p.groups {
-		for _, base := range []int{profiles.PortBinary, profiles.PortBinaryAuth, profiles.PortJMS} {
+		for _, base := range bases {
 			for _, peer := range peers {
 				peer.Connections().AllowTo(g, awsec2.Port_Tcp(jsii.Number(g.Port(base))), jsii.String(fmt.Sprintf("to traffic manager %d", g.Port(base))))
 			}

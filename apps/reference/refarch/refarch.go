@@ -366,7 +366,7 @@ func (d *Deployment) addNodes(c Config) {
 	d.Profiles = map[profiles.Name]*wso2.ProfileAsg{}
 	portal, api := jsii.String(c.PortalHostname), jsii.String(c.GatewayHostname)
 	var hub *wso2.ProfileAsg
-	var hubClients, tmClients []*wso2.ProfileAsg
+	var hubClients, tmClients, tmPublishers []*wso2.ProfileAsg
 	var routes []wso2.LoadBalancedProfile
 	if c.Layout == Layout32 {
 		publisher := node("Publisher", profiles.Publisher)
@@ -375,8 +375,9 @@ func (d *Deployment) addNodes(c Config) {
 		d.Gateway = node("Gateway", profiles.Gateway)
 		hubClients = []*wso2.ProfileAsg{d.Gateway, publisher, devportal}
 		// 3.2's traffic managers are the event hub: the portals and the key manager publish
-		// their events there.
-		tmClients = []*wso2.ProfileAsg{d.Gateway, publisher, devportal, hub}
+		// their events there, and take no throttle decisions (the gateways do).
+		tmClients = []*wso2.ProfileAsg{d.Gateway}
+		tmPublishers = []*wso2.ProfileAsg{publisher, devportal, hub}
 		routes = []wso2.LoadBalancedProfile{
 			{Profile: publisher, Hostname: portal, Sticky: jsii.Bool(true),
 				PathPatterns: jsii.Strings("/publisher*", "/api/am/publisher*", "/admin*")},
@@ -397,11 +398,15 @@ func (d *Deployment) addNodes(c Config) {
 			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000), WebSocket: jsii.Bool(true)},
 		}
 	}
-	peers := make([]awsec2.IConnectable, 0, len(tmClients))
-	for _, p := range tmClients {
-		peers = append(peers, p)
+	connectables := func(groups []*wso2.ProfileAsg) []awsec2.IConnectable {
+		out := make([]awsec2.IConnectable, 0, len(groups))
+		for _, g := range groups {
+			out = append(out, g)
+		}
+		return out
 	}
-	d.TrafficManagers.GrantAccessFrom(peers...)
+	d.TrafficManagers.GrantAccessFrom(connectables(tmClients)...)
+	d.TrafficManagers.GrantPublishFrom(connectables(tmPublishers)...)
 	if c.Layout == Layout32 {
 		// 3.2 calls tm1's services: gateways fetch the publisher's API artifacts from its
 		// internal data service (their [apim.throttling] service_url), the publisher deploys
