@@ -3,6 +3,7 @@ package wso2
 import (
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
@@ -62,7 +63,16 @@ type ApimLoadBalancerProps struct {
 	// IdleTimeout closes connections silent for longer, WebSocket connections included: 1
 	// second to 4000 seconds. Default: 60 seconds, the load balancer's own.
 	IdleTimeout awscdk.Duration
+	// BlockedPaths are answered 403 by the load balancer on every host it serves from the nodes'
+	// servlet port (the portals), ahead of every route (priorities 1, 2, ... one per such host,
+	// which routes must leave free): WSO2's management console and SOAP admin services, which
+	// WSO2 advises keeping off the internet (admins reach them through the bastion). At most 3
+	// patterns; an empty list blocks nothing. Default: /carbon* and /services*.
+	BlockedPaths *[]*string
 }
+
+// DefaultBlockedPaths are the paths ApimLoadBalancer refuses on the portal hosts by default.
+func DefaultBlockedPaths() []string { return []string{"/carbon*", "/services*"} }
 
 // ApimLoadBalancer is the internet-facing Application Load Balancer of property P5: in the public
 // subnets, HTTPS with a TLS 1.2+ policy, HTTP redirected to HTTPS, access logs, optional WAF, and
@@ -105,6 +115,24 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			propsError(loadBalancerName, "IdleTimeout %s must be between 1 second and 4000 seconds", *t.ToHumanString())
 		}
 	}
+	blocked := jsii.Strings(DefaultBlockedPaths()...)
+	if props.BlockedPaths != nil {
+		blocked = props.BlockedPaths
+	}
+	if len(*blocked) > 3 {
+		propsError(loadBalancerName, "BlockedPaths has %d patterns: a load balancer path condition takes at most 3", len(*blocked))
+	}
+	// One blocking rule per portal host, in host order, at priorities 1, 2, ...
+	var blockedHosts []string
+	if len(*blocked) > 0 {
+		for _, r := range props.Routes {
+			if r.Profile != nil && r.Hostname != nil && r.Profile.Profile().Exposure != nil &&
+				r.Profile.Profile().Exposure.TargetPort == profiles.PortServletHTTPS && !slices.Contains(blockedHosts, *r.Hostname) {
+				blockedHosts = append(blockedHosts, *r.Hostname)
+			}
+		}
+		slices.Sort(blockedHosts)
+	}
 	seen := map[string]bool{}
 	priorities := map[float64]int{}
 	for i, r := range props.Routes {
@@ -134,6 +162,9 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		if j, taken := priorities[priority]; taken {
 			propsError(loadBalancerName, "Routes[%d] and Routes[%d] both have priority %v", j, i, priority)
 		}
+		if priority <= float64(len(blockedHosts)) {
+			propsError(loadBalancerName, "Routes[%d].Priority %v: priorities 1 to %d are the BlockedPaths rules of the portal hosts", i, priority, len(blockedHosts))
+		}
 		priorities[priority] = i
 	}
 	for i, r := range props.Routes {
@@ -146,6 +177,9 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		ws := routePriority(i, r) - 1
 		if ws < 1 {
 			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v for its WebSocket rule, one ahead of the route's: give the route a priority of 2 or more", i, ws)
+		}
+		if ws <= float64(len(blockedHosts)) {
+			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v for its WebSocket rule, which the BlockedPaths rules hold: give the route a priority of %d or more", i, ws, len(blockedHosts)+2)
 		}
 		if j, taken := priorities[ws]; taken {
 			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v free for its WebSocket rule, one ahead of the route's; Routes[%d] has it", i, ws, j)
@@ -231,6 +265,20 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Not found"),
 		}),
 	})
+
+	for i, host := range blockedHosts {
+		awselasticloadbalancingv2.NewApplicationListenerRule(lb, jsii.String("Blocked"+dashboardID(host)), &awselasticloadbalancingv2.ApplicationListenerRuleProps{
+			Listener: https,
+			Priority: jsii.Number(float64(i + 1)),
+			Conditions: &[]awselasticloadbalancingv2.ListenerCondition{
+				awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(host)),
+				awselasticloadbalancingv2.ListenerCondition_PathPatterns(blocked),
+			},
+			Action: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(403), &awselasticloadbalancingv2.FixedResponseOptions{
+				ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Forbidden"),
+			}),
+		})
+	}
 
 	for i, r := range props.Routes {
 		p := r.Profile.Profile()

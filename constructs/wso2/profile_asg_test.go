@@ -272,6 +272,21 @@ func TestLoadBalancer(t *testing.T) {
 	assert.Contains(t, rules, "portal.example.com")
 	assert.Contains(t, rules, "api.example.com")
 
+	// The portal host refuses WSO2's management console and admin services ahead of every route;
+	// the gateway host, which serves APIs, is left alone.
+	var blocked []map[string]any
+	for _, r := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule") {
+		if strings.Contains(fmt.Sprint(testkit.Props(r)["Actions"]), "fixed-response") {
+			blocked = append(blocked, testkit.Props(r))
+		}
+	}
+	require.Len(t, blocked, 1, "one blocking rule, for the portal host")
+	assert.EqualValues(t, 1, blocked[0]["Priority"])
+	conditions := fmt.Sprint(blocked[0]["Conditions"])
+	assert.Contains(t, conditions, "portal.example.com")
+	assert.Contains(t, conditions, "[/carbon* /services*]")
+	assert.Contains(t, fmt.Sprint(blocked[0]["Actions"]), "StatusCode:403")
+
 	_, waf := one(t, tmpl, "AWS::WAFv2::WebACLAssociation")
 	assert.Equal(t, testWebAcl, testkit.Props(waf)["WebACLArn"])
 	assert.Contains(t, fmt.Sprint(testkit.Props(waf)["ResourceArn"]), "LoadBalancer")
@@ -475,6 +490,21 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				},
 			})
 		}, []string{"Routes[1].WebSocket needs priority 4 free for its WebSocket rule, one ahead of the route's; Routes[0] has it"}},
+		{"a route at a blocking rule's priority", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(1)}},
+			})
+		}, []string{"Routes[0].Priority 1: priorities 1 to 1 are the BlockedPaths rules of the portal hosts"}},
+		{"more blocked paths than a rule takes", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				BlockedPaths: jsii.Strings("/carbon*", "/services*", "/fileupload*", "/registry*"),
+				Routes:       []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com")}},
+			})
+		}, []string{"BlockedPaths has 4 patterns: a load balancer path condition takes at most 3"}},
 		{"more path patterns than a rule takes", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
@@ -603,7 +633,7 @@ func TestRoutesWithPrioritiesKeepTheirIds(t *testing.T) {
 		return out
 	}
 	before := rules([]int{0, 1})
-	require.Len(t, before, 2)
+	require.Len(t, before, 3, "two routes and the portal host's BlockedPaths rule")
 	assert.Equal(t, before, rules([]int{1, 0}))
 }
 

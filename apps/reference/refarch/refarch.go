@@ -383,9 +383,8 @@ func (d *Deployment) addNodes(c Config) {
 				PathPatterns: jsii.Strings("/publisher*", "/api/am/publisher*", "/admin*")},
 			{Profile: devportal, Hostname: portal, Sticky: jsii.Bool(true)},
 			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000), WebSocket: jsii.Bool(true)},
-			// A path condition compares at most 3 values: the publisher's fourth path is its own
-			// route, placed last with a priority ahead of the developer portal's catch-all.
-			{Profile: publisher, Hostname: portal, Sticky: jsii.Bool(true), PathPatterns: jsii.Strings("/carbon*"), Priority: jsii.Number(15)},
+			// The management console (/carbon) is not routed: the load balancer refuses it
+			// (BlockedPaths), and admins reach it through the bastion.
 		}
 	} else {
 		d.ControlPlane = node("ControlPlane", profiles.ControlPlane)
