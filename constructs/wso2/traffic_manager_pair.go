@@ -355,7 +355,7 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("DescribeAutoScalingGroups and DescribeInstances have no resource-level permissions; " +
-				"record changes are limited to the two node names, type A, UPSERT, in this zone."),
+				"record changes are limited to the two node names, type A, UPSERT (and DELETE, when the stack is deleted), in this zone."),
 		},
 	}, jsii.Bool(true))
 }

@@ -293,6 +293,15 @@ func New(app awscdk.App, c Config) *Deployment {
 	d.Database = wso2.NewApimDatabase(d.DataStack, "Database", dbProps)
 	d.AdminSecret = wso2.NewAdminSecret(d.DataStack, "AdminSecret", d.Database.EncryptionKey())
 	d.UpdateCredentials = wso2.NewUpdateCredentials(d.DataStack, "UpdateCredentials", d.Database.EncryptionKey())
+	// What an operator acts on after the first deploy: upload the packs, subscribe, store the
+	// WSO2 subscription.
+	for _, out := range []struct{ id, value, what string }{
+		{"PackBucketName", *d.PackBucket.BucketName(), "bucket of the WSO2 packs and the JDBC driver"},
+		{"AlarmTopicArn", *d.AlarmTopic.TopicArn(), "topic every alarm notifies: subscribe to it"},
+		{"UpdateCredentialsArn", *d.UpdateCredentials.SecretArn(), "secret to put the WSO2 subscription's username and password in"},
+	} {
+		awscdk.NewCfnOutput(d.DataStack, jsii.String(out.id), &awscdk.CfnOutputProps{Value: jsii.String(out.value), Description: jsii.String(out.what)})
+	}
 
 	d.AppStack = awscdk.NewStack(app, jsii.String("Application"), &awscdk.StackProps{
 		Env:         env,
