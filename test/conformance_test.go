@@ -789,3 +789,13 @@ func TestPacksAreReadWithTheirBucketsKey(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, readers, 5, "the schema function, the control plane, the gateways, two traffic managers, the updater")
 }
+
+// Rotating the WSO2 user's password: a new revision in the context is a new property of the
+// schema resource, so CloudFormation runs the function, which sets the secret's password.
+func TestAppPasswordRevisionRerunsTheSchemaFunction(t *testing.T) {
+	for name, want := range map[*testkit.Assembly]any{reference(t): nil, referenceWithAdminSSH(t): "2026-11"} {
+		for _, r := range testkit.Resources(name.Stack(t, "Data").Template, "Custom::Wso2Schema") {
+			assert.Equal(t, want, props(r)["AppPasswordRevision"])
+		}
+	}
+}

@@ -34,14 +34,15 @@ func reference(t *testing.T) *testkit.Assembly {
 }
 
 // referenceWithAdminSSH adds admin SSH ranges and a single NAT gateway, the options that change
-// the network's rule tables and routes, the deployment's own keystore, and a schema loaded from
-// a pack in the app's own bucket.
+// the network's rule tables and routes, the deployment's own keystore, a schema loaded from a
+// pack in the app's own bucket, and a revision of the WSO2 user's password.
 func referenceWithAdminSSH(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "reference-admin-ssh", referenceApp(map[string]any{
-		refarch.CtxAdminSSH:  "203.0.113.0/24,198.51.100.128/25",
-		refarch.CtxSingleNat: "true",
-		refarch.CtxKeystore:  testKeystoreArn,
-		refarch.CtxPackKey:   testPackKey,
+		refarch.CtxAdminSSH:    "203.0.113.0/24,198.51.100.128/25",
+		refarch.CtxSingleNat:   "true",
+		refarch.CtxKeystore:    testKeystoreArn,
+		refarch.CtxPackKey:     testPackKey,
+		refarch.CtxPasswordRev: "2026-11",
 	}))
 }
 

@@ -57,6 +57,11 @@ type ApimDatabaseProps struct {
 	// on 31 July 2026: with it, synth warns (apimkit:mysqlExtendedSupport) unless this is true.
 	// Default: unset, Extended Support on.
 	ExtendedSupport *bool
+	// AppPasswordRevision is any text; changing it makes the next deploy set the WSO2 user's
+	// password in the database to the application secret's, after the secret was given a new
+	// one (CloudFormation runs the schema function only when its properties change).
+	// Default: none.
+	AppPasswordRevision *string
 	// InstanceType of the primary.
 	// Default: db.m7g.large (Graviton, general purpose, Performance Insights supported).
 	InstanceType awsec2.InstanceType
@@ -532,9 +537,9 @@ func (d *ApimDatabase) addSchema(props *ApimDatabaseProps, cfg databaseConfig) {
 		LogGroup:                     logGroup,
 		ReservedConcurrentExecutions: jsii.Number(1),
 	})
-	d.instance.Secret().GrantRead(fn, nil)
+	// Both secrets, under the database's key, decrypted through Secrets Manager only.
+	grantSecretRead(fn, d.instance.Secret(), d.key)
 	d.appSecret.GrantRead(fn, nil)
-	d.key.GrantDecrypt(fn)
 
 	properties := map[string]any{
 		"Endpoint":        d.instance.DbInstanceEndpointAddress(),
@@ -547,6 +552,10 @@ func (d *ApimDatabase) addSchema(props *ApimDatabaseProps, cfg databaseConfig) {
 			{"Name": ApimDb, "Charset": "latin1", "Script": "dbscripts/apimgt/mysql.sql"},
 			{"Name": SharedDb, "Charset": "utf8mb4", "Script": "dbscripts/mysql.sql"},
 		},
+	}
+	if props.AppPasswordRevision != nil {
+		// Read by nobody: a new value is what makes CloudFormation run the function again.
+		properties["AppPasswordRevision"] = *props.AppPasswordRevision
 	}
 	if props.Pack != nil {
 		// The one object the function reads (GetObject also answers its HeadObject), and its
@@ -631,7 +640,8 @@ func (d *ApimDatabase) suppressFindings() {
 			Id: jsii.String("AwsSolutions-SMG4"),
 			Reason: jsii.String("The master password is managed and rotated by RDS. The WSO2 user's password is read by " +
 				"the nodes at boot; rotating it under running nodes breaks them, so it is rotated by updating the " +
-				"secret, redeploying (the schema function resets the password) and refreshing the instances."),
+				"secret, deploying with a new AppPasswordRevision (the schema function then resets the password) and " +
+				"refreshing the instances."),
 		},
 	}, jsii.Bool(true))
 	cdknag.NagSuppressions_AddResourceSuppressions(d.instance, &[]*cdknag.NagPackSuppression{{

@@ -222,6 +222,19 @@ func TestSchemaFunctionAndResource(t *testing.T) {
 			map[string]any{"Name": "shared_db", "Charset": "utf8mb4", "Script": "dbscripts/mysql.sql"},
 		}, cp["Databases"])
 		assert.Equal(t, "Retain", cr["DeletionPolicy"])
+		// The database key (storage, secrets, logs) decrypts only what Secrets Manager hands over.
+		for id, pol := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+			if !strings.HasPrefix(id, "DatabaseSchemaFunction") {
+				continue
+			}
+			for _, st := range testkit.Props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := st.(map[string]any)
+				if strings.Contains(fmt.Sprint(st["Action"]), "kms:") && strings.Contains(fmt.Sprint(st["Resource"]), "DatabaseKey") {
+					assert.Contains(t, fmt.Sprint(st["Condition"]), "kms:ViaService:secretsmanager.us-west-1.amazonaws.com", "%s: %v", tc.name, st)
+				}
+			}
+		}
+		assert.Nil(t, cp["AppPasswordRevision"], "%s: none unless asked for", tc.name)
 		if tc.pack {
 			assert.Equal(t, "my-packs", cp["PackBucket"])
 			assert.Equal(t, "wso2am-4.3.0.zip", cp["PackKey"])

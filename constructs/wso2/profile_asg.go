@@ -529,7 +529,24 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		})
 	}
 	n.suppressFindings(props.NotificationTopic == nil)
+	if props.KeystoreSecret == nil {
+		warnDefaultKeystore(stack)
+	}
 	return n
+}
+
+// warnDefaultKeystore warns, once per stack, that nodes run with the pack's own keystore.
+func warnDefaultKeystore(stack awscdk.Stack) {
+	const marker = "ApimkitDefaultKeystore"
+	if stack.Node().TryFindChild(jsii.String(marker)) != nil {
+		return
+	}
+	c := constructs.NewConstruct(stack, jsii.String(marker))
+	awscdk.Annotations_Of(c).AddWarningV2(jsii.String("apimkit:defaultKeystore"), jsii.String(
+		"WSO2 nodes without KeystoreSecret use the pack's wso2carbon.jks, whose private key ships with every WSO2 "+
+			"download: anyone can sign tokens these nodes accept and impersonate them over TLS. Give the deployment "+
+			"a keystore of its own (ProfileAsgProps.KeystoreSecret, TrafficManagerPairProps.KeystoreSecret; the "+
+			"reference app's -c keystoreSecretArn) before it serves real traffic, or acknowledge this warning."), nil)
 }
 
 // defaultInstanceTypes are types with at least 16 GiB that encrypt traffic between instances in

@@ -737,6 +737,18 @@ func TestWebSocketRoute(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(policy["TargetTrackingConfiguration"]), "TargetValue:1000")
 }
 
+// Nodes on the pack's own keystore, whose private key every WSO2 download holds, are warned
+// about at synth, once per stack.
+func TestThePacksKeystoreIsWarnedAbout(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	wso2.NewProfileAsg(env.stack, "ControlPlane", env.props(profiles.ControlPlane))
+	wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	assertOneWarning(t, asm.Stack(t, "Test"), "wso2carbon.jks", "anyone can sign tokens these nodes accept", "two groups, one stack")
+}
+
 // Given the deployment's keystore secret, the nodes may read it (and only it, through Secrets
 // Manager), boot.sh is told where it is, and deployment.toml names the PKCS12 keystore it writes.
 func TestNodesUseTheDeploymentKeystore(t *testing.T) {
@@ -749,6 +761,7 @@ func TestNodesUseTheDeploymentKeystore(t *testing.T) {
 	asm, err := testkit.Synth(app)
 	require.NoError(t, err)
 	tmpl := asm.Stack(t, "Test").Template
+	assertOneWarning(t, asm.Stack(t, "Test"), "wso2carbon.jks", "", "with the deployment's keystore")
 	ud := testkit.UserData(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate"))["LaunchTemplateData"].(map[string]any))
 	assert.Contains(t, ud, "KEYSTORE_SECRET_ARN=arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf\n")
 	assert.Contains(t, ud, "KEYSTORE_FILE="+bootscript.KeystoreFile+"\n")

@@ -179,7 +179,14 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	}
 	grantObjectRead(role, props.PackBucket, keys...)
 	grantObjectWrite(role, props.PackBucket, keys...)
-	awsevents.EventBus_FromEventBusName(u, jsii.String("DefaultBus"), jsii.String("default")).GrantPutEventsTo(role, nil)
+	// Announcements on the default bus, under the updater's own source only.
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:     jsii.String("AnnounceThePacks"),
+		Actions: jsii.Strings("events:PutEvents"),
+		Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("events"), Resource: jsii.String("event-bus"),
+			ResourceName: jsii.String("default")})),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"events:source": "apimkit.packs"}},
+	}))
 	// Each run reports its outcome (RunFailedMetric); PutMetricData takes no resource, only its
 	// namespace as a condition.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -69,7 +69,10 @@ func TestUpdaterScheduleAndPermissions(t *testing.T) {
 	assert.Contains(t, d, "s3:PutObject")
 	assert.Contains(t, d, `/packs/wso2am-4.3.0.zip"`, "write of the pack objects only")
 	assert.NotContains(t, d, `/*"`)
-	assert.Contains(t, d, "events:PutEvents")
+	assert.Contains(t, d, `"Action":"events:PutEvents","Condition":{"StringEquals":{"events:source":"apimkit.packs"}}`,
+		"announces under its own source only")
+	assert.Contains(t, d, `"Action":"cloudwatch:PutMetricData","Condition":{"StringEquals":{"cloudwatch:namespace":"apimkit/Updates"}}`,
+		"reports its runs in its own namespace only")
 	assert.Contains(t, d, "autoscaling:StartInstanceRefresh")
 	assert.Contains(t, d, "GatewayASG", "refresh of the chosen group only")
 	assert.Contains(t, d, `{"Ref":"Creds`, "reads the subscription secret")

@@ -45,6 +45,7 @@ const (
 	CtxMysql       = "mysqlVersion"
 	CtxMysqlES     = "mysqlExtendedSupport"
 	CtxKeystore    = "keystoreSecretArn"
+	CtxPasswordRev = "appPasswordRevision"
 	DefaultRegion  = "us-west-1"
 	DefaultPrefix  = "apim"
 )
@@ -102,6 +103,9 @@ type Config struct {
 	// KeystoreSecretArn is the complete ARN of the deployment's keystore secret
 	// (ProfileAsgProps.KeystoreSecret). Default: none, the pack's keystore.
 	KeystoreSecretArn string
+	// AppPasswordRevision, when changed, makes the next deploy set the WSO2 user's password to
+	// the application secret's (ApimDatabaseProps.AppPasswordRevision). Default: none.
+	AppPasswordRevision string
 }
 
 var secretArn = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
@@ -123,22 +127,23 @@ const PlaceholderCertificateArn = "arn:aws:acm:us-west-1:123456789012:certificat
 // ConfigFromContext reads the Config from the app's context, applying defaults.
 func ConfigFromContext(node constructs.Node) (Config, error) {
 	c := Config{
-		Account:            str(node, CtxAccount),
-		Region:             str(node, CtxRegion),
-		VpcCidr:            str(node, CtxVpcCidr),
-		StackPrefix:        str(node, CtxStackPrefix),
-		PackBucket:         str(node, CtxPackBucket),
-		PackKey:            str(node, CtxPackKey),
-		PackBucketKeyArn:   str(node, CtxPackKeyArn),
-		CertificateArn:     str(node, CtxCertificate),
-		PortalHostname:     str(node, CtxPortalHost),
-		GatewayHostname:    str(node, CtxGatewayHost),
-		Version:            str(node, CtxVersion),
-		Zone:               str(node, CtxZone),
-		Layout:             str(node, CtxLayout),
-		MysqlVersion:       str(node, CtxMysql),
-		KeystoreSecretArn:  str(node, CtxKeystore),
-		InterfaceEndpoints: true,
+		Account:             str(node, CtxAccount),
+		Region:              str(node, CtxRegion),
+		VpcCidr:             str(node, CtxVpcCidr),
+		StackPrefix:         str(node, CtxStackPrefix),
+		PackBucket:          str(node, CtxPackBucket),
+		PackKey:             str(node, CtxPackKey),
+		PackBucketKeyArn:    str(node, CtxPackKeyArn),
+		CertificateArn:      str(node, CtxCertificate),
+		PortalHostname:      str(node, CtxPortalHost),
+		GatewayHostname:     str(node, CtxGatewayHost),
+		Version:             str(node, CtxVersion),
+		Zone:                str(node, CtxZone),
+		Layout:              str(node, CtxLayout),
+		MysqlVersion:        str(node, CtxMysql),
+		KeystoreSecretArn:   str(node, CtxKeystore),
+		AppPasswordRevision: str(node, CtxPasswordRev),
+		InterfaceEndpoints:  true,
 	}
 	if c.KeystoreSecretArn != "" && !secretArn.MatchString(c.KeystoreSecretArn) {
 		return c, fmt.Errorf("context %q is %q: give the secret's complete ARN, ending in its six-character suffix", CtxKeystore, c.KeystoreSecretArn)
@@ -284,6 +289,9 @@ func New(app awscdk.App, c Config) *Deployment {
 		d.PackBucket = wso2.NewPackBucket(d.DataStack, "Packs")
 	}
 	dbProps := &wso2.ApimDatabaseProps{Network: d.Network, AlarmTopic: d.AlarmTopic, ExtendedSupport: c.MysqlExtendedSupport}
+	if c.AppPasswordRevision != "" {
+		dbProps.AppPasswordRevision = jsii.String(c.AppPasswordRevision)
+	}
 	if c.MysqlVersion != "" {
 		dbProps.EngineVersion = awsrds.MysqlEngineVersion_Of(jsii.String(c.MysqlVersion), jsii.String(c.MysqlVersion[:3]))
 	}
