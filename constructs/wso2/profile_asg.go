@@ -322,7 +322,6 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		Description: jsii.String(fmt.Sprintf("WSO2 %s node", profile.Name)),
 		ManagedPolicies: &[]awsiam.IManagedPolicy{
 			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore")),
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("CloudWatchAgentServerPolicy")),
 		},
 	})
 	prefix := "packs"
@@ -359,6 +358,29 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 	}
+	// The CloudWatch agent's needs, rather than AWS's CloudWatchAgentServerPolicy (which lets a
+	// node create, write and shorten the retention of any log group): streams in the node's own
+	// log groups, its metrics' namespace, and the tag lookup behind the group-name dimension.
+	var logArns []*string
+	for _, kind := range []string{"carbon", "audit", "http-access"} {
+		logArns = append(logArns, n.logs[kind].LogGroupArn())
+	}
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ShipOwnLogs"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+		Resources: &logArns,
+	}))
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("PutOwnMetrics"),
+		Actions:    jsii.Strings("cloudwatch:PutMetricData"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": nodeMetricsNamespace}},
+	}))
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AgentLookups"),
+		Actions:   jsii.Strings("ec2:DescribeTags", "ec2:DescribeVolumes", "logs:DescribeLogGroups"),
+		Resources: jsii.Strings("*"),
+	}))
 
 	grace := props.StartupGracePeriod
 	if grace == nil {
@@ -645,6 +667,9 @@ func javaPackage(v profiles.Version) string {
 
 // cloudWatchAgentConfig ships the carbon, audit and HTTP access logs, and the memory and disk
 // metrics EC2 does not report.
+// nodeMetricsNamespace holds the memory and disk metrics the nodes' CloudWatch agent reports.
+const nodeMetricsNamespace = "APIMKit/Nodes"
+
 func cloudWatchAgentConfig(home, logBase string) []byte {
 	logs := fmt.Sprintf("/opt/wso2/%s/repository/logs/", home)
 	file := func(path, group string) map[string]any {
@@ -658,7 +683,7 @@ func cloudWatchAgentConfig(home, logBase string) []byte {
 			file("http_access_*.log", "http-access"),
 		}}}},
 		"metrics": map[string]any{
-			"namespace":              "APIMKit/Nodes",
+			"namespace":              nodeMetricsNamespace,
 			"append_dimensions":      map[string]any{"AutoScalingGroupName": "${aws:AutoScalingGroupName}"},
 			"aggregation_dimensions": []any{[]string{"AutoScalingGroupName"}},
 			"metrics_collected": map[string]any{
@@ -714,18 +739,19 @@ func (n *ProfileAsg) suppressFindings(noTopic bool) {
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(n.role, &[]*cdknag.NagPackSuppression{
 		{
-			Id: jsii.String("AwsSolutions-IAM4"),
-			Reason: jsii.String("Session Manager and the CloudWatch agent need exactly what AWS maintains in " +
-				"AmazonSSMManagedInstanceCore and CloudWatchAgentServerPolicy."),
+			Id:     jsii.String("AwsSolutions-IAM4"),
+			Reason: jsii.String("Session Manager needs exactly what AWS maintains in AmazonSSMManagedInstanceCore."),
 			AppliesTo: &[]any{
 				"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore",
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy",
 			},
 		},
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("autoscaling:DescribeAutoScalingInstances has no resource-level permissions; the node " +
-				"uses it to find its own group. The KMS action groups come from aws-cdk-lib's grants on the secrets' key."),
+				"uses it to find its own group. The CloudWatch agent's ec2:DescribeTags, ec2:DescribeVolumes, " +
+				"logs:DescribeLogGroups and cloudwatch:PutMetricData take none either (the last is limited to the " +
+				"nodes' namespace); its log writes name the node's own log groups, whose ARNs end in :* for their streams. " +
+				"The KMS action groups come from aws-cdk-lib's grants on the secrets' key."),
 		},
 	}, jsii.Bool(true))
 }
