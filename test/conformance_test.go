@@ -398,7 +398,7 @@ func allowedFlows(layout string) map[string]bool {
 	if layout == "3.2" {
 		hub, portals = "km", []string{"pub", "dev"}
 		hubPorts = []string{"9443"}
-		tmClients, tmPublishers = []string{"gw"}, []string{"pub", "dev", "km"}
+		tmClients, tmPublishers = []string{"gw", "pub", "dev"}, []string{"km"}
 		hubClients = []string{"gw", "pub", "dev", "tm"}
 	}
 	ok := map[string]bool{
@@ -793,8 +793,10 @@ func TestPacksAreReadWithTheirBucketsKey(t *testing.T) {
 // Rotating the WSO2 user's password: a new revision in the context is a new property of the
 // schema resource, so CloudFormation runs the function, which sets the secret's password.
 func TestAppPasswordRevisionRerunsTheSchemaFunction(t *testing.T) {
-	for name, want := range map[*testkit.Assembly]any{reference(t): nil, referenceWithAdminSSH(t): "2026-11"} {
-		for _, r := range testkit.Resources(name.Stack(t, "Data").Template, "Custom::Wso2Schema") {
+	for asm, want := range map[*testkit.Assembly]any{reference(t): nil, referenceWithAdminSSH(t): "2026-11"} {
+		schemas := testkit.Resources(asm.Stack(t, "Data").Template, "Custom::Wso2Schema")
+		require.Len(t, schemas, 1)
+		for _, r := range schemas {
 			assert.Equal(t, want, props(r)["AppPasswordRevision"])
 		}
 	}

@@ -121,17 +121,20 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 			ok(a.gw, a.tm1, 9443) // the publisher's artifacts, from tm1's internal data service
 			no(a.gw, a.tm2, 9443)
 			// The traffic managers are 3.2's event hub: the portals and the key manager publish
-			// their events to both; the publisher deploys policies and the key manager announces
-			// revoked tokens through tm1's services.
+			// their events to both, and the portals listen on their brokers; the publisher
+			// deploys policies and the key manager announces revoked tokens through tm1's services.
 			for _, c := range append([]reach.Endpoint{a.hub}, a.portals...) {
 				ok(c, a.tm1, 9611, 9711)
 				ok(c, a.tm2, 9611, 9711)
 			}
+			for _, p := range a.portals {
+				ok(p, a.tm1, 5672)
+				ok(p, a.tm2, 5672)
+			}
 			ok(a.portals[0], a.tm1, 9443)
 			ok(a.hub, a.tm1, 9443)
 			no(a.portals[1], a.tm1, 9443)
-			no(a.portals[1], a.tm1, 5672) // they take no throttle decisions
-			no(a.hub, a.tm2, 5672)
+			no(a.hub, a.tm2, 5672) // the key manager only publishes
 		} else {
 			no(a.gw, a.tm1, 9443)
 			// The control-plane nodes reach each other through their zonal names on the

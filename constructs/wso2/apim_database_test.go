@@ -223,6 +223,7 @@ func TestSchemaFunctionAndResource(t *testing.T) {
 		}, cp["Databases"])
 		assert.Equal(t, "Retain", cr["DeletionPolicy"])
 		// The database key (storage, secrets, logs) decrypts only what Secrets Manager hands over.
+		keyGrants := 0
 		for id, pol := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
 			if !strings.HasPrefix(id, "DatabaseSchemaFunction") {
 				continue
@@ -231,9 +232,11 @@ func TestSchemaFunctionAndResource(t *testing.T) {
 				st := st.(map[string]any)
 				if strings.Contains(fmt.Sprint(st["Action"]), "kms:") && strings.Contains(fmt.Sprint(st["Resource"]), "DatabaseKey") {
 					assert.Contains(t, fmt.Sprint(st["Condition"]), "kms:ViaService:secretsmanager.us-west-1.amazonaws.com", "%s: %v", tc.name, st)
+					keyGrants++
 				}
 			}
 		}
+		assert.Positive(t, keyGrants, "%s: the function may decrypt its secrets", tc.name)
 		assert.Nil(t, cp["AppPasswordRevision"], "%s: none unless asked for", tc.name)
 		if tc.pack {
 			assert.Equal(t, "my-packs", cp["PackBucket"])

@@ -66,13 +66,16 @@ type ApimLoadBalancerProps struct {
 	// BlockedPaths are answered 403 by the load balancer on every host it serves from the nodes'
 	// servlet port (the portals), ahead of every route (priorities 1, 2, ... one per such host,
 	// which routes must leave free): WSO2's management console and SOAP admin services, which
-	// WSO2 advises keeping off the internet (admins reach them through the bastion). At most 3
-	// patterns; an empty list blocks nothing. Default: /carbon* and /services*.
+	// WSO2 advises keeping off the internet. The load balancer matches the path as sent, so a
+	// path encoded or padded (//carbon, %63arbon) is not matched: put a WAF rule that decodes
+	// paths in front for more. At most 3 patterns; an empty list blocks nothing.
+	// Default: DefaultBlockedPaths().
 	BlockedPaths *[]*string
 }
 
-// DefaultBlockedPaths are the paths ApimLoadBalancer refuses on the portal hosts by default.
-func DefaultBlockedPaths() []string { return []string{"/carbon*", "/services*"} }
+// DefaultBlockedPaths are the paths ApimLoadBalancer refuses on the portal hosts by default: the
+// management console (also a tenant's, /t/<domain>/carbon) and the SOAP admin services.
+func DefaultBlockedPaths() []string { return []string{"/carbon*", "/services*", "/t/*/carbon*"} }
 
 // ApimLoadBalancer is the internet-facing Application Load Balancer of property P5: in the public
 // subnets, HTTPS with a TLS 1.2+ policy, HTTP redirected to HTTPS, access logs, optional WAF, and
@@ -267,7 +270,9 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 	})
 
 	for i, host := range blockedHosts {
-		awselasticloadbalancingv2.NewApplicationListenerRule(lb, jsii.String("Blocked"+dashboardID(host)), &awselasticloadbalancingv2.ApplicationListenerRuleProps{
+		// Named by priority, so a renamed or added host updates a rule in place rather than
+		// creating one at a priority the old rule still holds.
+		awselasticloadbalancingv2.NewApplicationListenerRule(lb, jsii.String(fmt.Sprintf("Blocked%d", i+1)), &awselasticloadbalancingv2.ApplicationListenerRuleProps{
 			Listener: https,
 			Priority: jsii.Number(float64(i + 1)),
 			Conditions: &[]awselasticloadbalancingv2.ListenerCondition{

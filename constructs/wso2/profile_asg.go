@@ -378,7 +378,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	}))
 	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("AgentLookups"),
-		Actions:   jsii.Strings("ec2:DescribeTags", "ec2:DescribeVolumes", "logs:DescribeLogGroups"),
+		Actions:   jsii.Strings("ec2:DescribeTags", "logs:DescribeLogGroups"),
 		Resources: jsii.Strings("*"),
 	}))
 
@@ -665,11 +665,11 @@ func javaPackage(v profiles.Version) string {
 	return "java-21-amazon-corretto-headless"
 }
 
-// cloudWatchAgentConfig ships the carbon, audit and HTTP access logs, and the memory and disk
-// metrics EC2 does not report.
 // nodeMetricsNamespace holds the memory and disk metrics the nodes' CloudWatch agent reports.
 const nodeMetricsNamespace = "APIMKit/Nodes"
 
+// cloudWatchAgentConfig ships the carbon, audit and HTTP access logs, and the memory and disk
+// metrics EC2 does not report.
 func cloudWatchAgentConfig(home, logBase string) []byte {
 	logs := fmt.Sprintf("/opt/wso2/%s/repository/logs/", home)
 	file := func(path, group string) map[string]any {
@@ -748,7 +748,7 @@ func (n *ProfileAsg) suppressFindings(noTopic bool) {
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("autoscaling:DescribeAutoScalingInstances has no resource-level permissions; the node " +
-				"uses it to find its own group. The CloudWatch agent's ec2:DescribeTags, ec2:DescribeVolumes, " +
+				"uses it to find its own group. The CloudWatch agent's ec2:DescribeTags, " +
 				"logs:DescribeLogGroups and cloudwatch:PutMetricData take none either (the last is limited to the " +
 				"nodes' namespace); its log writes name the node's own log groups, whose ARNs end in :* for their streams. " +
 				"The KMS action groups come from aws-cdk-lib's grants on the secrets' key."),

@@ -184,7 +184,9 @@ func TestNodeRoleIsLeastPrivilege(t *testing.T) {
 	assert.NotContains(t, managed, "CloudWatchAgentServerPolicy", "which may write, create and shorten any log group")
 	d := policyDocuments(tmpl, "Gateway")
 	// The CloudWatch agent writes the node's own log groups and its own metrics' namespace.
-	assert.Regexp(t, `"Action":\["logs:CreateLogStream","logs:DescribeLogStreams","logs:PutLogEvents"\],"Effect":"Allow","Resource":\[\{"Fn::GetAtt":\["GatewayAuditLogs[0-9A-F]+","Arn"\]\},\{"Fn::GetAtt":\["GatewayCarbonLogs`, d)
+	assert.Regexp(t, `"Action":\["logs:CreateLogStream","logs:DescribeLogStreams","logs:PutLogEvents"\],"Effect":"Allow","Resource":\[\{"Fn::GetAtt":\["GatewayAuditLogs[0-9A-F]+","Arn"\]\},\{"Fn::GetAtt":\["GatewayCarbonLogs[0-9A-F]+","Arn"\]\},\{"Fn::GetAtt":\["GatewayHttpAccessLogs[0-9A-F]+","Arn"\]\}\]`, d,
+		"its three log groups, and no other")
+	assert.Contains(t, d, "ec2:DescribeTags", "the agent's group-name dimension")
 	assert.Contains(t, d, `"Action":"cloudwatch:PutMetricData","Condition":{"StringEquals":{"cloudwatch:namespace":"APIMKit/Nodes"}}`)
 	assert.NotContains(t, d, "logs:CreateLogGroup")
 	assert.NotContains(t, d, "logs:PutRetentionPolicy")
@@ -289,7 +291,7 @@ func TestLoadBalancer(t *testing.T) {
 	assert.EqualValues(t, 1, blocked[0]["Priority"])
 	conditions := fmt.Sprint(blocked[0]["Conditions"])
 	assert.Contains(t, conditions, "portal.example.com")
-	assert.Contains(t, conditions, "[/carbon* /services*]")
+	assert.Contains(t, conditions, "[/carbon* /services* /t/*/carbon*]")
 	assert.Contains(t, fmt.Sprint(blocked[0]["Actions"]), "StatusCode:403")
 
 	_, waf := one(t, tmpl, "AWS::WAFv2::WebACLAssociation")
@@ -640,6 +642,11 @@ func TestRoutesWithPrioritiesKeepTheirIds(t *testing.T) {
 	before := rules([]int{0, 1})
 	require.Len(t, before, 3, "two routes and the portal host's BlockedPaths rule")
 	assert.Equal(t, before, rules([]int{1, 0}))
+	for id := range before {
+		if strings.Contains(id, "Blocked") {
+			assert.True(t, strings.HasPrefix(id, "LbBlocked1"), "%s: named by its priority, so a renamed host updates it in place", id)
+		}
+	}
 }
 
 // A pinned AMI is used as given: the nodes roll onto a new one only when the user changes it.

@@ -6,6 +6,7 @@ package refarch
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -392,9 +393,10 @@ func (d *Deployment) addNodes(c Config) {
 		d.Gateway = node("Gateway", profiles.Gateway)
 		hubClients = []*wso2.ProfileAsg{d.Gateway, publisher, devportal}
 		// 3.2's traffic managers are the event hub: the portals and the key manager publish
-		// their events there, and take no throttle decisions (the gateways do).
-		tmClients = []*wso2.ProfileAsg{d.Gateway}
-		tmPublishers = []*wso2.ProfileAsg{publisher, devportal, hub}
+		// their events there. The portals also listen on their brokers (key-manager changes,
+		// apim.key_manager.enable_retriever); the key manager only publishes.
+		tmClients = []*wso2.ProfileAsg{d.Gateway, publisher, devportal}
+		tmPublishers = []*wso2.ProfileAsg{hub}
 		routes = []wso2.LoadBalancedProfile{
 			{Profile: publisher, Hostname: portal, Sticky: jsii.Bool(true),
 				PathPatterns: jsii.Strings("/publisher*", "/api/am/publisher*", "/admin*")},
@@ -541,8 +543,11 @@ func (d *Deployment) Nodes() []*wso2.ProfileAsg {
 }
 
 func str(node constructs.Node, key string) string {
-	if v, ok := node.TryGetContext(jsii.String(key)).(string); ok {
+	switch v := node.TryGetContext(jsii.String(key)).(type) {
+	case string:
 		return strings.TrimSpace(v)
+	case float64: // a number in cdk.json, such as a revision
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return ""
 }
