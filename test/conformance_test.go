@@ -801,3 +801,21 @@ func TestAppPasswordRevisionRerunsTheSchemaFunction(t *testing.T) {
 		}
 	}
 }
+
+// The portal host refuses WSO2's management console from the internet in both layouts, and its
+// SOAP admin services in 4.x; 3.2's account recovery and self sign-up call those services
+// through the public name, so the 3.2 portal keeps them.
+func TestManagementConsoleIsNotServedToTheInternet(t *testing.T) {
+	for name, want := range map[string]string{"4.x": "[/carbon* /services* /t/*/carbon*]", "3.2": "[/carbon* /t/*/carbon*]"} {
+		var blocked []string
+		for _, r := range testkit.Resources(layouts(t)[name].Stack(t, "Application").Template, "AWS::ElasticLoadBalancingV2::ListenerRule") {
+			if strings.Contains(fmt.Sprint(props(r)["Actions"]), "StatusCode:403") {
+				blocked = append(blocked, fmt.Sprint(props(r)["Priority"], props(r)["Conditions"]))
+			}
+		}
+		require.Len(t, blocked, 1, "%s: one portal host", name)
+		assert.Contains(t, blocked[0], "portal.apim.example.com", name)
+		assert.Contains(t, blocked[0], want, name)
+		assert.True(t, strings.HasPrefix(blocked[0], "1 "), "%s: ahead of every route", name)
+	}
+}

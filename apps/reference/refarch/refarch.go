@@ -451,9 +451,16 @@ func (d *Deployment) addNodes(c Config) {
 		Value:       jsii.String(d.TrafficManagers.AuthUrlGroup()),
 		Description: jsii.String("APIM 2.x/3.x api-manager.xml <AuthUrlGroup> for these traffic managers"),
 	})
-	d.LoadBalancer = wso2.NewApimLoadBalancer(d.AppStack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
+	lbProps := &wso2.ApimLoadBalancerProps{
 		Network: d.Network, CertificateArn: jsii.String(c.CertificateArn), Routes: routes,
-	})
+	}
+	if c.Layout == Layout32 {
+		// 3.2's account recovery and self sign-up call the node's own admin services through
+		// its public name (identity.server.service.contextURL, which 3.2 sets from no
+		// deployment.toml key): refusing /services* there would break them.
+		lbProps.BlockedPaths = jsii.Strings("/carbon*", "/t/*/carbon*")
+	}
+	d.LoadBalancer = wso2.NewApimLoadBalancer(d.AppStack, "LoadBalancer", lbProps)
 	// §3: key validation and the event hub; the traffic managers report to the hub too. Clients
 	// reach the hub through its internal endpoint (the name their configuration carries), and
 	// directly, for the per-node event-listening endpoints of a control plane with several nodes.
