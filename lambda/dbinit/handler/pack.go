@@ -18,8 +18,9 @@ type Objects interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// maxPackBytes bounds the pack the handler copies to the function's ephemeral storage.
-const maxPackBytes = 8 << 30
+// maxPackBytes bounds the pack the handler copies to the function's ephemeral storage (4 GiB,
+// set by ApimDatabase; a larger pack would fill it before this check could say why).
+const maxPackBytes = 3584 << 20
 
 // pack is a product pack copied from S3 to a temporary file.
 type pack struct {
