@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -506,10 +507,20 @@ func (n *ApimNetwork) addFlowLogs(props *ApimNetworkProps) {
 		Retention:     retention,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	n.vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+	flowLog := n.vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
 		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(group, nil),
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
 	})
+	// The role aws-cdk-lib made may be assumed by the flow-log service for this account's flow
+	// logs only (AWS's confused-deputy advice), updated in place rather than replaced.
+	if role, ok := flowLog.Node().TryFindChild(jsii.String("IAMRole")).(awsiam.Role); ok {
+		role.Node().DefaultChild().(awsiam.CfnRole).AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("ec2"), Resource: jsii.String("vpc-flow-log"), ResourceName: jsii.String("*"),
+			})},
+		})
+	}
 	n.flowLogs = group
 }
 

@@ -311,6 +311,16 @@ func TestFlowLogsAreEncryptedWithBoundedRetention(t *testing.T) {
 			assert.Equal(t, "ALL", p["TrafficType"])
 			assert.Equal(t, "cloud-watch-logs", p["LogDestinationType"])
 		}
+		// The delivery role trusts the flow-log service for this account's flow logs only.
+		for id, r := range testkit.Resources(tc.tmpl, "AWS::IAM::Role") {
+			if !strings.Contains(id, "FlowLogIAMRole") {
+				continue
+			}
+			trust := fmt.Sprint(testkit.Props(r)["AssumeRolePolicyDocument"])
+			assert.Contains(t, trust, "vpc-flow-logs.amazonaws.com", id)
+			assert.Contains(t, trust, "aws:SourceAccount", id)
+			assert.Contains(t, trust, ":vpc-flow-log/*", id)
+		}
 		groups := testkit.Resources(tc.tmpl, "AWS::Logs::LogGroup")
 		require.Len(t, groups, 1)
 		for _, g := range groups {
