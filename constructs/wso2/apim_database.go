@@ -538,8 +538,8 @@ func (d *ApimDatabase) addSchema(props *ApimDatabaseProps, cfg databaseConfig) {
 		ReservedConcurrentExecutions: jsii.Number(1),
 	})
 	// Both secrets, under the database's key, decrypted through Secrets Manager only.
-	grantSecretRead(fn, d.instance.Secret(), d.key)
-	d.appSecret.GrantRead(fn, nil)
+	d.GrantReadSecret(fn, d.instance.Secret())
+	d.GrantReadAppSecret(fn)
 
 	properties := map[string]any{
 		"Endpoint":        d.instance.DbInstanceEndpointAddress(),

@@ -110,3 +110,14 @@ func secretReadArn(secret awssecretsmanager.ISecret) *string {
 	}
 	return jsii.String(*secret.SecretArn() + "-??????")
 }
+
+// grantPutMetricData lets grantee put CloudWatch metrics in namespace alone: PutMetricData takes
+// no resource, only the namespace as a condition.
+func grantPutMetricData(grantee awsiam.IGrantable, sid, namespace string) {
+	grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Actions:    jsii.Strings("cloudwatch:PutMetricData"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": namespace}},
+	}))
+}

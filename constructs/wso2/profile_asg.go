@@ -370,12 +370,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
 		Resources: &logArns,
 	}))
-	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("PutOwnMetrics"),
-		Actions:    jsii.Strings("cloudwatch:PutMetricData"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": nodeMetricsNamespace}},
-	}))
+	grantPutMetricData(n.role, "PutOwnMetrics", nodeMetricsNamespace)
 	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("AgentLookups"),
 		Actions:   jsii.Strings("ec2:DescribeTags", "logs:DescribeLogGroups"),

@@ -187,12 +187,8 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 			ResourceName: jsii.String("default")})),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"events:source": "apimkit.packs"}},
 	}))
-	// Each run reports its outcome (RunFailedMetric); PutMetricData takes no resource, only its
-	// namespace as a condition.
-	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("ReportTheRun"), Actions: jsii.Strings("cloudwatch:PutMetricData"), Resources: jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": packupdate.RunMetricNamespace}},
-	}))
+	// Each run reports its outcome (RunFailedMetric).
+	grantPutMetricData(role, "ReportTheRun", packupdate.RunMetricNamespace)
 	if len(targets) > 0 {
 		var arns []*string
 		for _, g := range targets {
