@@ -72,14 +72,17 @@ func (c Config) Env() (string, error) {
 	if c.EventBus == "" {
 		c.EventBus = "default"
 	}
-	vars := []struct{ k, v string }{
-		{"AWS_REGION", c.Region}, {"PACK_BUCKET", c.PackBucket}, {"PACK_PREFIX", c.PackPrefix},
-		{"PRODUCT_HOMES", strings.Join(c.ProductHomes, " ")}, {"CREDENTIALS_SECRET_ARN", c.CredentialsSecretArn},
-		{"TOOL", c.Tool}, {"EVENT_BUS", c.EventBus}, {"REFRESH_GROUPS", strings.Join(c.RefreshGroups, " ")},
-		{"MIN_HEALTHY", fmt.Sprint(c.MinHealthyPercentage)},
-		{"REPLACE_FIRST_GROUPS", replaceFirst(c.ReplaceFirstGroups)},
-		{"ONE_BY_ONE_GROUPS", strings.Join(c.OneByOneGroups, " ")},
-		{"RUN_REPORT_ID", c.RunReportID},
+	vars := []struct {
+		k, v     string
+		optional bool // may be empty
+	}{
+		{"AWS_REGION", c.Region, false}, {"PACK_BUCKET", c.PackBucket, false}, {"PACK_PREFIX", c.PackPrefix, false},
+		{"PRODUCT_HOMES", strings.Join(c.ProductHomes, " "), false}, {"CREDENTIALS_SECRET_ARN", c.CredentialsSecretArn, false},
+		{"TOOL", c.Tool, false}, {"EVENT_BUS", c.EventBus, false}, {"REFRESH_GROUPS", strings.Join(c.RefreshGroups, " "), true},
+		{"MIN_HEALTHY", fmt.Sprint(c.MinHealthyPercentage), false},
+		{"REPLACE_FIRST_GROUPS", replaceFirst(c.ReplaceFirstGroups), true},
+		{"ONE_BY_ONE_GROUPS", strings.Join(c.OneByOneGroups, " "), true},
+		{"RUN_REPORT_ID", c.RunReportID, true},
 	}
 	var b strings.Builder
 	for _, kv := range vars {
@@ -88,7 +91,7 @@ func (c Config) Env() (string, error) {
 				return "", fmt.Errorf("packupdate: %s %q holds characters a shell would interpret", kv.k, kv.v)
 			}
 		}
-		if kv.v == "" && kv.k != "REFRESH_GROUPS" && kv.k != "REPLACE_FIRST_GROUPS" && kv.k != "ONE_BY_ONE_GROUPS" && kv.k != "RUN_REPORT_ID" {
+		if kv.v == "" && !kv.optional {
 			return "", fmt.Errorf("packupdate: %s is empty", kv.k)
 		}
 		fmt.Fprintf(&b, "%s=%q\n", kv.k, kv.v)

@@ -331,10 +331,11 @@ func tokenRevocation(node Node) []any {
 // cors is WSO2's own CORS setting for gateways and the control plane, whose allowed headers
 // carry the API key (the Developer Portal's try-out) and the publisher's test key.
 func cors(v Version) map[string]any {
-	headers := []string{"authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey", "Internal-Key"}
+	testHeader := "Internal-Key" // 4.x
 	if v.Major == 3 {
-		headers = []string{"authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey", "testKey"}
+		testHeader = "testKey"
 	}
+	headers := []string{"authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey", testHeader}
 	return map[string]any{
 		"allow_origins":     "*",
 		"allow_methods":     []string{"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"},

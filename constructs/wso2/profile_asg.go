@@ -3,6 +3,8 @@ package wso2
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -362,7 +364,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	// node create, write and shorten the retention of any log group): streams in the node's own
 	// log groups, its metrics' namespace, and the tag lookup behind the group-name dimension.
 	var logArns []*string
-	for _, kind := range []string{"carbon", "audit", "http-access"} {
+	for _, kind := range slices.Sorted(maps.Keys(n.logs)) {
 		logArns = append(logArns, n.logs[kind].LogGroupArn())
 	}
 	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -385,8 +385,7 @@ func (p *TrafficManagerPair) GrantAccessFrom(peers ...awsec2.IConnectable) {
 }
 
 // GrantPublishFrom opens both traffic managers' binary receivers (9611 and 9711 plus their
-// offsets) to peers that publish events but take no throttle decisions, such as the 3.2 portals
-// and key manager.
+// offsets) to peers that publish events but listen on no broker, such as the 3.2 key manager.
 func (p *TrafficManagerPair) GrantPublishFrom(peers ...awsec2.IConnectable) {
 	p.grant([]int{profiles.PortBinary, profiles.PortBinaryAuth}, peers)
 }

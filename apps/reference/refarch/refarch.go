@@ -6,6 +6,7 @@ package refarch
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -403,7 +404,7 @@ func (d *Deployment) addNodes(c Config) {
 			{Profile: devportal, Hostname: portal, Sticky: jsii.Bool(true)},
 			{Profile: d.Gateway, Hostname: api, RequestsPerTarget: jsii.Number(3000), WebSocket: jsii.Bool(true)},
 			// The management console (/carbon) is not routed: the load balancer refuses it
-			// (BlockedPaths), and admins reach it through the bastion.
+			// (BlockedPaths), and admins reach it from inside (Session Manager port forwarding).
 		}
 	} else {
 		d.ControlPlane = node("ControlPlane", profiles.ControlPlane)
@@ -458,7 +459,7 @@ func (d *Deployment) addNodes(c Config) {
 		// 3.2's account recovery and self sign-up call the node's own admin services through
 		// its public name (identity.server.service.contextURL, which 3.2 sets from no
 		// deployment.toml key): refusing /services* there would break them.
-		lbProps.BlockedPaths = jsii.Strings("/carbon*", "/t/*/carbon*")
+		lbProps.BlockedPaths = jsii.Strings(slices.DeleteFunc(wso2.DefaultBlockedPaths(), func(p string) bool { return p == "/services*" })...)
 	}
 	d.LoadBalancer = wso2.NewApimLoadBalancer(d.AppStack, "LoadBalancer", lbProps)
 	// §3: key validation and the event hub; the traffic managers report to the hub too. Clients

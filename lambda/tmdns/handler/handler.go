@@ -308,16 +308,7 @@ func (h *Handler) RemoveRecords(ctx context.Context) (string, error) {
 		if rr == nil {
 			continue
 		}
-		err = h.retry(ctx, func() error {
-			_, err := h.DNS.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
-				HostedZoneId: aws.String(h.Config.ZoneID),
-				ChangeBatch: &r53types.ChangeBatch{
-					Comment: aws.String("tmdns: the traffic managers are deleted"),
-					Changes: []r53types.Change{{Action: r53types.ChangeActionDelete, ResourceRecordSet: rr}},
-				},
-			})
-			return err
-		})
+		err = h.change(ctx, "tmdns: the traffic managers are deleted", r53types.ChangeActionDelete, rr)
 		if err != nil && !notFound(err) {
 			return "", fmt.Errorf("deleting %s: %w", node.Name, err)
 		}
@@ -325,6 +316,21 @@ func (h *Handler) RemoveRecords(ctx context.Context) (string, error) {
 		h.log().Info("record deleted", "node", node.Name)
 	}
 	return "removed: " + strings.Join(removed, ", "), nil
+}
+
+// change applies one action to one record set of the zone, retried while AWS is throttling or
+// busy with an earlier change.
+func (h *Handler) change(ctx context.Context, comment string, action r53types.ChangeAction, rr *r53types.ResourceRecordSet) error {
+	return h.retry(ctx, func() error {
+		_, err := h.DNS.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+			HostedZoneId: aws.String(h.Config.ZoneID),
+			ChangeBatch: &r53types.ChangeBatch{
+				Comment: aws.String(comment),
+				Changes: []r53types.Change{{Action: action, ResourceRecordSet: rr}},
+			},
+		})
+		return err
+	})
 }
 
 // notFound recognises the answer to deleting a record that no longer exists.
@@ -342,21 +348,9 @@ func (h *Handler) upsert(ctx context.Context, node Node, instance string, ip net
 		h.log().Info("record already right", "node", node.Name, "instance", instance, "ip", old)
 		return nil
 	}
-	err = h.retry(ctx, func() error {
-		_, err := h.DNS.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
-			HostedZoneId: aws.String(h.Config.ZoneID),
-			ChangeBatch: &r53types.ChangeBatch{
-				Comment: aws.String("tmdns: " + instance),
-				Changes: []r53types.Change{{
-					Action: r53types.ChangeActionUpsert,
-					ResourceRecordSet: &r53types.ResourceRecordSet{
-						Name: aws.String(node.Name), Type: r53types.RRTypeA, TTL: aws.Int64(h.Config.TTL),
-						ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(ip.String())}},
-					},
-				}},
-			},
-		})
-		return err
+	err = h.change(ctx, "tmdns: "+instance, r53types.ChangeActionUpsert, &r53types.ResourceRecordSet{
+		Name: aws.String(node.Name), Type: r53types.RRTypeA, TTL: aws.Int64(h.Config.TTL),
+		ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(ip.String())}},
 	})
 	if err != nil {
 		return fmt.Errorf("setting %s to %s: %w", node.Name, ip, err)
