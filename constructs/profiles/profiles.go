@@ -6,6 +6,7 @@ package profiles
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -31,8 +32,19 @@ func ParseVersion(s string) (Version, error) {
 	if !v.Supported() {
 		return v, fmt.Errorf("version %s is not supported: use 3.2.x or 4.x", s)
 	}
+	if !v.Known() {
+		return v, fmt.Errorf("version %s is not a WSO2 API Manager release this library knows (%s): "+
+			"its profiles, packs and configuration keys are unchecked", s, strings.Join(KnownReleases, ", "))
+	}
 	return v, nil
 }
+
+// KnownReleases are the API Manager releases whose layout, packs and start commands the model
+// has facts for: 3.2 (with its 3.2.1 update release) and 4.0 to 4.6.
+var KnownReleases = []string{"3.2.0", "3.2.1", "4.0.0", "4.1.0", "4.2.0", "4.3.0", "4.4.0", "4.5.0", "4.6.0"}
+
+// Known reports whether v is one of KnownReleases.
+func (v Version) Known() bool { return slices.Contains(KnownReleases, v.String()) }
 
 func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
 

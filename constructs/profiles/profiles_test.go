@@ -39,6 +39,8 @@ func TestLayouts(t *testing.T) {
 
 	_, err := ParseVersion("2.6.0")
 	assert.EqualError(t, err, "version 2.6.0 is not supported: use 3.2.x or 4.x")
+	_, err = ParseVersion("4.9.0")
+	assert.ErrorContains(t, err, "version 4.9.0 is not a WSO2 API Manager release this library knows (3.2.0, 3.2.1, 4.0.0")
 	_, err = ParseVersion("4.3")
 	assert.EqualError(t, err, `version "4.3" is not major.minor.patch`)
 	_, err = Lookup(mustVersion(t, "4.3.0"), Publisher)

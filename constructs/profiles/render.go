@@ -214,6 +214,11 @@ func Render(in Input) ([]byte, error) {
 			}
 			apim["event_hub"] = hub
 			doc["event_listener"] = tokenRevocation(self)
+		} else if p.Name == KeyManager {
+			// The key manager calls its own services on localhost: through its internal name
+			// the load balancer could send the connection back to the node it came from, which
+			// a load balancer that keeps the caller's address cannot do.
+			apim["key_manager"] = map[string]any{"service_url": servicesURL(Node{"localhost", in.Offset})}
 		} else {
 			apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
 		}
@@ -224,6 +229,11 @@ func Render(in Input) ([]byte, error) {
 			// and the publisher (where the admin portal runs) deploys throttling policies to
 			// them through the first one's services.
 			th := throttling(in.TrafficManagers)
+			if p.Name == KeyManager {
+				// It publishes events only and takes no throttle decisions: it never listens on
+				// the traffic managers' brokers.
+				delete(th, "throttle_decision_endpoints")
+			}
 			if p.Name == Publisher {
 				th["service_url"] = servicesURL(in.TrafficManagers[0])
 			}
