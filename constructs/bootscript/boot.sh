@@ -76,6 +76,16 @@ on_error() {
 }
 trap on_error ERR
 
+# run_extension NAME runs the team's own commands the user data wrote as $ETC/NAME.sh, if any
+# (NodeOptions.BootCommands); a failure abandons the launch like any other.
+run_extension() {
+  if [[ -f "$ETC/$1.sh" ]]; then
+    log "running the $1 commands"
+    bash -euo pipefail "$ETC/$1.sh"
+  fi
+}
+run_extension before-setup
+
 # secret_field ARN FIELD prints one field of a JSON secret.
 secret_field() {
   aws secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text |
@@ -266,6 +276,7 @@ until healthy; do
   sleep "${HEALTH_INTERVAL:-10}"
 done
 
+run_extension after-setup
 log "healthy; completing the launch"
 retry 30 complete_lifecycle CONTINUE
 rm -rf "$work"

@@ -77,6 +77,10 @@ type Config struct {
 	// DatabaseRoots, when set, are the PEM certificates of the authorities the database's
 	// certificate chains to; boot.sh puts them in DatabaseTrustStore for the JDBC connections.
 	DatabaseRoots []byte
+	// BeforeSetup and AfterSetup are a team's own shell commands (bash, -euo pipefail), run as
+	// root before anything else boot.sh does, and once WSO2 answers its health check before the
+	// node is reported in service. A failing command abandons the launch.
+	BeforeSetup, AfterSetup []string
 	// HealthTimeoutSeconds bounds the wait for the node to become healthy.
 	HealthTimeoutSeconds int
 	DNSTTLSeconds        int
@@ -203,6 +207,14 @@ func (c Config) UserData() (string, error) {
 	}
 	if len(c.DatabaseRoots) > 0 {
 		files = append(files, file{"/etc/apimkit/database-ca.pem", c.DatabaseRoots, "0644"})
+	}
+	for _, ext := range []struct {
+		name string
+		cmds []string
+	}{{"before-setup", c.BeforeSetup}, {"after-setup", c.AfterSetup}} {
+		if len(ext.cmds) > 0 {
+			files = append(files, file{"/etc/apimkit/" + ext.name + ".sh", []byte(strings.Join(ext.cmds, "\n") + "\n"), "0700"})
+		}
 	}
 	files = append(files, file{"/usr/local/sbin/apimkit-boot", []byte(Script), "0755"})
 	for _, f := range files {
