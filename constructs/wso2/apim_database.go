@@ -210,6 +210,8 @@ func resolveDatabase(props *ApimDatabaseProps) databaseConfig {
 	if c.replicaType == nil {
 		c.replicaType = c.instanceType
 	}
+	checkInstanceType(databaseName, "InstanceType", c.instanceType)
+	checkInstanceType(databaseName, "ReplicaInstanceType", c.replicaType)
 	if props.AllocatedStorageGiB != nil {
 		c.storage = *props.AllocatedStorageGiB
 	}

@@ -383,6 +383,12 @@ func TestApimDatabaseRefusesBadProps(t *testing.T) {
 		{"pack without key", func(stack awscdk.Stack, p *wso2.ApimDatabaseProps) {
 			p.Pack = &wso2.SchemaPack{Bucket: awss3.Bucket_FromBucketName(stack, jsii.String("B"), jsii.String("my-packs"))}
 		}, []string{"Pack needs both Bucket and Key"}},
+		{"db. given twice", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) {
+			p.InstanceType = awsec2.NewInstanceType(jsii.String("db.r7g.large"))
+		}, []string{`InstanceType "db.r7g.large" starts with db.: give the EC2 type (r7g.large); RDS adds db. itself`}},
+		{"instance type without size", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) {
+			p.ReplicaInstanceType = awsec2.NewInstanceType(jsii.String("r7glarge"))
+		}, []string{`ReplicaInstanceType "r7glarge" is not an instance type: give family.size`}},
 		{"connection limit too low", func(_ awscdk.Stack, p *wso2.ApimDatabaseProps) { p.MaxConnections = jsii.Number(10) },
 			[]string{"MaxConnections 10 must be between 50 and 16000"}},
 	}

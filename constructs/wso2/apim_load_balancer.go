@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
@@ -99,6 +100,8 @@ type lbRoute struct {
 
 const loadBalancerName = "ApimLoadBalancer"
 
+var webAclArn = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+$`)
+
 var certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
 
 // NewApimLoadBalancer builds the load balancer. It panics, before adding anything to the tree,
@@ -110,8 +113,20 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 	if props.CertificateArn == nil || !certificateArn.MatchString(*props.CertificateArn) {
 		propsError(loadBalancerName, "CertificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got %s", given(props.CertificateArn))
 	}
+	if region := awscdk.Stack_Of(scope).Region(); !unresolved(region) && !unresolved(props.CertificateArn) {
+		if certRegion := strings.Split(*props.CertificateArn, ":")[3]; certRegion != *region {
+			propsError(loadBalancerName, "CertificateArn names a certificate in %s, but the load balancer is in %s: a load balancer takes "+
+				"certificates of its own region only; request or import the certificate in %s", certRegion, *region, *region)
+		}
+	}
+	if props.WebAclArn != nil && !unresolved(props.WebAclArn) && !webAclArn.MatchString(*props.WebAclArn) {
+		propsError(loadBalancerName, "WebAclArn %q is not a regional AWS WAF web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)", *props.WebAclArn)
+	}
 	if len(props.Routes) == 0 {
 		propsError(loadBalancerName, "Routes is empty: name at least one exposed profile and its host name")
+	}
+	for i, r := range props.Routes {
+		checkHostname(loadBalancerName, fmt.Sprintf("Routes[%d].Hostname", i), r.Hostname)
 	}
 	if t := props.IdleTimeout; t != nil {
 		if s := *t.ToSeconds(nil); s < 1 || s > 4000 {

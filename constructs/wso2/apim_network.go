@@ -370,6 +370,13 @@ func knownAzs(scope constructs.Construct, stack awscdk.Stack) []string {
 	return azs
 }
 
+// privateBlocks are the ranges a VPC block may come from: RFC 1918's and the shared address
+// space (RFC 6598), which AWS also allows.
+var privateBlocks = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("100.64.0.0/10"),
+}
+
 func resolvePlan(props *ApimNetworkProps, azCount int) netplan.Plan {
 	cidr := netplan.DefaultVpcCidr
 	if props.Cidr != nil {
@@ -378,6 +385,10 @@ func resolvePlan(props *ApimNetworkProps, azCount int) netplan.Plan {
 	vpc, err := netplan.ParseCidr("Cidr", cidr)
 	if err != nil {
 		propsError(networkName, "%v", err)
+	}
+	if !slices.ContainsFunc(privateBlocks, func(p netip.Prefix) bool { return p.Bits() <= vpc.Bits() && p.Contains(vpc.Addr()) }) {
+		propsError(networkName, "Cidr %s is not a private range: addresses in it belong to others on the internet, whom the VPC "+
+			"could no longer reach; use a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (or 100.64.0.0/10)", vpc)
 	}
 	plan := netplan.Plan{Vpc: vpc, Tiers: map[Tier]netplan.TierBlock{}}
 	var given CidrPlan
@@ -619,6 +630,18 @@ func importNetwork(scope constructs.Construct, id string, props *ApimNetworkProp
 			propsError(networkName, "ExistingSubnets.%s selects no subnet of ExistingVpc: check the selection", t)
 		}
 		n.subnets[t] = subnets
+	}
+	public := map[string]bool{}
+	for _, s := range *props.ExistingVpc.PublicSubnets() {
+		public[*s.SubnetId()] = true
+	}
+	for _, t := range []Tier{TierApplication, TierManagement, TierData} {
+		for _, s := range n.subnets[t] {
+			if public[*s.SubnetId()] {
+				propsError(networkName, "ExistingSubnets.%s selects %s, a public subnet of ExistingVpc (it routes to the internet "+
+					"gateway): the %s tier must be private; select the VPC's private or isolated subnets", t, *s.SubnetId(), strings.ToLower(string(t)))
+			}
+		}
 	}
 	for _, s := range n.subnets[TierApplication] {
 		if az := *s.AvailabilityZone(); !slices.Contains(n.azs, az) {

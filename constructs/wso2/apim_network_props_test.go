@@ -176,6 +176,24 @@ func TestApimNetworkRefusesBadProps(t *testing.T) {
 			want: []string{"ExistingSubnets.Application is required with ExistingVpc"},
 		},
 		{
+			name: "public address block",
+			props: func(awscdk.Stack) *wso2.ApimNetworkProps {
+				return &wso2.ApimNetworkProps{Cidr: jsii.String("8.8.0.0/16")}
+			},
+			want: []string{"Cidr 8.8.0.0/16 is not a private range", "use a block inside 10.0.0.0/8"},
+		},
+		{
+			name: "existing public subnets as the data tier",
+			props: func(s awscdk.Stack) *wso2.ApimNetworkProps {
+				return &wso2.ApimNetworkProps{ExistingVpc: existing(s), ExistingSubnets: &wso2.ExistingTierSubnets{
+					Public:      &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
+					Application: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+					Data:        &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
+				}}
+			},
+			want: []string{"ExistingSubnets.Data selects subnet-p1, a public subnet of ExistingVpc", "the data tier must be private"},
+		},
+		{
 			name: "existing subnets without a VPC",
 			props: func(awscdk.Stack) *wso2.ApimNetworkProps {
 				return &wso2.ApimNetworkProps{ExistingSubnets: &wso2.ExistingTierSubnets{}}

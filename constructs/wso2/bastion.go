@@ -3,6 +3,7 @@ package wso2
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -89,7 +90,11 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 		tier = TierPublic
 	}
 	if !props.Network.HasTier(tier) {
-		propsError(bastionName, "the network has no %s tier for the bastion", tier)
+		fix := "give the network a management tier (ApimNetwork creates one; with ExistingVpc, map ExistingSubnets.Management), or use SSH mode (SshFrom), which runs in the public tier"
+		if sshMode {
+			fix = "give the network a public tier, or drop SshFrom for Session Manager mode in the management tier"
+		}
+		propsError(bastionName, "the network has no %s tier for the bastion: %s", strings.ToLower(string(tier)), fix)
 	}
 
 	b := &Bastion{}

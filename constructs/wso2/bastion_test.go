@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,4 +148,24 @@ func TestBastionRefusesBadProps(t *testing.T) {
 	assert.NotPanics(t, func() {
 		wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("0.0.0.0/0"), AllowSshFromAnywhere: jsii.Bool(true)})
 	})
+}
+
+// A network mapped onto an existing VPC without a management tier has no place for a Session
+// Manager bastion: the refusal names the ways out.
+func TestBastionRefusesANetworkWithoutAManagementTier(t *testing.T) {
+	app := testkit.NewApp(nil)
+	stack := stackIn(app, "us-west-1")
+	vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+		VpcId: jsii.String("vpc-1"), AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c"),
+		PublicSubnetIds: jsii.Strings("subnet-p1", "subnet-p2"), PrivateSubnetIds: jsii.Strings("subnet-a1", "subnet-a2"),
+		IsolatedSubnetIds: jsii.Strings("subnet-d1", "subnet-d2"),
+	})
+	net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{ExistingVpc: vpc, ExistingSubnets: &wso2.ExistingTierSubnets{
+		Public:      &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
+		Application: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+		Data:        &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
+	}})
+	msg := panicMessage(func() { wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: net}) })
+	assert.Contains(t, msg, "Bastion: the network has no management tier for the bastion: give the network a management tier "+
+		"(ApimNetwork creates one; with ExistingVpc, map ExistingSubnets.Management), or use SSH mode (SshFrom)")
 }

@@ -61,6 +61,7 @@ type ApimInternalEndpoint struct {
 	ports    []int
 	hostname string
 	zonal    []profiles.Node
+	target   *ProfileAsg
 }
 
 const internalEndpointName = "ApimInternalEndpoint"
@@ -115,7 +116,7 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 		}
 	}
 
-	e := &ApimInternalEndpoint{}
+	e := &ApimInternalEndpoint{target: props.Target}
 	constructs.NewConstruct_Override(e, scope, &id)
 	network := props.Network
 
@@ -196,6 +197,12 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 			Comment:    jsii.String(fmt.Sprintf("WSO2 %s nodes in the network's zone %d", profile.Name, i+1)),
 		})
 		e.zonal = append(e.zonal, profiles.Node{Host: label + "." + zoneName, Offset: props.Target.offset})
+	}
+	wiring := wiringOf(e)
+	wiring.addZone(zoneName)
+	wiring.endpoints[strings.ToLower(e.hostname)] = e
+	for _, n := range e.zonal {
+		wiring.endpoints[strings.ToLower(n.Host)] = e
 	}
 	return e
 }

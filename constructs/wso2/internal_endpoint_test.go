@@ -37,7 +37,7 @@ var endpointHost string
 
 func endpointTemplate(t *testing.T) map[string]any {
 	return testkit.Fixture(t, "endpoint", func() awscdk.App {
-		app := testkit.NewApp(nil)
+		app := testkit.NewApp(partialDeployment)
 		e := newEndpointEnv(app)
 		ep := wso2.NewApimInternalEndpoint(e.stack, "HubEndpoint", &wso2.ApimInternalEndpointProps{
 			Network: e.network, Target: e.controlPlane, Zone: e.zone, RecordName: jsii.String("cp"),
@@ -198,7 +198,7 @@ func TestInternalEndpointDefaultPortsFollowTheTarget(t *testing.T) {
 // Zonal names: one CNAME per zone to the load balancer's node in that zone, cross-zone load
 // balancing off, and ZonalNodes naming them with the target's offset.
 func TestInternalEndpointZonalNames(t *testing.T) {
-	app := testkit.NewApp(nil)
+	app := testkit.NewApp(partialDeployment)
 	env := newEndpointEnv(app)
 	ep := wso2.NewApimInternalEndpoint(env.stack, "HubEndpoint", &wso2.ApimInternalEndpointProps{
 		Network: env.network, Target: env.controlPlane, Zone: env.zone, RecordName: jsii.String("cp"),

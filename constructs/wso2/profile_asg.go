@@ -91,12 +91,38 @@ type ProfileAsgProps struct {
 	// this key, which a later change of keystore leaves unreadable.
 	// Default: the pack's wso2carbon.jks, issued to localhost.
 	KeystoreSecret awssecretsmanager.ISecret
+	// NodeOptions are the node settings every WSO2 group shares (instance types, image,
+	// volume, keys, logs, boot commands).
+	NodeOptions
 	// PackPrefix is the key prefix of the packs.
-	// Default: "packs".
+	// Default: DefaultPackPrefix.
 	PackPrefix *string
 	// JdbcDriverKey is the object key of the MySQL Connector/J jar in PackBucket.
 	// Default: "drivers/mysql-connector-j.jar".
 	JdbcDriverKey *string
+	// MinCapacity, MaxCapacity of the group.
+	// Default: 2 and 4 for scalable profiles (one node per zone at least); 1 and 1 otherwise.
+	MinCapacity *float64
+	MaxCapacity *float64
+	// Subnets overrides where the nodes run (a traffic manager pinned to one zone).
+	// Default: the application subnets of every zone.
+	Subnets *awsec2.SubnetSelection
+	// CpuTargetPercent is the target of CPU target tracking (scalable profiles whose
+	// MaxCapacity is above MinCapacity).
+	// Default: 60.
+	CpuTargetPercent *float64
+	// ExtraLaunchHooks adds launch lifecycle hooks, defined in the group itself like the node's own
+	// (TrafficManagerPair adds the one its DNS updater completes).
+	// Default: none.
+	ExtraLaunchHooks []LaunchHook
+	// NotificationTopic receives the group's launch, termination and error notifications.
+	// Default: none (the activity history and CloudTrail still record them).
+	NotificationTopic awssns.ITopic
+}
+
+// NodeOptions are the settings of a WSO2 node that every group takes alike: ProfileAsgProps and
+// TrafficManagerPairProps embed them, and ApimDeploymentProps gives them per profile.
+type NodeOptions struct {
 	// InstanceTypes the group may launch, in order of preference; more than one lets the group
 	// find capacity when a type runs short in a zone.
 	// Default: m7g.xlarge, m7gd.xlarge and c7g.2xlarge (Graviton, 16 GiB); m7i.xlarge,
@@ -111,20 +137,9 @@ type ProfileAsgProps struct {
 	// Default: the latest Amazon Linux 2023 of Architecture, resolved at each deploy, so a deploy
 	// after a new AMI is published rolls the nodes.
 	MachineImage awsec2.IMachineImage
-	// MinCapacity, MaxCapacity of the group.
-	// Default: 2 and 4 for scalable profiles (one node per zone at least); 1 and 1 otherwise.
-	MinCapacity *float64
-	MaxCapacity *float64
-	// Subnets overrides where the nodes run (a traffic manager pinned to one zone).
-	// Default: the application subnets of every zone.
-	Subnets *awsec2.SubnetSelection
 	// RootVolumeGiB sizes the encrypted gp3 root volume.
 	// Default: 30.
 	RootVolumeGiB *float64
-	// CpuTargetPercent is the target of CPU target tracking (scalable profiles whose
-	// MaxCapacity is above MinCapacity).
-	// Default: 60.
-	CpuTargetPercent *float64
 	// StartupGracePeriod covers WSO2's start-up before health checks count.
 	// Default: 15 minutes.
 	StartupGracePeriod awscdk.Duration
@@ -134,14 +149,26 @@ type ProfileAsgProps struct {
 	// EncryptionKey encrypts the root volumes and the log groups.
 	// Default: a new customer-managed key.
 	EncryptionKey awskms.IKey
-	// ExtraLaunchHooks adds launch lifecycle hooks, defined in the group itself like the node's own
-	// (TrafficManagerPair adds the one its DNS updater completes).
+	// BootCommands are a team's own shell commands on every node (corporate agents,
+	// hardening). Commands added to the group's user data afterwards (Group().AddUserData)
+	// would never run, since the boot script takes over the instance: synth refuses them.
 	// Default: none.
-	ExtraLaunchHooks []LaunchHook
-	// NotificationTopic receives the group's launch, termination and error notifications.
-	// Default: none (the activity history and CloudTrail still record them).
-	NotificationTopic awssns.ITopic
+	BootCommands *BootCommands
 }
+
+// BootCommands run as root under bash with -euo pipefail; a failing command abandons the
+// launch, so the group replaces the node.
+type BootCommands struct {
+	// BeforeSetup runs first, before the JDK, the pack and the configuration are installed.
+	BeforeSetup []string
+	// AfterSetup runs once WSO2 answers its health check, before the node is reported in
+	// service.
+	AfterSetup []string
+}
+
+// DefaultPackPrefix is the key prefix under which the nodes find the packs and the updater
+// writes them.
+const DefaultPackPrefix = "packs"
 
 // LaunchHook is a launch lifecycle hook another component completes.
 type LaunchHook struct {
@@ -166,6 +193,8 @@ type ProfileAsg struct {
 	logs    map[string]awslogs.LogGroup
 	// zonal is the number of zones whose nodes are named one each (Wiring.SelfByZone), or 0.
 	zonal int
+	// configs are the nodes' deployment.toml files, one per zone with Wiring.SelfByZone.
+	configs [][]byte
 }
 
 const profileAsgName = "ProfileAsg"
@@ -197,6 +226,11 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	pack, _ := profiles.PackOf(version, profile.Name)
 	if props.Wiring == nil {
 		propsError(profileAsgName, "Wiring is required: the nodes' deployment.toml is rendered from it")
+	}
+	for name, h := range map[string]*string{"Wiring.PortalHostname": props.Wiring.PortalHostname, "Wiring.GatewayHostname": props.Wiring.GatewayHostname, "Wiring.Hostname": props.Wiring.Hostname} {
+		if h != nil {
+			checkHostname(profileAsgName, name, h)
+		}
 	}
 	if props.AdminSecret == nil {
 		propsError(profileAsgName, "AdminSecret is required: every node shares the super admin's password")
@@ -260,6 +294,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	}
 	wantArm := arch == awsec2.AmazonLinuxCpuType_ARM_64
 	for i, it := range instanceTypes {
+		checkInstanceType(profileAsgName, fmt.Sprintf("InstanceTypes[%d]", i), it)
 		if isArm := it.Architecture() == awsec2.InstanceArchitecture_ARM_64; isArm != wantArm {
 			propsError(profileAsgName, "InstanceTypes[%d] %s does not match Architecture %s: pick instance types of that architecture", i, *it.ToString(), arch)
 		}
@@ -300,7 +335,15 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	}
 
 	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}, zonal: len(props.Wiring.SelfByZone)}
+	if toml != nil {
+		n.configs = [][]byte{toml}
+	}
+	for _, z := range zoneConfigs {
+		n.configs = append(n.configs, z.DeploymentToml)
+	}
 	constructs.NewConstruct_Override(n, scope, &id)
+	wiring := wiringOf(n)
+	wiring.clients = append(wiring.clients, n)
 	stack := awscdk.Stack_Of(n)
 	network := props.Network
 
@@ -326,7 +369,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore")),
 		},
 	})
-	prefix := "packs"
+	prefix := DefaultPackPrefix
 	if props.PackPrefix != nil {
 		prefix = strings.Trim(*props.PackPrefix, "/")
 	}
@@ -409,6 +452,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props.KeystoreSecret != nil {
 		cfg.KeystoreSecretArn = *props.KeystoreSecret.SecretArn()
 	}
+	if b := props.BootCommands; b != nil {
+		cfg.BeforeSetup, cfg.AfterSetup = b.BeforeSetup, b.AfterSetup
+	}
 	ud, err := cfg.UserData()
 	if err != nil {
 		propsError(profileAsgName, "%v", err)
@@ -422,12 +468,14 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if image == nil {
 		image = awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch})
 	}
+	userData := awsec2.UserData_Custom(jsii.String(ud))
+	n.Node().AddValidation(&userDataGuard{userData: userData, want: ud, path: *n.Node().Path()})
 	template := awsec2.NewLaunchTemplate(n, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
 		MachineImage:            image,
 		InstanceType:            instanceTypes[0],
 		SecurityGroup:           n.sg,
 		Role:                    n.role,
-		UserData:                awsec2.UserData_Custom(jsii.String(ud)),
+		UserData:                userData,
 		RequireImdsv2:           jsii.Bool(true),
 		HttpPutResponseHopLimit: jsii.Number(1),
 		DetailedMonitoring:      jsii.Bool(true),
@@ -552,6 +600,24 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		warnDefaultKeystore(stack)
 	}
 	return n
+}
+
+// userDataGuard refuses commands added to a node's user data after the boot script's: the
+// script ends by handing the instance to boot.sh, so they would never run.
+type userDataGuard struct {
+	userData awsec2.UserData
+	want     string
+	path     string
+}
+
+// Validate is called by the CDK when the app is synthesized.
+func (g *userDataGuard) Validate() *[]*string {
+	if *g.userData.Render() == g.want {
+		return &[]*string{}
+	}
+	return &[]*string{jsii.String(fmt.Sprintf("%s: commands were added to the nodes' user data (Group().AddUserData or the launch "+
+		"template's), after the boot script hands the instance to WSO2's setup: they would never run. Give them as "+
+		"NodeOptions.BootCommands (BeforeSetup or AfterSetup) instead", g.path))}
 }
 
 // warnDefaultKeystore warns, once per stack, that nodes run with the pack's own keystore.

@@ -416,6 +416,37 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			p.InstanceTypes = []awsec2.InstanceType{awsec2.InstanceType_Of(awsec2.InstanceClass_M7I, awsec2.InstanceSize_XLARGE)}
 			wso2.NewProfileAsg(e.stack, "Node", p)
 		}, []string{"InstanceTypes[0] m7i.xlarge does not match Architecture ARM_64"}},
+		{"instance type that is not family.size", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.InstanceTypes = []awsec2.InstanceType{awsec2.NewInstanceType(jsii.String("m7g-xlarge"))}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{`InstanceTypes[0] "m7g-xlarge" is not an instance type: give family.size, such as m7g.xlarge`}},
+		{"host name with a scheme", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.Wiring.GatewayHostname = jsii.String("https://api.example.com/")
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{`Wiring.GatewayHostname "https://api.example.com/" is not a host name: give the DNS name alone`}},
+		{"certificate of another region", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String("arn:aws:acm:us-east-1:111111111111:certificate/11111111-2222-3333-4444-555555555555"),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
+			})
+		}, []string{"CertificateArn names a certificate in us-east-1, but the load balancer is in us-west-1"}},
+		{"web ACL that is not an ARN", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate), WebAclArn: jsii.String("apim-acl"),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
+			})
+		}, []string{`WebAclArn "apim-acl" is not a regional AWS WAF web ACL ARN`}},
+		{"route host with a path", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com/v1")}},
+			})
+		}, []string{`Routes[0].Hostname "api.example.com/v1" is not a host name`}},
 		{"missing wiring", func(e nodeEnv) {
 			p := e.props(profiles.Gateway)
 			p.Wiring.TrafficManagers = nil

@@ -45,6 +45,9 @@ type TrafficManagerPairProps struct {
 	ControlPlaneService *profiles.Node
 	// Version is the API Manager release. Default: DefaultApimVersion.
 	Version *string
+	// NodeOptions are the nodes' settings, as for ProfileAsg: pin tm1 and tm2 to an image, size
+	// them, or add boot commands like any node.
+	NodeOptions
 	// PackPrefix, JdbcDriverKey and KeystoreSecret are as for ProfileAsg.
 	PackPrefix     *string
 	JdbcDriverKey  *string
@@ -180,12 +183,18 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 			},
 			Database: props.Database, AdminSecret: props.AdminSecret, PackBucket: props.PackBucket,
 			PackPrefix: props.PackPrefix, JdbcDriverKey: props.JdbcDriverKey, KeystoreSecret: props.KeystoreSecret,
+			NodeOptions: props.NodeOptions,
 			MinCapacity: jsii.Number(1), MaxCapacity: jsii.Number(1),
 			Subnets:           network.SubnetsInAz(TierApplication, azs[i]),
 			ExtraLaunchHooks:  []LaunchHook{{Name: DnsHookName, Timeout: awscdk.Duration_Minutes(jsii.Number(10))}},
 			NotificationTopic: props.NotificationTopic,
 		})
 		p.groups = append(p.groups, g)
+	}
+	wiring := wiringOf(p)
+	wiring.addZone(zoneName)
+	for i, n := range nodes {
+		wiring.direct[n.Host] = p.groups[i]
 	}
 	// A launch-template change replaces each node stopped-then-started; CloudFormation updates tm2
 	// after tm1, so one of them is always running.

@@ -30,7 +30,7 @@ func (e nodeEnv) pairProps() *wso2.TrafficManagerPairProps {
 // pairFixture is the article's layout: tm1 and tm2 at offsets 1 and 2.
 func pairAssembly(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "pair", func() awscdk.App {
-		app := testkit.NewApp(nil)
+		app := testkit.NewApp(partialDeployment)
 		env := newNodeEnv(app)
 		p := env.pairProps()
 		p.Offsets = &[]*float64{jsii.Number(1), jsii.Number(2)}

@@ -33,7 +33,7 @@ type WumUpdaterProps struct {
 	// distribution), with the WSO2 Update tool each pack carries (WSO2 Updates 2.0; WUM was shut
 	// down in March 2023). Default: DefaultApimVersion.
 	Version *string
-	// PackPrefix is the key prefix of the packs. Default: "packs".
+	// PackPrefix is the key prefix of the packs. Default: DefaultPackPrefix.
 	PackPrefix *string
 	// Schedule is when updates are fetched, as an EventBridge expression: rate(...) or cron(...).
 	// Default: cron(0 3 ? * SUN *), Sundays at 03:00 UTC.
@@ -119,7 +119,7 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	}
 	// WSO2 Updates 2.0 serves 3.2 and 4.x alike, through the tool in each pack's bin folder.
 	tool := packupdate.UpdateTool
-	prefix := "packs"
+	prefix := DefaultPackPrefix
 	if props.PackPrefix != nil {
 		prefix = *props.PackPrefix
 	}

@@ -20,7 +20,7 @@ import (
 
 func updaterTemplate(t *testing.T) map[string]any {
 	return testkit.Fixture(t, "updater", func() awscdk.App {
-		app := testkit.NewApp(nil)
+		app := testkit.NewApp(partialDeployment)
 		env := newNodeEnv(app)
 		gw := wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
 		wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
@@ -164,7 +164,7 @@ func TestUpdaterRefreshesZoneNamedGroupsStopFirst(t *testing.T) {
 // Single-node groups (a traffic-manager pair) are refreshed one after the other, in the order
 // given, and the updater may follow their refreshes.
 func TestUpdaterRefreshesTrafficManagersOneByOne(t *testing.T) {
-	app := testkit.NewApp(nil)
+	app := testkit.NewApp(partialDeployment)
 	env := newNodeEnv(app)
 	tms := wso2.NewTrafficManagerPair(env.stack, "Tms", &wso2.TrafficManagerPairProps{
 		Network: env.network, Database: env.database, PackBucket: env.packs,

@@ -1,0 +1,215 @@
+package wso2_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/constructs/bootscript"
+	"github.com/apimkit/apimkit/constructs/profiles"
+	"github.com/apimkit/apimkit/constructs/wso2"
+	"github.com/apimkit/apimkit/test/testkit"
+)
+
+// Example_apimDeployment is the smallest deployment: one call with the required props.
+func Example_apimDeployment() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Apim"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Region: jsii.String("eu-west-1")},
+	})
+	wso2.NewApimDeployment(stack, "Apim", &wso2.ApimDeploymentProps{
+		Release:         jsii.String("4.5.0"),
+		PortalHostname:  jsii.String("portal.example.com"),
+		GatewayHostname: jsii.String("api.example.com"),
+		Certificate: awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"),
+			jsii.String("arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555")),
+	})
+	app.Synth(nil)
+}
+
+var (
+	deployment45 *wso2.ApimDeployment
+	deployment32 *wso2.ApimDeployment
+)
+
+func deploymentProps(stack awscdk.Stack, release string) *wso2.ApimDeploymentProps {
+	return &wso2.ApimDeploymentProps{
+		Release: jsii.String(release), PortalHostname: jsii.String("portal.example.com"), GatewayHostname: jsii.String("api.example.com"),
+		Certificate: awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(testCertificate)),
+	}
+}
+
+// A 4.5 deployment with a part of each kind overridden: every node on x86, the gateways at three
+// at least, the traffic managers on a pinned image, the nodes' own boot commands.
+func deployment45Template(t *testing.T) map[string]any {
+	return testkit.Fixture(t, "deployment-4.5", func() awscdk.App {
+		app := testkit.NewApp(nil)
+		stack := stackIn(app, "us-west-1")
+		p := deploymentProps(stack, "4.5.0")
+		p.Nodes = &wso2.NodeOptions{
+			Architecture:  awsec2.AmazonLinuxCpuType_X86_64,
+			InstanceTypes: []awsec2.InstanceType{awsec2.NewInstanceType(jsii.String("m7i.xlarge"))},
+			BootCommands:  &wso2.BootCommands{BeforeSetup: []string{"echo before"}, AfterSetup: []string{"echo after"}},
+		}
+		p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {MinCapacity: jsii.Number(3), MaxCapacity: jsii.Number(6)}}
+		p.TrafficManagerProps = &wso2.TrafficManagerPairProps{NodeOptions: wso2.NodeOptions{
+			MachineImage: awsec2.MachineImage_GenericLinux(&map[string]*string{"us-west-1": jsii.String("ami-0123456789abcdef0")}, nil),
+		}}
+		deployment45 = wso2.NewApimDeployment(stack, "Apim", p)
+		return app
+	}).Stack(t, "Test").Template
+}
+
+func deployment32Template(t *testing.T) map[string]any {
+	return testkit.Fixture(t, "deployment-3.2", func() awscdk.App {
+		app := testkit.NewApp(nil)
+		stack := stackIn(app, "us-west-1")
+		deployment32 = wso2.NewApimDeployment(stack, "Apim", deploymentProps(stack, "3.2.0"))
+		return app
+	}).Stack(t, "Test").Template
+}
+
+// groupsByPack maps each Auto Scaling group's launch template to the pack its nodes boot.
+func packsOf(t *testing.T, tmpl map[string]any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for id, lt := range testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate") {
+		ud := testkit.UserData(testkit.Props(lt)["LaunchTemplateData"].(map[string]any))
+		for _, line := range strings.Split(ud, "\n") {
+			if strings.HasPrefix(line, "PACK_KEY=") {
+				out[id] = strings.TrimPrefix(line, "PACK_KEY=")
+			}
+		}
+	}
+	return out
+}
+
+func TestDeploymentComposesTheReleasesLayout(t *testing.T) {
+	for release, c := range map[string]struct {
+		tmpl  map[string]any
+		packs []string
+	}{
+		"4.5.0": {deployment45Template(t), []string{"packs/wso2am-acp-4.5.0.zip", "packs/wso2am-universal-gw-4.5.0.zip", "packs/wso2am-tm-4.5.0.zip", "packs/wso2am-tm-4.5.0.zip"}},
+		"3.2.0": {deployment32Template(t), []string{"packs/wso2am-3.2.0.zip", "packs/wso2am-3.2.0.zip", "packs/wso2am-3.2.0.zip", "packs/wso2am-3.2.0.zip", "packs/wso2am-3.2.0.zip", "packs/wso2am-3.2.0.zip"}},
+	} {
+		var got []string
+		for _, k := range packsOf(t, c.tmpl) {
+			got = append(got, k)
+		}
+		assert.ElementsMatch(t, c.packs, got, release)
+		assert.Len(t, testkit.Resources(c.tmpl, "AWS::AutoScaling::AutoScalingGroup"), len(c.packs), release)
+		for _, typ := range []string{"AWS::RDS::DBInstance", "AWS::Route53::HostedZone", "Custom::TmDnsReconcile", "AWS::CloudWatch::Dashboard"} {
+			assert.Len(t, testkit.Resources(c.tmpl, typ), 1, "%s %s", release, typ)
+		}
+	}
+	assert.Nil(t, deployment45.Profile(profiles.Publisher))
+	assert.Equal(t, profiles.KeyManager, deployment32.Topology().Hub)
+	assert.Equal(t, []int{9443}, deployment32.HubEndpoint().Ports())
+	assert.Equal(t, []int{9443, 5672, 9611, 9711}, deployment45.HubEndpoint().Ports())
+	assert.Equal(t, "cp.apim.internal", deployment45.HubEndpoint().Hostname())
+	assert.Len(t, deployment45.Groups(), 4)
+	assert.Len(t, deployment32.Groups(), 6)
+}
+
+func TestDeploymentOverridesReachEachPart(t *testing.T) {
+	tmpl := deployment45Template(t)
+	for id, g := range testkit.Resources(tmpl, "AWS::AutoScaling::AutoScalingGroup") {
+		p := testkit.Props(g)
+		if strings.HasPrefix(id, "ApimGateway") {
+			assert.Equal(t, "3", fmt.Sprint(p["MinSize"]), id)
+			assert.Equal(t, "6", fmt.Sprint(p["MaxSize"]), id)
+		}
+	}
+	for id, lt := range testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate") {
+		data := testkit.Props(lt)["LaunchTemplateData"].(map[string]any)
+		if strings.HasPrefix(id, "ApimBastion") || strings.HasPrefix(id, "ApimUpdater") {
+			continue
+		}
+		assert.Equal(t, "m7i.xlarge", data["InstanceType"], id)
+		if strings.HasPrefix(id, "ApimTrafficManagers") {
+			assert.Equal(t, "ami-0123456789abcdef0", data["ImageId"], "%s: the traffic managers pin their image like any node", id)
+		} else {
+			assert.NotEqual(t, "ami-0123456789abcdef0", data["ImageId"], id)
+		}
+		ud := testkit.UserData(data)
+		before, err := bootscript.File(ud, "/etc/apimkit/before-setup.sh")
+		require.NoError(t, err, id)
+		assert.Equal(t, "echo before\n", string(before), id)
+		after, err := bootscript.File(ud, "/etc/apimkit/after-setup.sh")
+		require.NoError(t, err, id)
+		assert.Equal(t, "echo after\n", string(after), id)
+	}
+}
+
+// The host names are given once: the load balancer routes them and the nodes are configured with
+// them.
+func TestDeploymentHostNamesAreGivenOnce(t *testing.T) {
+	tmpl := deployment45Template(t)
+	var hosts []string
+	for _, r := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule") {
+		hosts = append(hosts, fmt.Sprint(testkit.Props(r)["Conditions"]))
+	}
+	joined := strings.Join(hosts, "\n")
+	assert.Contains(t, joined, "portal.example.com")
+	assert.Contains(t, joined, "api.example.com")
+	for id, lt := range testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate") {
+		if !strings.HasPrefix(id, "ApimGateway") {
+			continue
+		}
+		toml, err := bootscript.File(testkit.UserData(testkit.Props(lt)["LaunchTemplateData"].(map[string]any)), "/etc/apimkit/deployment.toml")
+		require.NoError(t, err)
+		assert.Contains(t, string(toml), "hostname = 'api.example.com'")
+	}
+}
+
+func TestApimDeploymentRefusesBadProps(t *testing.T) {
+	cases := []struct {
+		name string
+		tune func(stack awscdk.Stack, p *wso2.ApimDeploymentProps)
+		want string
+	}{
+		{"host name with a scheme", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.PortalHostname = jsii.String("https://portal.example.com")
+		}, `ApimDeployment: PortalHostname "https://portal.example.com" is not a host name: give the DNS name alone`},
+		{"host name with a path", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.GatewayHostname = jsii.String("api.example.com/v1")
+		}, `ApimDeployment: GatewayHostname "api.example.com/v1" is not a host name`},
+		{"no certificate", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) { p.Certificate = nil },
+			"ApimDeployment: Certificate is required"},
+		{"unknown release", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) { p.Release = jsii.String("4.9.0") },
+			"ApimDeployment: Release: version 4.9.0 is not a WSO2 API Manager release this library knows"},
+		{"a profile of another release", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Publisher: {MinCapacity: jsii.Number(2)}}
+		}, `ApimDeployment: Profiles["api-publisher"]: API Manager 4.5.0 deploys [control-plane gateway-worker] here`},
+		{"traffic managers through Profiles", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.TrafficManager: {}}
+		}, "(traffic managers through TrafficManagerProps)"},
+		{"a part the deployment wires", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {Wiring: &wso2.NodeWiring{}}}
+		}, `ApimDeployment: Profiles["gateway-worker"].Wiring is set by the deployment, which wires its parts together`},
+		{"a release per profile", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {Version: jsii.String("4.3.0")}}
+		}, `ApimDeployment: Profiles["gateway-worker"].Version is set by the deployment`},
+		{"existing network and its props", func(s awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.ExistingNetwork = wso2.NewApimNetwork(s, "Net", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+			p.NetworkProps = &wso2.ApimNetworkProps{}
+		}, "ApimDeployment: ExistingNetwork and NetworkProps were both given"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := testkit.NewApp(nil)
+			stack := stackIn(app, "us-west-1")
+			p := deploymentProps(stack, "4.5.0")
+			tc.tune(stack, p)
+			msg := panicMessage(func() { wso2.NewApimDeployment(stack, "Apim", p) })
+			assert.Contains(t, msg, tc.want)
+		})
+	}
+}
