@@ -14,15 +14,18 @@
 #                       and diagnostics-tool/bin/ go under the home its bin/version.txt names;
 #   source=GITDIR@TAG   github.com/wso2/product-apim at a release tag: each distribution's start
 #                       scripts, put where its built pack has them (bin/, and
-#                       diagnostics-tool/bin/diagnostics.sh). The build copies them unchanged.
+#                       diagnostics-tool/bin/diagnostics.sh). WSO2's build copies them through
+#                       Maven filtering, which changes nothing in them (4.5.0's all-in-one pack
+#                       holds its script as in the tag, but for the edit noted below).
 #
 # A GITDIR may be a bare repository (as the project's fetch tool leaves one) or a clone. With a
 # pack= and a source= of the same release, the all-in-one pack's start script is compared with
-# the release's and, when they differ, replaced by the release's (saying so).
+# the release's and, when they differ, replaced by the release's (saying so): the 4.5.0 pack in
+# usmanfarooq317/WSO2-APIM-4.5 has JAVA_HOME set to a Debian path in its bin/api-manager.sh.
 set -euo pipefail
 
 usage() {
-  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
   echo "usage: $0 [-o DIR] SOURCE..." >&2
   exit 2
 }
