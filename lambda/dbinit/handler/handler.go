@@ -142,6 +142,14 @@ func (h *Handler) apply(ctx context.Context, p Props) (map[string]any, error) {
 	}
 	defer db.Close()
 
+	// A half-made schema is refused before anything is written, so the server stays as it was.
+	for _, d := range p.Databases {
+		if stmts, ok := scripts[d.Name]; ok {
+			if err := refusePartialSchema(ctx, db, d, stmts); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, d := range p.Databases {
 		q := fmt.Sprintf("CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET %s", d.Name, d.Charset)
 		if _, err := db.ExecContext(ctx, q); err != nil {
@@ -263,6 +271,68 @@ func ensureUser(ctx context.Context, db *sql.DB, app credentials, dbs []Database
 		}
 	}
 	return nil
+}
+
+// missingShown is how many missing tables a refusal names before it gives only their count.
+const missingShown = 5
+
+// refusePartialSchema refuses a database that holds some, but not all, of the tables its script
+// creates, and no load record of this function's: an older release's schema, or one half made by
+// hand or by another tool. Loading the script into it would mix two schemas, and leaving it as
+// "already loaded" would start WSO2 on a schema it cannot use. A database with none of the
+// script's tables or all of them, or with the function's own record, is left to loadSchema.
+func refusePartialSchema(ctx context.Context, db *sql.DB, d Database, stmts []string) error {
+	want := CreatedTables(stmts)
+	if len(want) == 0 {
+		return nil
+	}
+	rows, err := db.QueryContext(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", d.Name)
+	if err != nil {
+		return fmt.Errorf("%s: listing tables: %w", d.Name, err)
+	}
+	defer rows.Close()
+	var have []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return fmt.Errorf("%s: listing tables: %w", d.Name, err)
+		}
+		have = append(have, name)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: listing tables: %w", d.Name, err)
+	}
+	return partialSchema(d, want, have)
+}
+
+// partialSchema decides for refusePartialSchema, given the tables the script creates and those
+// the database holds. Names compare without regard to case, so a schema made where
+// lower_case_table_names folds them (an RDS instance set to 1, a copy from Windows) still counts.
+func partialSchema(d Database, want, have []string) error {
+	held := map[string]bool{}
+	for _, t := range have {
+		held[strings.ToLower(t)] = true
+	}
+	if held[MarkerTable] {
+		return nil
+	}
+	var missing []string
+	for _, t := range want {
+		if !held[strings.ToLower(t)] {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 || len(missing) == len(want) {
+		return nil
+	}
+	named := strings.Join(missing[:min(len(missing), missingShown)], ", ")
+	if more := len(missing) - missingShown; more > 0 {
+		named += fmt.Sprintf(" and %d more", more)
+	}
+	return fmt.Errorf("%s holds %d of the %d tables %s creates and no record of a load by this function: "+
+		"it is missing %s. It is left as it is, since it is half made or another release's schema: "+
+		"complete or migrate it with WSO2's scripts, or point the function at an empty database",
+		d.Name, len(want)-len(missing), len(want), d.Script, named)
 }
 
 // MarkerTable records, inside each database, how far its schema script has been applied, so a

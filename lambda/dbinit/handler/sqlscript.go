@@ -2,6 +2,7 @@ package handler
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -81,4 +82,28 @@ func firstWord(s string) string {
 		return s
 	}
 	return s[:end]
+}
+
+// createTable matches the start of a CREATE TABLE statement up to its table's name, which may be
+// quoted with backticks and qualified with a database.
+var createTable = regexp.MustCompile("(?is)^CREATE\\s+(TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?" +
+	"(?:(?:`[^`]+`|[A-Za-z0-9_$]+)\\s*\\.\\s*)?(`[^`]+`|[A-Za-z0-9_$]+)")
+
+// CreatedTables lists, in script order and once each, the tables the statements create (not the
+// temporary ones, which do not outlive the session), without a database qualifier or quotes.
+func CreatedTables(stmts []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range stmts {
+		m := createTable.FindStringSubmatch(strings.TrimSpace(s))
+		if m == nil || m[1] != "" {
+			continue
+		}
+		name := strings.Trim(m[2], "`")
+		if key := strings.ToLower(name); !seen[key] {
+			seen[key] = true
+			out = append(out, name)
+		}
+	}
+	return out
 }
