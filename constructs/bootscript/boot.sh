@@ -194,9 +194,21 @@ fi
 log "writing deployment.toml and the secrets the node resolves at start"
 install -m 0644 "$config" "$WSO2_HOME/repository/conf/deployment.toml"
 # The database endpoint is known only once the database exists: the application secret holds it.
+# It lands in a TOML string inside JDBC URLs, so it must be a host name or an IPv4 address, and it
+# is put in as text (never as a sed expression, whose replacement could run commands).
 if grep -q '@@APIMKIT_DB_HOST@@' "$WSO2_HOME/repository/conf/deployment.toml"; then
   db_host=$(secret_field "$DB_SECRET_ARN" host)
-  sed -i "s/@@APIMKIT_DB_HOST@@/${db_host}/g" "$WSO2_HOME/repository/conf/deployment.toml"
+  label='[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+  if ((${#db_host} > 253)) || [[ ! "$db_host" =~ ^$label(\.$label)*$ ]]; then
+    log "the host in ${DB_SECRET_ARN} is not a host name or an IPv4 address: $(printf %q "$db_host")"
+    false
+  fi
+  DB_HOST=$db_host python3 -c 'import os, sys
+path = sys.argv[1]
+with open(path) as f:
+    text = f.read()
+with open(path, "w") as f:
+    f.write(text.replace("@@APIMKIT_DB_HOST@@", os.environ["DB_HOST"]))' "$WSO2_HOME/repository/conf/deployment.toml"
 fi
 db_password=$(secret_field "$DB_SECRET_ARN" password)
 admin_password=$(secret_field "$ADMIN_SECRET_ARN" password)

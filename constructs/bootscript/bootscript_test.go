@@ -168,9 +168,26 @@ func (s *sandbox) run(t *testing.T, extraEnv ...string) (string, error) {
 	script := filepath.Join(s.dir, "boot.sh")
 	require.NoError(t, os.WriteFile(script, []byte(Script), 0o755))
 	cmd := exec.Command("bash", script)
+	cmd.Dir = s.dir // a command a hostile value managed to run works in the sandbox
 	cmd.Env = append(s.env, extraEnv...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// putSecret replaces the secret arn holds with fields, as JSON.
+func (s *sandbox) putSecret(t *testing.T, arn string, fields map[string]string) {
+	t.Helper()
+	body, err := json.Marshal(fields)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "secrets", strings.NewReplacer(":", "_", "/", "_").Replace(arn)), body, 0o600))
+}
+
+// marker is a file that hostile values try to create; it exists only if one of them ran.
+func (s *sandbox) marker() string { return filepath.Join(s.dir, "pwned") }
+
+func (s *sandbox) markerExists() bool {
+	_, err := os.Stat(s.marker())
+	return err == nil
 }
 
 func (s *sandbox) callLog(t *testing.T) string {
@@ -570,5 +587,30 @@ func TestBootInstallsTheDeploymentKeystore(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(s.callLog(t), "--lifecycle-action-result ABANDON"), "%s: abandoned once, also from a subshell", name)
 		assert.NotContains(t, s.callLog(t), "systemctl enable", name)
 		_ = out
+	}
+}
+
+// The database host comes from a secret that people and rotation functions write: it is checked
+// to be a host name or an IPv4 address before it goes into deployment.toml, and never becomes
+// part of a sed expression or any other code. A value that is not a host refuses the boot.
+func TestBootRefusesADatabaseHostThatIsNotOne(t *testing.T) {
+	for name, host := range map[string]func(marker string) string{
+		// GNU sed's e flag runs the pattern space as a command, as root.
+		"a sed expression":    func(m string) string { return "x/;s/.*/touch " + strings.ReplaceAll(m, "/", `\/`) + "/e;#" },
+		"shell substitutions": func(m string) string { return "$(touch " + m + ")`touch " + m + "`" },
+		"a TOML string's end": func(string) string { return "db.example.com'\n[server]\nhostname = 'evil.example.com" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newSandbox(t, exampleConfig(), standardPack())
+			value := host(s.marker())
+			s.putSecret(t, dbArn, map[string]string{"username": "wso2apim", "password": "db-pass-1", "host": value})
+			out, err := s.run(t)
+			assert.False(t, s.markerExists(), "the host ran as a command")
+			require.Error(t, err, out)
+			assert.Contains(t, out, "the host in "+dbArn+" is not a host name or an IPv4 address: ")
+			assert.Equal(t, 1, strings.Count(s.callLog(t), "--lifecycle-action-result ABANDON"))
+			assert.NotContains(t, s.callLog(t), "systemctl enable")
+			assert.NotContains(t, s.file(t, "opt/wso2/wso2am-4.3.0/repository/conf/deployment.toml"), value)
+		})
 	}
 }
