@@ -614,3 +614,96 @@ func TestBootRefusesADatabaseHostThatIsNotOne(t *testing.T) {
 		})
 	}
 }
+
+// systemdEnv reads an EnvironmentFile of double-quoted assignments as systemd.exec(5) describes
+// them: a backslash before \ " ` or $ stands for that character, before a line break it joins the
+// lines, and before anything else it is kept with what follows. Nothing may follow a closing quote
+// on its line.
+func systemdEnv(t *testing.T, file string) map[string]string {
+	t.Helper()
+	vars := map[string]string{}
+	for rest := file; rest != ""; {
+		eq := strings.IndexByte(rest, '=')
+		require.Greater(t, eq, 0, "an assignment at %q", rest)
+		key := rest[:eq]
+		require.Regexp(t, `^[A-Za-z_][A-Za-z0-9_]*$`, key)
+		rest = rest[eq+1:]
+		require.True(t, strings.HasPrefix(rest, `"`), "%s is double-quoted: %q", key, rest)
+		var v strings.Builder
+		i := 1
+		for ; i < len(rest) && rest[i] != '"'; i++ {
+			if rest[i] == '\\' && i+1 < len(rest) {
+				i++
+				switch rest[i] {
+				case '\\', '"', '`', '$':
+					v.WriteByte(rest[i])
+				case '\n':
+				default:
+					v.WriteByte('\\')
+					v.WriteByte(rest[i])
+				}
+				continue
+			}
+			v.WriteByte(rest[i])
+		}
+		require.Less(t, i+1, len(rest), "%s's value is closed and its line ended", key)
+		require.Equal(t, byte('\n'), rest[i+1], "%s: nothing after the closing quote: %q", key, rest[i:])
+		vars[key] = v.String()
+		rest = rest[i+2:]
+	}
+	return vars
+}
+
+// Passwords are free-form: whatever they hold, secrets.env gives WSO2 exactly that text, and no
+// part of it runs, for systemd or for a shell that sources the file.
+func TestBootWritesPasswordsAsData(t *testing.T) {
+	s := newSandbox(t, exampleConfig(), standardPack())
+	m := s.marker()
+	admin := `a"b$(touch ` + m + ")`touch " + m + "`" + `\c$HOME 'd' #e ;f`
+	db := ` \$\\" ${PATH} `
+	s.putSecret(t, adminArn, map[string]string{"username": "admin", "password": admin})
+	s.putSecret(t, dbArn, map[string]string{"username": "wso2apim", "password": db, "host": "db.abc.us-west-1.rds.amazonaws.com"})
+	out, err := s.run(t)
+	require.NoError(t, err, out)
+	file := s.file(t, "etc/apimkit/secrets.env")
+	vars := systemdEnv(t, file)
+	assert.Equal(t, admin, vars["WSO2_ADMIN_PASSWORD"])
+	assert.Equal(t, db, vars["WSO2_DB_PASSWORD"])
+	assert.Equal(t, "wso2carbon", vars["WSO2_KEYSTORE_PASSWORD"])
+	assert.Len(t, vars, 4)
+
+	sh := exec.Command("bash", "-c", `set -a; . "$1"; printf '%s\n' "$WSO2_ADMIN_PASSWORD" "$WSO2_DB_PASSWORD"`, "-", filepath.Join(s.etc, "secrets.env"))
+	sh.Dir, sh.Env = s.dir, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir}
+	got, err := sh.CombinedOutput()
+	require.NoError(t, err, "%s", got)
+	assert.Equal(t, admin+"\n"+db+"\n", string(got), "a shell reads the same values")
+	assert.False(t, s.markerExists(), "a password ran as a command")
+	assert.NotContains(t, s.callLog(t)+out, "touch", "no password on a command line or in the log")
+}
+
+// A line break (or any control character) in a password would end its value in secrets.env and
+// start an assignment of the secret writer's choosing (JAVA_TOOL_OPTIONS runs code in the JVM):
+// such a password refuses the boot, naming the secret, never the value.
+func TestBootRefusesAPasswordWithAControlCharacter(t *testing.T) {
+	for name, tc := range map[string]struct{ arn, password string }{
+		"a line break":               {dbArn, "db-pass-1\nJAVA_TOOL_OPTIONS=-javaagent:/tmp/evil.jar"},
+		"a trailing carriage return": {adminArn, "admin-pass-2\r"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newSandbox(t, exampleConfig(), standardPack())
+			fields := map[string]string{"username": "someone", "password": tc.password}
+			if tc.arn == dbArn {
+				fields["host"] = "db.abc.us-west-1.rds.amazonaws.com"
+			}
+			s.putSecret(t, tc.arn, fields)
+			out, err := s.run(t)
+			require.Error(t, err, out)
+			assert.Contains(t, out, "the password in "+tc.arn+" holds a control character (a line break, say), which WSO2 cannot be given; change the secret")
+			assert.NotContains(t, out, tc.password[:8], "the password is not logged")
+			_, statErr := os.Stat(filepath.Join(s.etc, "secrets.env"))
+			assert.True(t, os.IsNotExist(statErr), "no secrets.env written")
+			assert.Equal(t, 1, strings.Count(s.callLog(t), "--lifecycle-action-result ABANDON"))
+			assert.NotContains(t, s.callLog(t), "systemctl enable")
+		})
+	}
+}
