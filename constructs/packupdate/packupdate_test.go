@@ -2,6 +2,7 @@ package packupdate
 
 import (
 	"archive/zip"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,9 +46,16 @@ esac`,
 
 // The fake update tool changes a file when UPDATE_AVAILABLE is set and exits with UPDATE_RC; with
 // SELF_UPDATE it first rewrites itself and its metadata and asks to be run again (exit 2).
+// Like WSO2's tool, it takes its credentials from --username and --password, else from
+// UPDATE_TOOL_USERNAME and UPDATE_TOOL_PASSWORD, else prompts; it records them and where its input
+// comes from in $CALLS.credentials.
 const fakeUpdateTool = `#!/usr/bin/env bash
-echo "$(basename "$0") $*" >> "$CALLS"
+echo "tool: $(basename "$0") $*" >> "$CALLS"
 [ -n "$HOME" ] || { echo "the tool needs HOME" >&2; exit 3; }
+user=$UPDATE_TOOL_USERNAME pass=$UPDATE_TOOL_PASSWORD
+while [ $# -gt 0 ]; do case "$1" in --username) user=$2; shift ;; --password) pass=$2; shift ;; esac; shift; done
+[ -n "$user" ] && [ -n "$pass" ] || { echo "Username:" >&2; exit 1; }
+printf '%s\0%s\0%s\0' "$user" "$pass" "$(readlink /proc/$$/fd/0)" > "$CALLS.credentials"
 if [ -n "$SELF_UPDATE" ] && ! grep -q "SELF""UPDATED" "$0"; then
   echo "# SELF""UPDATED" >> "$0"; mkdir -p ../updates; date +%s%N > ../updates/product.txt; exit 2
 fi
@@ -111,6 +119,8 @@ func (s *sandbox) run(t *testing.T, env ...string) (string, error) {
 		"APIMKIT_ETC=" + filepath.Join(s.dir, "etc"), "CALLS=" + s.calls, "FAKE_S3=" + s.s3,
 		"FAKE_SECRET=" + filepath.Join(s.dir, "secret.json"), "REFRESH_POLL=0",
 	}, env...)
+	cmd.Dir = s.dir
+	cmd.Stdin = strings.NewReader("") // a pipe, as a runner might give, not the /dev/null Go defaults to
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -164,7 +174,7 @@ func TestNoUpdateWritesNothing(t *testing.T) {
 		assert.NotContains(t, s.log(), "start-instance-refresh", name)
 		assert.NotContains(t, out, "failed", name)
 		if env != nil {
-			assert.Equal(t, 2, strings.Count(s.log(), "wso2update_linux --username"), "%s: run again after updating itself", name)
+			assert.Equal(t, 2, strings.Count(s.log(), "tool: wso2update_linux "), "%s: run again after updating itself", name)
 		}
 	}
 }
@@ -183,7 +193,7 @@ func TestToolFetchedBySetupScript(t *testing.T) {
 		out, err := s.run(t, append(env, "FAKE_TOOL="+tool)...)
 		require.NoError(t, err, "%s: %s", name, out)
 		calls := s.log()
-		assert.Less(t, strings.Index(calls, "update_tool_setup.sh"), strings.Index(calls, "wso2update_linux --username"), name)
+		assert.Less(t, strings.Index(calls, "update_tool_setup.sh"), strings.Index(calls, "tool: wso2update_linux "), name)
 		assert.Equal(t, env != nil, strings.Contains(calls, "put-object"), "%s: uploaded only when the product changed", name)
 	}
 }
@@ -194,8 +204,8 @@ func TestToolOfTheMachinesArchitectureWithoutHome(t *testing.T) {
 	s := newSandbox(t, UpdateTool, true)
 	out, err := s.run(t, "FAKE_ARCH=aarch64", "UPDATE_AVAILABLE=1", "HOME=")
 	require.NoError(t, err, out)
-	assert.Contains(t, s.log(), "wso2update_linux_arm64 --username ops@example.com")
-	assert.NotContains(t, s.log(), "wso2update_linux --username")
+	assert.Contains(t, s.log(), "tool: wso2update_linux_arm64 ")
+	assert.NotContains(t, s.log(), "tool: wso2update_linux ")
 	assert.True(t, s.packHasPatch(t))
 }
 
@@ -203,7 +213,7 @@ func TestToolSelfUpdateRunsAgain(t *testing.T) {
 	s := newSandbox(t, UpdateTool, true)
 	out, err := s.run(t, "UPDATE_RC=2")
 	require.Error(t, err, "the second run also exits 2 here, which is a failure")
-	assert.Equal(t, 2, strings.Count(s.log(), "wso2update_linux --username"), out)
+	assert.Equal(t, 2, strings.Count(s.log(), "tool: wso2update_linux "), out)
 }
 
 // Failures say what failed and leave the bucket and the fleet as they were.
@@ -214,7 +224,7 @@ func TestFailuresWriteNothing(t *testing.T) {
 		env    []string
 		want   string
 	}{
-		{"update tool fails", true, []string{"UPDATE_AVAILABLE=1", "UPDATE_RC=1"}, "the WSO2 update tool failed for wso2am-4.3.0 (exit 1)"},
+		{"update tool fails", true, []string{"UPDATE_AVAILABLE=1", "UPDATE_RC=1"}, "the WSO2 update tool failed for wso2am-4.3.0 (exit 1); it is given the credentials in UPDATE_TOOL_USERNAME and UPDATE_TOOL_PASSWORD"},
 		{"upload fails", true, []string{"UPDATE_AVAILABLE=1", "FAIL_UPLOAD=1"}, "uploading s3://packs/wso2/wso2am-4.3.0.zip failed; the previous version is still current"},
 		{"credentials missing", false, nil, "cannot read the WSO2 credentials"},
 		{"announcement refused", true, []string{"UPDATE_AVAILABLE=1", "REFUSE_EVENT=1"}, "EventBridge refused the announcement of wso2/wso2am-4.3.0.zip (the pack is uploaded)"},
@@ -322,4 +332,29 @@ func TestOneByOneRefreshes(t *testing.T) {
 	assert.Contains(t, out, "not enough time left in this run to wait for apim-tm1")
 	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm1")
 	assert.Contains(t, s.log(), "--auto-scaling-group-name apim-gw", "the other groups are refreshed")
+}
+
+// The subscription credentials reach the update tool in its environment, exactly as the secret
+// holds them, and never on a command line (which any user can read in /proc) or in the log;
+// nothing in them runs.
+func TestToolGetsTheCredentialsOffItsCommandLine(t *testing.T) {
+	s := newSandbox(t, UpdateTool, true)
+	marker := filepath.Join(s.dir, "pwned")
+	user := "ops+$(touch " + marker + ")@example.com"
+	pass := "p'a\"s`touch " + marker + "`\\ $HOME\nsecond line"
+	body, err := json.Marshal(map[string]string{"username": user, "password": pass})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "secret.json"), body, 0o600))
+	out, err := s.run(t, "UPDATE_AVAILABLE=1")
+	require.NoError(t, err, out)
+	got, err := os.ReadFile(s.calls + ".credentials")
+	require.NoError(t, err)
+	assert.Equal(t, user+"\x00"+pass+"\x00/dev/null\x00", string(got), "the tool's username, password and input")
+	calls := s.log()
+	assert.Contains(t, calls, "tool: wso2update_linux \n", "no arguments")
+	for _, secret := range []string{"ops+", "p'a", "second line"} {
+		assert.NotContains(t, calls+out, secret)
+	}
+	_, err = os.Stat(marker)
+	assert.True(t, os.IsNotExist(err), "a credential ran as a command")
 }
