@@ -49,6 +49,12 @@ retry() {
 }
 
 INSTANCE_ID=$(imds instance-id)
+# What the instance metadata answers goes into AWS calls and the log, so it must have the shape it
+# has. Without a valid id the launch cannot be abandoned by name: the hook's timeout abandons it.
+if [[ ! "$INSTANCE_ID" =~ ^i-[0-9a-f]{8}([0-9a-f]{9})?$ ]]; then
+  log "the instance metadata gave an instance id that is not one: $(printf %q "$INSTANCE_ID")"
+  exit 1
+fi
 # own_group prints this instance's group; it fails while Auto Scaling does not list the instance
 # yet (the answer is then "None").
 own_group() {
@@ -210,6 +216,10 @@ config=$ETC/deployment.toml
 if [[ -n "${CONFIG_ZONES:-}" ]]; then
   # The group's nodes are named one per zone: each takes the configuration of its own zone.
   zone=$(imds placement/availability-zone)
+  if [[ ! "$zone" =~ ^[a-z]{2}(-[a-z0-9]+)+$ ]]; then
+    log "the instance metadata gave an availability zone that is not one: $(printf %q "$zone")"
+    false
+  fi
   IFS=, read -ra zones <<<"$CONFIG_ZONES"
   config=
   for i in "${!zones[@]}"; do

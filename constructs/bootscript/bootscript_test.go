@@ -63,7 +63,7 @@ esac`,
 	"curl": `echo "curl $*" >> "$CALLS"
 case "$*" in
 *api/token*) echo token-123 ;;
-*meta-data/instance-id*) echo i-0123456789abcdef0 ;;
+*meta-data/instance-id*) echo "${FAKE_INSTANCE_ID:-i-0123456789abcdef0}" ;;
 *meta-data/placement/availability-zone*) echo "${FAKE_AZ:-us-west-1a}" ;;
 *) n=$(( $(cat "$HEALTH_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$HEALTH_COUNT"
    [ "$n" -ge "$HEALTHY_AFTER" ] || exit 7 ;;
@@ -705,5 +705,33 @@ func TestBootRefusesAPasswordWithAControlCharacter(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(s.callLog(t), "--lifecycle-action-result ABANDON"))
 			assert.NotContains(t, s.callLog(t), "systemctl enable")
 		})
+	}
+}
+
+// The instance id and zone from the instance metadata go into AWS calls, comparisons and the log:
+// a value without their shape (a compromised or impersonated metadata service) refuses the boot,
+// quoted in the log so it cannot forge lines there, and never runs.
+func TestBootRefusesMetadataWithoutItsShape(t *testing.T) {
+	s := newSandbox(t, exampleConfig(), standardPack())
+	out, err := s.run(t, "FAKE_INSTANCE_ID=i-0123$(touch "+s.marker()+")")
+	assert.False(t, s.markerExists(), "the instance id ran as a command")
+	require.Error(t, err, out)
+	assert.Contains(t, out, "the instance metadata gave an instance id that is not one: i-0123\\$\\(touch\\ ")
+	assert.NotContains(t, s.callLog(t), "aws autoscaling", "no AWS call names it")
+	assert.NotContains(t, s.callLog(t), "dnf install", "refused before anything is installed")
+
+	for name, tc := range map[string]struct{ zone, logged string }{
+		"a forged log line": {"us-west-1a\n2026-01-01T00:00:00Z apimkit-boot: healthy; completing the launch",
+			"$'us-west-1a\\n2026-01-01T00:00:00Z apimkit-boot: healthy; completing the launch'\n"},
+		"shell substitutions": {"us-west-1a$(touch pwned)`touch pwned`", "us-west-1a\\$\\(touch\\ pwned\\)\\`touch\\ pwned\\`\n"},
+	} {
+		z := newSandbox(t, zoneConfig(), standardPack())
+		out, err := z.run(t, "FAKE_AZ="+tc.zone)
+		assert.False(t, z.markerExists(), "%s: the zone ran as a command", name)
+		require.Error(t, err, "%s: %s", name, out)
+		assert.Contains(t, out, "the instance metadata gave an availability zone that is not one: "+tc.logged, name)
+		assert.NotContains(t, out, "\n2026-01-01T00:00:00Z apimkit-boot: healthy", "%s: no forged line", name)
+		assert.Equal(t, 1, strings.Count(z.callLog(t), "--lifecycle-action-result ABANDON"), name)
+		assert.NotContains(t, z.callLog(t), "systemctl enable", name)
 	}
 }
