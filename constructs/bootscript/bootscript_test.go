@@ -515,6 +515,7 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 		"PACK_BUCKET":    func(c *Config) { c.PackBucket = "$(reboot)" },
 		"START_COMMAND":  func(c *Config) { c.StartCommand = []string{"bin/x.sh;", "rm"} },
 		"LIFECYCLE_HOOK": func(c *Config) { c.LifecycleHook = "" },
+		"PACK_HOME":      func(c *Config) { c.PackHome = "../../usr" },
 	} {
 		c := exampleConfig()
 		mutate(&c)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -275,7 +276,14 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 	c.PackPrefix = "p; rm -rf /"
 	_, err = c.Env()
 	assert.ErrorContains(t, err, "PACK_PREFIX")
-	c.PackPrefix, c.Tool = "p", "yum"
+	c.PackPrefix = "p"
+	for _, home := range []string{"../..", "wso2am-4.3.0/../../etc", "."} {
+		c.ProductHomes = []string{"wso2am-4.3.0", home}
+		_, err = c.Env()
+		assert.ErrorContains(t, err, "PRODUCT_HOMES entry "+strconv.Quote(home)+" must be one folder's name", "it becomes a path update.sh removes")
+	}
+	c.ProductHomes = []string{"wso2am-4.3.0"}
+	c.Tool = "yum"
 	_, err = c.Env()
 	assert.ErrorContains(t, err, `Tool must be update-tool (WUM was shut down in March 2023), not "yum"`)
 }
