@@ -28,7 +28,7 @@ case "$1 $2" in
 "s3api put-object")
   [ -n "$FAIL_UPLOAD" ] && { echo "An error occurred (AccessDenied) when calling the PutObject operation" >&2; exit 1; }
   while [ $# -gt 0 ]; do case "$1" in --bucket) b=$2; shift;; --key) k=$2; shift;; --body) f=$2; shift;; esac; shift; done
-  cp "$f" "$FAKE_S3/$b/$k"; echo v2 ;;
+  cp "$f" "$FAKE_S3/$b/$k"; printf '%s\n' "${FAKE_VERSION:-v2}" ;;
 "secretsmanager get-secret-value")
   [ -f "$FAKE_SECRET" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
   cat "$FAKE_SECRET" ;;
@@ -365,4 +365,26 @@ func TestToolGetsTheCredentialsOffItsCommandLine(t *testing.T) {
 	}
 	_, err = os.Stat(marker)
 	assert.True(t, os.IsNotExist(err), "a credential ran as a command")
+}
+
+// The version id S3 answers for the new pack is data in the announcement: one that looks like
+// JSON does not add or change fields of the event's detail.
+func TestAnnouncementCarriesTheVersionIdAsData(t *testing.T) {
+	s := newSandbox(t, UpdateTool, true)
+	version := `v2","product":"wso2am-9.9.9","x":"$(id)`
+	out, err := s.run(t, "UPDATE_AVAILABLE=1", "FAKE_VERSION="+version)
+	require.NoError(t, err, out)
+	var entries string
+	for _, line := range strings.Split(s.log(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "aws events put-events --entries "); ok {
+			entries = strings.TrimSuffix(rest, " --query FailedEntryCount --output text")
+		}
+	}
+	var events []struct{ Detail string }
+	require.NoError(t, json.Unmarshal([]byte(entries), &events), entries)
+	require.Len(t, events, 1)
+	var detail map[string]string
+	require.NoError(t, json.Unmarshal([]byte(events[0].Detail), &detail), events[0].Detail)
+	assert.Equal(t, map[string]string{"bucket": "packs", "key": "wso2/wso2am-4.3.0.zip", "versionId": version, "product": "wso2am-4.3.0"}, detail)
+	assert.Contains(t, out, `version v2\"\,\"product\"`, "quoted in the log")
 }

@@ -129,9 +129,13 @@ for home in "${updated[@]}"; do
   version=$(aws s3api put-object --bucket "$PACK_BUCKET" --key "$key" --body "$work/$home.zip" \
     --metadata "apimkit-updated=$(date -u +%FT%TZ)" --query VersionId --output text) ||
     fail "uploading s3://$PACK_BUCKET/$key failed; the previous version is still current"
-  log "$home: uploaded s3://$PACK_BUCKET/$key version $version"
-  detail=$(printf '{"bucket":"%s","key":"%s","versionId":"%s","product":"%s"}' "$PACK_BUCKET" "$key" "$version" "$home")
-  entry=$(python3 -c 'import json, sys; print(json.dumps([{"Source": "apimkit.packs", "DetailType": "WSO2 pack updated", "Detail": sys.argv[1], "EventBusName": sys.argv[2]}]))' "$detail" "$EVENT_BUS")
+  log "$home: uploaded s3://$PACK_BUCKET/$key version $(printf %q "$version")"
+  # The event is built by a JSON encoder: the version id S3 answers is data, never JSON text.
+  entry=$(python3 -c 'import json, sys
+bucket, key, version, product, bus = sys.argv[1:]
+detail = json.dumps({"bucket": bucket, "key": key, "versionId": version, "product": product}, separators=(",", ":"))
+print(json.dumps([{"Source": "apimkit.packs", "DetailType": "WSO2 pack updated", "Detail": detail, "EventBusName": bus}]))' \
+    "$PACK_BUCKET" "$key" "$version" "$home" "$EVENT_BUS")
   # EventBridge answers a refused entry with success and a count of failed entries.
   failed=$(aws events put-events --entries "$entry" --query FailedEntryCount --output text) ||
     fail "announcing $key failed (the pack is uploaded)"
