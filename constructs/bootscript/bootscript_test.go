@@ -657,8 +657,14 @@ func systemdEnv(t *testing.T, file string) map[string]string {
 
 // Passwords are free-form: whatever they hold, secrets.env gives WSO2 exactly that text, and no
 // part of it runs, for systemd or for a shell that sources the file.
+//
+// The same run unpacks a pack (an S3 object) with an entry whose name climbs out of its folder to
+// the sandbox's marker: it stays inside (Python's zipfile drops ".." from names; this guards the
+// choice of unpacker).
 func TestBootWritesPasswordsAsData(t *testing.T) {
-	s := newSandbox(t, exampleConfig(), standardPack())
+	pack := standardPack()
+	pack["wso2am-4.3.0/../../../../pwned"] = "climbed out"
+	s := newSandbox(t, exampleConfig(), pack)
 	m := s.marker()
 	admin := `a"b$(touch ` + m + ")`touch " + m + "`" + `\c$HOME 'd' #e ;f`
 	db := ` \$\\" ${PATH} `
@@ -678,7 +684,7 @@ func TestBootWritesPasswordsAsData(t *testing.T) {
 	got, err := sh.CombinedOutput()
 	require.NoError(t, err, "%s", got)
 	assert.Equal(t, admin+"\n"+db+"\n", string(got), "a shell reads the same values")
-	assert.False(t, s.markerExists(), "a password ran as a command")
+	assert.False(t, s.markerExists(), "a password ran as a command, or a pack entry climbed out")
 	assert.NotContains(t, s.callLog(t)+out, "touch", "no password on a command line or in the log")
 }
 

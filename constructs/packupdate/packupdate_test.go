@@ -67,12 +67,16 @@ exit "${UPDATE_RC:-0}"
 type sandbox struct{ dir, calls, s3 string }
 
 func newSandbox(t *testing.T, tool string, withSecret bool) *sandbox {
-	return newSandboxWithPack(t, tool, withSecret, map[string]string{
+	return newSandboxWithPack(t, tool, withSecret, standardPack())
+}
+
+func standardPack() map[string]string {
+	return map[string]string{
 		"wso2am-4.3.0/bin/wso2update_linux":                 fakeUpdateTool,
 		"wso2am-4.3.0/bin/wso2update_linux_arm64":           fakeUpdateTool,
 		"wso2am-4.3.0/repository/components/lib/README.txt": "jars",
 		"wso2am-4.3.0/repository/logs/wso2carbon.log":       "noise",
-	})
+	}
 }
 
 func newSandboxWithPack(t *testing.T, tool string, withSecret bool, pack map[string]string) *sandbox {
@@ -368,9 +372,13 @@ func TestToolGetsTheCredentialsOffItsCommandLine(t *testing.T) {
 }
 
 // The version id S3 answers for the new pack is data in the announcement: one that looks like
-// JSON does not add or change fields of the event's detail.
+// JSON does not add or change fields of the event's detail. The same run unpacks a pack with an
+// entry whose name climbs out of its folder to the sandbox's marker: it stays inside (Python's
+// zipfile drops ".." from names; this guards the choice of unpacker).
 func TestAnnouncementCarriesTheVersionIdAsData(t *testing.T) {
-	s := newSandbox(t, UpdateTool, true)
+	pack := standardPack()
+	pack["wso2am-4.3.0/../../../pwned"] = "climbed out"
+	s := newSandboxWithPack(t, UpdateTool, true, pack)
 	version := `v2","product":"wso2am-9.9.9","x":"$(id)`
 	out, err := s.run(t, "UPDATE_AVAILABLE=1", "FAKE_VERSION="+version)
 	require.NoError(t, err, out)
@@ -387,4 +395,6 @@ func TestAnnouncementCarriesTheVersionIdAsData(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(events[0].Detail), &detail), events[0].Detail)
 	assert.Equal(t, map[string]string{"bucket": "packs", "key": "wso2/wso2am-4.3.0.zip", "versionId": version, "product": "wso2am-4.3.0"}, detail)
 	assert.Contains(t, out, `version v2\"\,\"product\"`, "quoted in the log")
+	_, err = os.Stat(filepath.Join(s.dir, "pwned"))
+	assert.True(t, os.IsNotExist(err), "a pack entry climbed out of its folder")
 }
