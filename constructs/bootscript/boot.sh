@@ -49,6 +49,12 @@ retry() {
 }
 
 INSTANCE_ID=$(imds instance-id)
+# What the instance metadata answers goes into AWS calls and the log, so it must have the shape it
+# has. Without a valid id the launch cannot be abandoned by name: the hook's timeout abandons it.
+if [[ ! "$INSTANCE_ID" =~ ^i-[0-9a-f]{8}([0-9a-f]{9})?$ ]]; then
+  log "the instance metadata gave an instance id that is not one: $(printf %q "$INSTANCE_ID")"
+  exit 1
+fi
 # own_group prints this instance's group; it fails while Auto Scaling does not list the instance
 # yet (the answer is then "None").
 own_group() {
@@ -90,6 +96,36 @@ run_extension before-setup
 secret_field() {
   aws secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text |
     python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
+}
+
+# secret_text ARN FIELD prints a text field of a JSON secret that WSO2 is given as one value (a
+# password). It refuses a missing or empty field, and control characters: a line break would end
+# the value in secrets.env (and a trailing one would be lost on the way), and no generated secret
+# holds one. The value itself is never logged.
+secret_text() {
+  local status=0
+  aws secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text |
+    python3 -c 'import json, sys
+value = json.load(sys.stdin).get(sys.argv[1])
+if not isinstance(value, str) or not value:
+    sys.exit(3)
+if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    sys.exit(4)
+print(value)' "$2" || status=$?
+  case $status in
+  3) log "the secret ${1} has no ${2}" ;;
+  4) log "the ${2} in ${1} holds a control character (a line break, say), which WSO2 cannot be given; change the secret" ;;
+  esac
+  return "$status"
+}
+
+# env_assignment NAME VALUE prints a line of a systemd EnvironmentFile that sets NAME to exactly
+# VALUE: double-quoted, with the four characters a backslash keeps there (\ " ` $) escaped, so
+# no character of VALUE ends it or is read as anything but itself (systemd.exec(5)).
+env_assignment() {
+  local value=$2 c
+  for c in "\\" '"' '`' '$'; do value=${value//"$c"/"\\$c"}; done
+  printf '%s="%s"\n' "$1" "$value"
 }
 
 log "installing ${JAVA_PACKAGE} and the CloudWatch agent"
@@ -190,6 +226,10 @@ config=$ETC/deployment.toml
 if [[ -n "${CONFIG_ZONES:-}" ]]; then
   # The group's nodes are named one per zone: each takes the configuration of its own zone.
   zone=$(imds placement/availability-zone)
+  if [[ ! "$zone" =~ ^[a-z]{2}(-[a-z0-9]+)+$ ]]; then
+    log "the instance metadata gave an availability zone that is not one: $(printf %q "$zone")"
+    false
+  fi
   IFS=, read -ra zones <<<"$CONFIG_ZONES"
   config=
   for i in "${!zones[@]}"; do
@@ -204,18 +244,30 @@ fi
 log "writing deployment.toml and the secrets the node resolves at start"
 install -m 0644 "$config" "$WSO2_HOME/repository/conf/deployment.toml"
 # The database endpoint is known only once the database exists: the application secret holds it.
+# It lands in a TOML string inside JDBC URLs, so it must be a host name or an IPv4 address, and it
+# is put in as text (never as a sed expression, whose replacement could run commands).
 if grep -q '@@APIMKIT_DB_HOST@@' "$WSO2_HOME/repository/conf/deployment.toml"; then
   db_host=$(secret_field "$DB_SECRET_ARN" host)
-  sed -i "s/@@APIMKIT_DB_HOST@@/${db_host}/g" "$WSO2_HOME/repository/conf/deployment.toml"
+  label='[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+  if ((${#db_host} > 253)) || [[ ! "$db_host" =~ ^$label(\.$label)*$ ]]; then
+    log "the host in ${DB_SECRET_ARN} is not a host name or an IPv4 address: $(printf %q "$db_host")"
+    false
+  fi
+  DB_HOST=$db_host python3 -c 'import os, sys
+path = sys.argv[1]
+with open(path) as f:
+    text = f.read()
+with open(path, "w") as f:
+    f.write(text.replace("@@APIMKIT_DB_HOST@@", os.environ["DB_HOST"]))' "$WSO2_HOME/repository/conf/deployment.toml"
 fi
-db_password=$(secret_field "$DB_SECRET_ARN" password)
-admin_password=$(secret_field "$ADMIN_SECRET_ARN" password)
+db_password=$(secret_text "$DB_SECRET_ARN" password)
+admin_password=$(secret_text "$ADMIN_SECRET_ARN" password)
 umask 077
 {
-  printf 'WSO2_DB_PASSWORD="%s"\n' "$db_password"
-  printf 'WSO2_ADMIN_PASSWORD="%s"\n' "$admin_password"
-  printf 'WSO2_KEYSTORE_PASSWORD="%s"\n' "${KEYSTORE_PASSWORD:-$KEYSTORE_PASSWORD_DEFAULT}"
-  printf 'WSO2_TRUSTSTORE_PASSWORD="%s"\n' "$TRUSTSTORE_PASSWORD"
+  env_assignment WSO2_DB_PASSWORD "$db_password"
+  env_assignment WSO2_ADMIN_PASSWORD "$admin_password"
+  env_assignment WSO2_KEYSTORE_PASSWORD "${KEYSTORE_PASSWORD:-$KEYSTORE_PASSWORD_DEFAULT}"
+  env_assignment WSO2_TRUSTSTORE_PASSWORD "$TRUSTSTORE_PASSWORD"
 } >"$ETC/secrets.env"
 umask 022
 unset db_password admin_password KEYSTORE_PASSWORD

@@ -92,7 +92,12 @@ type ZoneConfig struct {
 	DeploymentToml []byte
 }
 
-var safe = regexp.MustCompile(`^[A-Za-z0-9_./:@+=,-]*$`)
+var (
+	safe = regexp.MustCompile(`^[A-Za-z0-9_./:@+=,-]*$`)
+	// folder is one folder's name: boot.sh joins PackHome to the folder it unpacks into, and then
+	// changes modes and writes files under the result.
+	folder = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+)
 
 // Env renders node.env. Values are plain words (no quoting is needed or allowed); tokens that CDK
 // resolves at deploy time (${Token[...]}) are passed through for the caller to substitute.
@@ -111,6 +116,9 @@ func (c Config) Env() (string, error) {
 		"HEALTH_PORT":      fmt.Sprint(c.HealthPort),
 		"HEALTH_PATH":      c.HealthPath,
 		"LIFECYCLE_HOOK":   c.LifecycleHook,
+	}
+	if !folder.MatchString(c.PackHome) {
+		return "", fmt.Errorf("bootscript: PACK_HOME %q must be one folder's name (letters, digits, ._-), not a path", c.PackHome)
 	}
 	if c.AsgName != "" {
 		vars["ASG_NAME"] = c.AsgName

@@ -63,7 +63,7 @@ esac`,
 	"curl": `echo "curl $*" >> "$CALLS"
 case "$*" in
 *api/token*) echo token-123 ;;
-*meta-data/instance-id*) echo i-0123456789abcdef0 ;;
+*meta-data/instance-id*) echo "${FAKE_INSTANCE_ID:-i-0123456789abcdef0}" ;;
 *meta-data/placement/availability-zone*) echo "${FAKE_AZ:-us-west-1a}" ;;
 *) n=$(( $(cat "$HEALTH_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$HEALTH_COUNT"
    [ "$n" -ge "$HEALTHY_AFTER" ] || exit 7 ;;
@@ -168,9 +168,26 @@ func (s *sandbox) run(t *testing.T, extraEnv ...string) (string, error) {
 	script := filepath.Join(s.dir, "boot.sh")
 	require.NoError(t, os.WriteFile(script, []byte(Script), 0o755))
 	cmd := exec.Command("bash", script)
+	cmd.Dir = s.dir // a command a hostile value managed to run works in the sandbox
 	cmd.Env = append(s.env, extraEnv...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// putSecret replaces the secret arn holds with fields, as JSON.
+func (s *sandbox) putSecret(t *testing.T, arn string, fields map[string]string) {
+	t.Helper()
+	body, err := json.Marshal(fields)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "secrets", strings.NewReplacer(":", "_", "/", "_").Replace(arn)), body, 0o600))
+}
+
+// marker is a file that hostile values try to create; it exists only if one of them ran.
+func (s *sandbox) marker() string { return filepath.Join(s.dir, "pwned") }
+
+func (s *sandbox) markerExists() bool {
+	_, err := os.Stat(s.marker())
+	return err == nil
 }
 
 func (s *sandbox) callLog(t *testing.T) string {
@@ -498,6 +515,7 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 		"PACK_BUCKET":    func(c *Config) { c.PackBucket = "$(reboot)" },
 		"START_COMMAND":  func(c *Config) { c.StartCommand = []string{"bin/x.sh;", "rm"} },
 		"LIFECYCLE_HOOK": func(c *Config) { c.LifecycleHook = "" },
+		"PACK_HOME":      func(c *Config) { c.PackHome = "../../usr" },
 	} {
 		c := exampleConfig()
 		mutate(&c)
@@ -570,5 +588,157 @@ func TestBootInstallsTheDeploymentKeystore(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(s.callLog(t), "--lifecycle-action-result ABANDON"), "%s: abandoned once, also from a subshell", name)
 		assert.NotContains(t, s.callLog(t), "systemctl enable", name)
 		_ = out
+	}
+}
+
+// The database host comes from a secret that people and rotation functions write: it is checked
+// to be a host name or an IPv4 address before it goes into deployment.toml, and never becomes
+// part of a sed expression or any other code. A value that is not a host refuses the boot.
+func TestBootRefusesADatabaseHostThatIsNotOne(t *testing.T) {
+	for name, host := range map[string]func(marker string) string{
+		// GNU sed's e flag runs the pattern space as a command, as root.
+		"a sed expression":    func(m string) string { return "x/;s/.*/touch " + strings.ReplaceAll(m, "/", `\/`) + "/e;#" },
+		"shell substitutions": func(m string) string { return "$(touch " + m + ")`touch " + m + "`" },
+		"a TOML string's end": func(string) string { return "db.example.com'\n[server]\nhostname = 'evil.example.com" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newSandbox(t, exampleConfig(), standardPack())
+			value := host(s.marker())
+			s.putSecret(t, dbArn, map[string]string{"username": "wso2apim", "password": "db-pass-1", "host": value})
+			out, err := s.run(t)
+			assert.False(t, s.markerExists(), "the host ran as a command")
+			require.Error(t, err, out)
+			assert.Contains(t, out, "the host in "+dbArn+" is not a host name or an IPv4 address: ")
+			assert.Equal(t, 1, strings.Count(s.callLog(t), "--lifecycle-action-result ABANDON"))
+			assert.NotContains(t, s.callLog(t), "systemctl enable")
+			assert.NotContains(t, s.file(t, "opt/wso2/wso2am-4.3.0/repository/conf/deployment.toml"), value)
+		})
+	}
+}
+
+// systemdEnv reads an EnvironmentFile of double-quoted assignments as systemd.exec(5) describes
+// them: a backslash before \ " ` or $ stands for that character, before a line break it joins the
+// lines, and before anything else it is kept with what follows. Nothing may follow a closing quote
+// on its line.
+func systemdEnv(t *testing.T, file string) map[string]string {
+	t.Helper()
+	vars := map[string]string{}
+	for rest := file; rest != ""; {
+		eq := strings.IndexByte(rest, '=')
+		require.Greater(t, eq, 0, "an assignment at %q", rest)
+		key := rest[:eq]
+		require.Regexp(t, `^[A-Za-z_][A-Za-z0-9_]*$`, key)
+		rest = rest[eq+1:]
+		require.True(t, strings.HasPrefix(rest, `"`), "%s is double-quoted: %q", key, rest)
+		var v strings.Builder
+		i := 1
+		for ; i < len(rest) && rest[i] != '"'; i++ {
+			if rest[i] == '\\' && i+1 < len(rest) {
+				i++
+				switch rest[i] {
+				case '\\', '"', '`', '$':
+					v.WriteByte(rest[i])
+				case '\n':
+				default:
+					v.WriteByte('\\')
+					v.WriteByte(rest[i])
+				}
+				continue
+			}
+			v.WriteByte(rest[i])
+		}
+		require.Less(t, i+1, len(rest), "%s's value is closed and its line ended", key)
+		require.Equal(t, byte('\n'), rest[i+1], "%s: nothing after the closing quote: %q", key, rest[i:])
+		vars[key] = v.String()
+		rest = rest[i+2:]
+	}
+	return vars
+}
+
+// Passwords are free-form: whatever they hold, secrets.env gives WSO2 exactly that text, and no
+// part of it runs, for systemd or for a shell that sources the file.
+//
+// The same run unpacks a pack (an S3 object) with an entry whose name climbs out of its folder to
+// the sandbox's marker: it stays inside (Python's zipfile drops ".." from names; this guards the
+// choice of unpacker).
+func TestBootWritesPasswordsAsData(t *testing.T) {
+	pack := standardPack()
+	pack["wso2am-4.3.0/../../../../pwned"] = "climbed out"
+	s := newSandbox(t, exampleConfig(), pack)
+	m := s.marker()
+	admin := `a"b$(touch ` + m + ")`touch " + m + "`" + `\c$HOME 'd' #e ;f`
+	db := ` \$\\" ${PATH} `
+	s.putSecret(t, adminArn, map[string]string{"username": "admin", "password": admin})
+	s.putSecret(t, dbArn, map[string]string{"username": "wso2apim", "password": db, "host": "db.abc.us-west-1.rds.amazonaws.com"})
+	out, err := s.run(t)
+	require.NoError(t, err, out)
+	file := s.file(t, "etc/apimkit/secrets.env")
+	vars := systemdEnv(t, file)
+	assert.Equal(t, admin, vars["WSO2_ADMIN_PASSWORD"])
+	assert.Equal(t, db, vars["WSO2_DB_PASSWORD"])
+	assert.Equal(t, "wso2carbon", vars["WSO2_KEYSTORE_PASSWORD"])
+	assert.Len(t, vars, 4)
+
+	sh := exec.Command("bash", "-c", `set -a; . "$1"; printf '%s\n' "$WSO2_ADMIN_PASSWORD" "$WSO2_DB_PASSWORD"`, "-", filepath.Join(s.etc, "secrets.env"))
+	sh.Dir, sh.Env = s.dir, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir}
+	got, err := sh.CombinedOutput()
+	require.NoError(t, err, "%s", got)
+	assert.Equal(t, admin+"\n"+db+"\n", string(got), "a shell reads the same values")
+	assert.False(t, s.markerExists(), "a password ran as a command, or a pack entry climbed out")
+	assert.NotContains(t, s.callLog(t)+out, "touch", "no password on a command line or in the log")
+}
+
+// A line break (or any control character) in a password would end its value in secrets.env and
+// start an assignment of the secret writer's choosing (JAVA_TOOL_OPTIONS runs code in the JVM):
+// such a password refuses the boot, naming the secret, never the value.
+func TestBootRefusesAPasswordWithAControlCharacter(t *testing.T) {
+	for name, tc := range map[string]struct{ arn, password string }{
+		"a line break":               {dbArn, "db-pass-1\nJAVA_TOOL_OPTIONS=-javaagent:/tmp/evil.jar"},
+		"a trailing carriage return": {adminArn, "admin-pass-2\r"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newSandbox(t, exampleConfig(), standardPack())
+			fields := map[string]string{"username": "someone", "password": tc.password}
+			if tc.arn == dbArn {
+				fields["host"] = "db.abc.us-west-1.rds.amazonaws.com"
+			}
+			s.putSecret(t, tc.arn, fields)
+			out, err := s.run(t)
+			require.Error(t, err, out)
+			assert.Contains(t, out, "the password in "+tc.arn+" holds a control character (a line break, say), which WSO2 cannot be given; change the secret")
+			assert.NotContains(t, out, tc.password[:8], "the password is not logged")
+			_, statErr := os.Stat(filepath.Join(s.etc, "secrets.env"))
+			assert.True(t, os.IsNotExist(statErr), "no secrets.env written")
+			assert.Equal(t, 1, strings.Count(s.callLog(t), "--lifecycle-action-result ABANDON"))
+			assert.NotContains(t, s.callLog(t), "systemctl enable")
+		})
+	}
+}
+
+// The instance id and zone from the instance metadata go into AWS calls, comparisons and the log:
+// a value without their shape (a compromised or impersonated metadata service) refuses the boot,
+// quoted in the log so it cannot forge lines there, and never runs.
+func TestBootRefusesMetadataWithoutItsShape(t *testing.T) {
+	s := newSandbox(t, exampleConfig(), standardPack())
+	out, err := s.run(t, "FAKE_INSTANCE_ID=i-0123$(touch "+s.marker()+")")
+	assert.False(t, s.markerExists(), "the instance id ran as a command")
+	require.Error(t, err, out)
+	assert.Contains(t, out, "the instance metadata gave an instance id that is not one: i-0123\\$\\(touch\\ ")
+	assert.NotContains(t, s.callLog(t), "aws autoscaling", "no AWS call names it")
+	assert.NotContains(t, s.callLog(t), "dnf install", "refused before anything is installed")
+
+	for name, tc := range map[string]struct{ zone, logged string }{
+		"a forged log line": {"us-west-1a\n2026-01-01T00:00:00Z apimkit-boot: healthy; completing the launch",
+			"$'us-west-1a\\n2026-01-01T00:00:00Z apimkit-boot: healthy; completing the launch'\n"},
+		"shell substitutions": {"us-west-1a$(touch pwned)`touch pwned`", "us-west-1a\\$\\(touch\\ pwned\\)\\`touch\\ pwned\\`\n"},
+	} {
+		z := newSandbox(t, zoneConfig(), standardPack())
+		out, err := z.run(t, "FAKE_AZ="+tc.zone)
+		assert.False(t, z.markerExists(), "%s: the zone ran as a command", name)
+		require.Error(t, err, "%s: %s", name, out)
+		assert.Contains(t, out, "the instance metadata gave an availability zone that is not one: "+tc.logged, name)
+		assert.NotContains(t, out, "\n2026-01-01T00:00:00Z apimkit-boot: healthy", "%s: no forged line", name)
+		assert.Equal(t, 1, strings.Count(z.callLog(t), "--lifecycle-action-result ABANDON"), name)
+		assert.NotContains(t, z.callLog(t), "systemctl enable", name)
 	}
 }

@@ -62,6 +62,9 @@ type ReplaceFirstGroup struct {
 var (
 	word  = regexp.MustCompile(`^[A-Za-z0-9_./:@+=,-]+$`)
 	token = regexp.MustCompile(`\$\{Token\[[A-Za-z0-9._-]+\]\}`)
+	// folder is one folder's name: update.sh unpacks each product home into a folder of that name
+	// under its work folder, and removes it afterwards.
+	folder = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 )
 
 // Env renders updater.env. Values are single words; deploy-time tokens pass through.
@@ -71,6 +74,11 @@ func (c Config) Env() (string, error) {
 	}
 	if c.EventBus == "" {
 		c.EventBus = "default"
+	}
+	for _, h := range c.ProductHomes {
+		if !folder.MatchString(h) {
+			return "", fmt.Errorf("packupdate: PRODUCT_HOMES entry %q must be one folder's name (letters, digits, ._-), not a path", h)
+		}
 	}
 	vars := []struct {
 		k, v     string

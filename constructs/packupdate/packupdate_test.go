@@ -2,9 +2,11 @@ package packupdate
 
 import (
 	"archive/zip"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,7 +28,7 @@ case "$1 $2" in
 "s3api put-object")
   [ -n "$FAIL_UPLOAD" ] && { echo "An error occurred (AccessDenied) when calling the PutObject operation" >&2; exit 1; }
   while [ $# -gt 0 ]; do case "$1" in --bucket) b=$2; shift;; --key) k=$2; shift;; --body) f=$2; shift;; esac; shift; done
-  cp "$f" "$FAKE_S3/$b/$k"; echo v2 ;;
+  cp "$f" "$FAKE_S3/$b/$k"; printf '%s\n' "${FAKE_VERSION:-v2}" ;;
 "secretsmanager get-secret-value")
   [ -f "$FAKE_SECRET" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
   cat "$FAKE_SECRET" ;;
@@ -45,9 +47,16 @@ esac`,
 
 // The fake update tool changes a file when UPDATE_AVAILABLE is set and exits with UPDATE_RC; with
 // SELF_UPDATE it first rewrites itself and its metadata and asks to be run again (exit 2).
+// Like WSO2's tool, it takes its credentials from --username and --password, else from
+// UPDATE_TOOL_USERNAME and UPDATE_TOOL_PASSWORD, else prompts; it records them and where its input
+// comes from in $CALLS.credentials.
 const fakeUpdateTool = `#!/usr/bin/env bash
-echo "$(basename "$0") $*" >> "$CALLS"
+echo "tool: $(basename "$0") $*" >> "$CALLS"
 [ -n "$HOME" ] || { echo "the tool needs HOME" >&2; exit 3; }
+user=$UPDATE_TOOL_USERNAME pass=$UPDATE_TOOL_PASSWORD
+while [ $# -gt 0 ]; do case "$1" in --username) user=$2; shift ;; --password) pass=$2; shift ;; esac; shift; done
+[ -n "$user" ] && [ -n "$pass" ] || { echo "Username:" >&2; exit 1; }
+printf '%s\0%s\0%s\0' "$user" "$pass" "$(readlink /proc/$$/fd/0)" > "$CALLS.credentials"
 if [ -n "$SELF_UPDATE" ] && ! grep -q "SELF""UPDATED" "$0"; then
   echo "# SELF""UPDATED" >> "$0"; mkdir -p ../updates; date +%s%N > ../updates/product.txt; exit 2
 fi
@@ -58,12 +67,16 @@ exit "${UPDATE_RC:-0}"
 type sandbox struct{ dir, calls, s3 string }
 
 func newSandbox(t *testing.T, tool string, withSecret bool) *sandbox {
-	return newSandboxWithPack(t, tool, withSecret, map[string]string{
+	return newSandboxWithPack(t, tool, withSecret, standardPack())
+}
+
+func standardPack() map[string]string {
+	return map[string]string{
 		"wso2am-4.3.0/bin/wso2update_linux":                 fakeUpdateTool,
 		"wso2am-4.3.0/bin/wso2update_linux_arm64":           fakeUpdateTool,
 		"wso2am-4.3.0/repository/components/lib/README.txt": "jars",
 		"wso2am-4.3.0/repository/logs/wso2carbon.log":       "noise",
-	})
+	}
 }
 
 func newSandboxWithPack(t *testing.T, tool string, withSecret bool, pack map[string]string) *sandbox {
@@ -111,6 +124,8 @@ func (s *sandbox) run(t *testing.T, env ...string) (string, error) {
 		"APIMKIT_ETC=" + filepath.Join(s.dir, "etc"), "CALLS=" + s.calls, "FAKE_S3=" + s.s3,
 		"FAKE_SECRET=" + filepath.Join(s.dir, "secret.json"), "REFRESH_POLL=0",
 	}, env...)
+	cmd.Dir = s.dir
+	cmd.Stdin = strings.NewReader("") // a pipe, as a runner might give, not the /dev/null Go defaults to
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -164,7 +179,7 @@ func TestNoUpdateWritesNothing(t *testing.T) {
 		assert.NotContains(t, s.log(), "start-instance-refresh", name)
 		assert.NotContains(t, out, "failed", name)
 		if env != nil {
-			assert.Equal(t, 2, strings.Count(s.log(), "wso2update_linux --username"), "%s: run again after updating itself", name)
+			assert.Equal(t, 2, strings.Count(s.log(), "tool: wso2update_linux "), "%s: run again after updating itself", name)
 		}
 	}
 }
@@ -183,7 +198,7 @@ func TestToolFetchedBySetupScript(t *testing.T) {
 		out, err := s.run(t, append(env, "FAKE_TOOL="+tool)...)
 		require.NoError(t, err, "%s: %s", name, out)
 		calls := s.log()
-		assert.Less(t, strings.Index(calls, "update_tool_setup.sh"), strings.Index(calls, "wso2update_linux --username"), name)
+		assert.Less(t, strings.Index(calls, "update_tool_setup.sh"), strings.Index(calls, "tool: wso2update_linux "), name)
 		assert.Equal(t, env != nil, strings.Contains(calls, "put-object"), "%s: uploaded only when the product changed", name)
 	}
 }
@@ -194,8 +209,8 @@ func TestToolOfTheMachinesArchitectureWithoutHome(t *testing.T) {
 	s := newSandbox(t, UpdateTool, true)
 	out, err := s.run(t, "FAKE_ARCH=aarch64", "UPDATE_AVAILABLE=1", "HOME=")
 	require.NoError(t, err, out)
-	assert.Contains(t, s.log(), "wso2update_linux_arm64 --username ops@example.com")
-	assert.NotContains(t, s.log(), "wso2update_linux --username")
+	assert.Contains(t, s.log(), "tool: wso2update_linux_arm64 ")
+	assert.NotContains(t, s.log(), "tool: wso2update_linux ")
 	assert.True(t, s.packHasPatch(t))
 }
 
@@ -203,7 +218,7 @@ func TestToolSelfUpdateRunsAgain(t *testing.T) {
 	s := newSandbox(t, UpdateTool, true)
 	out, err := s.run(t, "UPDATE_RC=2")
 	require.Error(t, err, "the second run also exits 2 here, which is a failure")
-	assert.Equal(t, 2, strings.Count(s.log(), "wso2update_linux --username"), out)
+	assert.Equal(t, 2, strings.Count(s.log(), "tool: wso2update_linux "), out)
 }
 
 // Failures say what failed and leave the bucket and the fleet as they were.
@@ -214,7 +229,7 @@ func TestFailuresWriteNothing(t *testing.T) {
 		env    []string
 		want   string
 	}{
-		{"update tool fails", true, []string{"UPDATE_AVAILABLE=1", "UPDATE_RC=1"}, "the WSO2 update tool failed for wso2am-4.3.0 (exit 1)"},
+		{"update tool fails", true, []string{"UPDATE_AVAILABLE=1", "UPDATE_RC=1"}, "the WSO2 update tool failed for wso2am-4.3.0 (exit 1); it is given the credentials in UPDATE_TOOL_USERNAME and UPDATE_TOOL_PASSWORD"},
 		{"upload fails", true, []string{"UPDATE_AVAILABLE=1", "FAIL_UPLOAD=1"}, "uploading s3://packs/wso2/wso2am-4.3.0.zip failed; the previous version is still current"},
 		{"credentials missing", false, nil, "cannot read the WSO2 credentials"},
 		{"announcement refused", true, []string{"UPDATE_AVAILABLE=1", "REFUSE_EVENT=1"}, "EventBridge refused the announcement of wso2/wso2am-4.3.0.zip (the pack is uploaded)"},
@@ -265,7 +280,14 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 	c.PackPrefix = "p; rm -rf /"
 	_, err = c.Env()
 	assert.ErrorContains(t, err, "PACK_PREFIX")
-	c.PackPrefix, c.Tool = "p", "yum"
+	c.PackPrefix = "p"
+	for _, home := range []string{"../..", "wso2am-4.3.0/../../etc", "."} {
+		c.ProductHomes = []string{"wso2am-4.3.0", home}
+		_, err = c.Env()
+		assert.ErrorContains(t, err, "PRODUCT_HOMES entry "+strconv.Quote(home)+" must be one folder's name", "it becomes a path update.sh removes")
+	}
+	c.ProductHomes = []string{"wso2am-4.3.0"}
+	c.Tool = "yum"
 	_, err = c.Env()
 	assert.ErrorContains(t, err, `Tool must be update-tool (WUM was shut down in March 2023), not "yum"`)
 }
@@ -322,4 +344,57 @@ func TestOneByOneRefreshes(t *testing.T) {
 	assert.Contains(t, out, "not enough time left in this run to wait for apim-tm1")
 	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm1")
 	assert.Contains(t, s.log(), "--auto-scaling-group-name apim-gw", "the other groups are refreshed")
+}
+
+// The subscription credentials reach the update tool in its environment, exactly as the secret
+// holds them, and never on a command line (which any user can read in /proc) or in the log;
+// nothing in them runs.
+func TestToolGetsTheCredentialsOffItsCommandLine(t *testing.T) {
+	s := newSandbox(t, UpdateTool, true)
+	marker := filepath.Join(s.dir, "pwned")
+	user := "ops+$(touch " + marker + ")@example.com"
+	pass := "p'a\"s`touch " + marker + "`\\ $HOME\nsecond line"
+	body, err := json.Marshal(map[string]string{"username": user, "password": pass})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "secret.json"), body, 0o600))
+	out, err := s.run(t, "UPDATE_AVAILABLE=1")
+	require.NoError(t, err, out)
+	got, err := os.ReadFile(s.calls + ".credentials")
+	require.NoError(t, err)
+	assert.Equal(t, user+"\x00"+pass+"\x00/dev/null\x00", string(got), "the tool's username, password and input")
+	calls := s.log()
+	assert.Contains(t, calls, "tool: wso2update_linux \n", "no arguments")
+	for _, secret := range []string{"ops+", "p'a", "second line"} {
+		assert.NotContains(t, calls+out, secret)
+	}
+	_, err = os.Stat(marker)
+	assert.True(t, os.IsNotExist(err), "a credential ran as a command")
+}
+
+// The version id S3 answers for the new pack is data in the announcement: one that looks like
+// JSON does not add or change fields of the event's detail. The same run unpacks a pack with an
+// entry whose name climbs out of its folder to the sandbox's marker: it stays inside (Python's
+// zipfile drops ".." from names; this guards the choice of unpacker).
+func TestAnnouncementCarriesTheVersionIdAsData(t *testing.T) {
+	pack := standardPack()
+	pack["wso2am-4.3.0/../../../pwned"] = "climbed out"
+	s := newSandboxWithPack(t, UpdateTool, true, pack)
+	version := `v2","product":"wso2am-9.9.9","x":"$(id)`
+	out, err := s.run(t, "UPDATE_AVAILABLE=1", "FAKE_VERSION="+version)
+	require.NoError(t, err, out)
+	var entries string
+	for _, line := range strings.Split(s.log(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "aws events put-events --entries "); ok {
+			entries = strings.TrimSuffix(rest, " --query FailedEntryCount --output text")
+		}
+	}
+	var events []struct{ Detail string }
+	require.NoError(t, json.Unmarshal([]byte(entries), &events), entries)
+	require.Len(t, events, 1)
+	var detail map[string]string
+	require.NoError(t, json.Unmarshal([]byte(events[0].Detail), &detail), events[0].Detail)
+	assert.Equal(t, map[string]string{"bucket": "packs", "key": "wso2/wso2am-4.3.0.zip", "versionId": version, "product": "wso2am-4.3.0"}, detail)
+	assert.Contains(t, out, `version v2\"\,\"product\"`, "quoted in the log")
+	_, err = os.Stat(filepath.Join(s.dir, "pwned"))
+	assert.True(t, os.IsNotExist(err), "a pack entry climbed out of its folder")
 }

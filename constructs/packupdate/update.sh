@@ -98,13 +98,17 @@ update_pack() {
     fail "s3://$PACK_BUCKET/$key has neither bin/$tool_bin nor bin/update_tool_setup.sh: start from a pack WSO2 has updated for WSO2 Updates 2.0"
   before=$(digest "$work/$home/$home")
   chmod +x "$work/$home/$home/bin/$tool_bin"
+  # The credentials go in the tool's environment, which it reads after its --username and
+  # --password flags (WSO2 Updates docs, "Authentication"): a command line is readable by every
+  # user on the machine in /proc, an environment by its owner only. Its input is empty, so a tool
+  # that still prompts fails at once rather than wait for an answer until Run Command gives up.
   for attempt in 1 2; do
     rc=0
-    (cd "$work/$home/$home/bin" && "./$tool_bin" --username "$user" --password "$pass") || rc=$?
+    (cd "$work/$home/$home/bin" && UPDATE_TOOL_USERNAME=$user UPDATE_TOOL_PASSWORD=$pass "./$tool_bin" </dev/null) || rc=$?
     # Exit code 2: the tool updated itself and must run again.
     [[ $rc -eq 2 && $attempt -eq 1 ]] || break
   done
-  ((rc == 0)) || fail "the WSO2 update tool failed for $home (exit $rc)"
+  ((rc == 0)) || fail "the WSO2 update tool failed for $home (exit $rc); it is given the credentials in UPDATE_TOOL_USERNAME and UPDATE_TOOL_PASSWORD"
   after=$(digest "$work/$home/$home")
   if [[ "$before" != "$after" ]]; then
     (cd "$work/$home" && python3 -m zipfile -c "$work/$home.zip" "$home") || fail "cannot pack the updated $home"
@@ -125,9 +129,13 @@ for home in "${updated[@]}"; do
   version=$(aws s3api put-object --bucket "$PACK_BUCKET" --key "$key" --body "$work/$home.zip" \
     --metadata "apimkit-updated=$(date -u +%FT%TZ)" --query VersionId --output text) ||
     fail "uploading s3://$PACK_BUCKET/$key failed; the previous version is still current"
-  log "$home: uploaded s3://$PACK_BUCKET/$key version $version"
-  detail=$(printf '{"bucket":"%s","key":"%s","versionId":"%s","product":"%s"}' "$PACK_BUCKET" "$key" "$version" "$home")
-  entry=$(python3 -c 'import json, sys; print(json.dumps([{"Source": "apimkit.packs", "DetailType": "WSO2 pack updated", "Detail": sys.argv[1], "EventBusName": sys.argv[2]}]))' "$detail" "$EVENT_BUS")
+  log "$home: uploaded s3://$PACK_BUCKET/$key version $(printf %q "$version")"
+  # The event is built by a JSON encoder: the version id S3 answers is data, never JSON text.
+  entry=$(python3 -c 'import json, sys
+bucket, key, version, product, bus = sys.argv[1:]
+detail = json.dumps({"bucket": bucket, "key": key, "versionId": version, "product": product}, separators=(",", ":"))
+print(json.dumps([{"Source": "apimkit.packs", "DetailType": "WSO2 pack updated", "Detail": detail, "EventBusName": bus}]))' \
+    "$PACK_BUCKET" "$key" "$version" "$home" "$EVENT_BUS")
   # EventBridge answers a refused entry with success and a count of failed entries.
   failed=$(aws events put-events --entries "$entry" --query FailedEntryCount --output text) ||
     fail "announcing $key failed (the pack is uploaded)"
