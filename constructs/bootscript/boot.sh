@@ -49,6 +49,9 @@ retry() {
 }
 
 INSTANCE_ID=$(imds instance-id)
+# The node's private address: 3.2's deployment.toml names it as $env{WSO2_NODE_IP} ([server]
+# node_ip, which its config mapper needs before it starts the server).
+NODE_IP=$(imds local-ipv4)
 # own_group prints this instance's group; it fails while Auto Scaling does not list the instance
 # yet (the answer is then "None").
 own_group() {
@@ -229,6 +232,7 @@ Group=wso2
 WorkingDirectory=${WSO2_HOME}
 EnvironmentFile=${ETC}/secrets.env
 Environment=JAVA_HOME=${JAVA_HOME}
+Environment=WSO2_NODE_IP=${NODE_IP}
 Environment=JAVA_OPTS=-Djava.security.properties=${ETC}/java.security
 Environment="JVM_MEM_OPTS=-XX:InitialRAMPercentage=${HEAP_PERCENT} -XX:MaxRAMPercentage=${HEAP_PERCENT}"
 ExecStart=${WSO2_HOME}/${START_COMMAND}
