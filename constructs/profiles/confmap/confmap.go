@@ -14,6 +14,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -62,6 +63,8 @@ type Facts struct {
 	Defaults    map[string]any `json:"defaults"`
 	Infer       map[string]any `json:"infer"`
 	KeyMappings map[string]any `json:"key_mappings"`
+
+	patterns map[string]*regexp.Regexp
 }
 
 //go:embed testdata/*.json

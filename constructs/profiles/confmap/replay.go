@@ -48,6 +48,7 @@ type replay struct {
 	f        *Facts
 	env      Env
 	problems []string
+	refs     map[string]bool // keys a $ref{} of default.json or infer.json names
 }
 
 func (r *replay) addf(format string, args ...any) {
@@ -173,7 +174,10 @@ func (r *replay) read(key string) bool {
 	if r.inferKey(key) != "" {
 		return true
 	}
-	return r.referencedByDefaults()[key]
+	if r.refs == nil {
+		r.refs = r.referencedByDefaults()
+	}
+	return r.refs[key]
 }
 
 func (r *replay) referencedByDefaults() map[string]bool {
@@ -232,16 +236,25 @@ func (r *replay) inferKey(key string) string {
 	if _, ok := r.f.Infer[key]; ok {
 		return key
 	}
-	for p := range r.f.Infer {
-		if !strings.Contains(p, "$") {
-			continue
-		}
-		re := "^" + dollarN.ReplaceAllString(regexp.QuoteMeta(p), `\w+`) + "$"
-		if ok, _ := regexp.MatchString(re, key); ok {
+	for p, re := range r.f.inferPatterns() {
+		if re.MatchString(key) {
 			return p
 		}
 	}
 	return ""
+}
+
+// inferPatterns compiles the infer.json keys holding $1, $2, ...
+func (f *Facts) inferPatterns() map[string]*regexp.Regexp {
+	if f.patterns == nil {
+		f.patterns = map[string]*regexp.Regexp{}
+		for p := range f.Infer {
+			if strings.Contains(p, "$") {
+				f.patterns[p] = regexp.MustCompile("^" + dollarN.ReplaceAllString(regexp.QuoteMeta(p), `\w+`) + "$")
+			}
+		}
+	}
+	return f.patterns
 }
 
 var dollarN = regexp.MustCompile(`\\\$[0-9]+`)
