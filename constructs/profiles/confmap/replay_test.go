@@ -29,7 +29,7 @@ func TestMapperRules(t *testing.T) {
 	env := Env{Vars: []string{"IP", "SECRET"}}
 	cases := []struct {
 		name, mapper, doc string
-		want             []string
+		want              []string
 	}{
 		{"clean", "1.0.23", "[server]\nhostname = 'h'\nnode_ip = '$env{IP}'\n", nil},
 		{"a default's $ref{} needs its key", "1.0.23", "[server]\nhostname = 'h'\n",
