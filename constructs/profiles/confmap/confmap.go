@@ -4,7 +4,7 @@
 // references the way the mapper of the release does, and compares what is left with the keys
 // the release's Jinja templates read. The rules are this package's reading of
 // github.com/wso2/config-mapper (TomlParser, KeyMapper, ValueInferrer, DefaultParser,
-// ReferenceResolver and JinjaParser, tags v1.0.2 and v1.0.23); the facts about each release's
+// ReferenceResolver, UnitResolver and JinjaParser, tags v1.0.2 and v1.0.23); the facts about each release's
 // templates and JSON files are extracted by ./extract into testdata/<release>.json.
 //
 // It imports no CDK package.
@@ -63,6 +63,9 @@ type Facts struct {
 	Defaults    map[string]any `json:"defaults"`
 	Infer       map[string]any `json:"infer"`
 	KeyMappings map[string]any `json:"key_mappings"`
+	// TimeUnits is unit-resolve.json's "time": the unit (d, h, m, s, ms) each key is written
+	// into the XML in.
+	TimeUnits map[string]string `json:"time_units"`
 
 	patterns map[string]*regexp.Regexp
 }

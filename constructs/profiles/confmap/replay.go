@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -40,6 +41,7 @@ func Replay(doc []byte, f *Facts, env Env) []string {
 		}
 	}
 	r.resolve(ctx)
+	r.units(ctx)
 	sort.Strings(r.problems)
 	return slices.Compact(r.problems)
 }
@@ -342,6 +344,54 @@ func (r *replay) resolve(ctx map[string]any) {
 			}
 		}
 	}
+	// Substitute, a key once every key it names holds no reference any more: a string is
+	// written into the text; an array or a boolean replaces the whole value.
+	for progress := true; progress && len(refs) > 0; {
+		progress = false
+		for k, names := range refs {
+			ready := true
+			for _, n := range names {
+				_, pending := refs[n]
+				_, exists := ctx[n]
+				ready = ready && exists && !pending
+			}
+			if !ready {
+				continue
+			}
+			for _, n := range names {
+				ctx[k] = substitute(ctx[k], n, ctx[n])
+			}
+			delete(refs, k)
+			progress = true
+		}
+	}
+}
+
+func substitute(v any, name string, by any) any {
+	switch by.(type) {
+	case []any, bool:
+		return by
+	}
+	with := fmt.Sprint(by)
+	if f, ok := by.(float64); ok { // a number from a JSON file, written as Java would
+		with = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	ref := "$ref{" + name + "}"
+	switch v := v.(type) {
+	case string:
+		return strings.ReplaceAll(v, ref, with)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			if s, ok := e.(string); ok {
+				out[i] = strings.ReplaceAll(s, ref, with)
+			} else {
+				out[i] = e
+			}
+		}
+		return out
+	}
+	return v
 }
 
 func reaches(refs map[string][]string, from, to string, seen map[string]bool) bool {
@@ -397,6 +447,48 @@ func (r *replay) dynamic(ctx map[string]any, array string, inArray bool) {
 					r.dynamic(m, where, true)
 				}
 			}
+		}
+	}
+}
+
+// timeValue is how the mapper reads a duration: a number, then an optional unit.
+var timeValue = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*(\w*)`)
+
+// inMillis is each unit the mapper knows, in milliseconds.
+var inMillis = map[string]float64{"d": 86400000, "h": 3600000, "m": 60000, "s": 1000, "ms": 1}
+
+// units is unit-resolve.json: a duration key takes a number (already in its unit) or a string
+// such as "30s", converted to the key's unit; an unknown unit, a value that is not a duration, or
+// one that converts to 0 stops the mapper.
+func (r *replay) units(ctx map[string]any) {
+	for k, unit := range r.f.TimeUnits {
+		v, ok := ctx[k]
+		if !ok {
+			continue
+		}
+		switch v := v.(type) {
+		case int64, float64, int:
+		case string:
+			if strings.Contains(v, "${") || strings.Contains(v, "$env{") || strings.Contains(v, "$sys{") {
+				continue // known only at start
+			}
+			m := timeValue.FindStringSubmatch(v)
+			switch {
+			case m == nil:
+				r.addf("%s = %q is not a duration: the mapper stops with \"Invalid configuration value\"", k, v)
+			case m[2] == "":
+			case inMillis[m[2]] == 0:
+				r.addf("%s = %q: the mapper knows the units d, h, m, s and ms only, and stops with \"Invalid unit : %s\"", k, v, m[2])
+			default:
+				var n float64
+				fmt.Sscan(m[1], &n)
+				whole := float64(int64(n)) // the mapper drops the fraction first
+				if whole != 0 && int64(whole*inMillis[m[2]]/inMillis[unit]) == 0 {
+					r.addf("%s = %q is 0 in %s, its unit: the mapper stops", k, v, unit)
+				}
+			}
+		default:
+			r.addf("%s is a %T, not a duration: the mapper stops with \"Invalid value for configuration key %s\"", k, v, k)
 		}
 	}
 }

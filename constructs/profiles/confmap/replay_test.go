@@ -13,13 +13,15 @@ func small(mapper string) *Facts {
 		Release: "test", Mapper: mapper,
 		Reads: map[string]string{
 			"server.hostname": "t", "server.node_ip": "t", "a.new_name": "t", "list": "t", "list[].name": "t", "list[].secret": "t",
-			"role.x": "t",
+			"role.x":         "t",
+			"server.timeout": "t", "server.refd_timeout": "t",
 		},
 		Open:  []string{"list[].properties"},
 		Loops: []string{"list"},
 		Defaults: map[string]any{
 			"cluster.host": "$ref{server.node_ip}",
 		},
+		TimeUnits:   map[string]string{"server.timeout": "s", "server.refd_timeout": "ms"},
 		Infer:       map[string]any{"server.role": map[string]any{"gw": map[string]any{"role.x": "inferred"}}},
 		KeyMappings: map[string]any{"a.old_name": "a.new_name"},
 	}
@@ -48,6 +50,16 @@ func TestMapperRules(t *testing.T) {
 			[]string{
 				`$ref{server.hostname} in server.node_ip is circular: the mapper stops with "References can't be resolved"`,
 				`$ref{server.node_ip} in server.hostname is circular: the mapper stops with "References can't be resolved"`,
+			}},
+		{"a duration in another unit", "1.0.23", "[server]\nnode_ip = '1.2.3.4'\ntimeout = '2m'\nrefd_timeout = '$ref{server.timeout}'\n", nil},
+		{"a duration that converts to 0", "1.0.23", "[server]\nnode_ip = '1.2.3.4'\ntimeout = '500ms'\n",
+			[]string{`server.timeout = "500ms" is 0 in s, its unit: the mapper stops`}},
+		{"an unknown unit", "1.0.23", "[server]\nnode_ip = '1.2.3.4'\ntimeout = '5 minutes'\n",
+			[]string{`server.timeout = "5 minutes": the mapper knows the units d, h, m, s and ms only, and stops with "Invalid unit : minutes"`}},
+		{"a duration resolved through $ref{}", "1.0.23", "[server]\nnode_ip = '1.2.3.4'\ntimeout = 'soon'\nrefd_timeout = '$ref{server.timeout}'\n",
+			[]string{
+				`server.refd_timeout = "soon" is not a duration: the mapper stops with "Invalid configuration value"`,
+				`server.timeout = "soon" is not a duration: the mapper stops with "Invalid configuration value"`,
 			}},
 		{"a table where the templates loop", "1.0.23", "[server]\nnode_ip = '1.2.3.4'\n[list]\nname = 'n'\n",
 			[]string{

@@ -3,7 +3,7 @@
 // constructs/profiles/confmap/testdata/<release>.json: which deployment.toml keys the Jinja
 // templates read, which tables they read whole (a loop over .items()), which values they loop
 // over as arrays, and default.json, infer.json and key-mappings.json as they are. No WSO2 file is
-// kept, only these facts and where they came from.
+// kept, only these facts and where they came from. unit-resolve.json's time units are kept too.
 //
 //	go run ./constructs/profiles/confmap/extract .wso2conf constructs/profiles/confmap/testdata
 package main
@@ -60,6 +60,7 @@ func release(dir, name string) (*confmap.Facts, error) {
 	f := &confmap.Facts{
 		Release: name, Mapper: mapperOf[name],
 		Reads: map[string]string{}, Defaults: map[string]any{}, Infer: map[string]any{}, KeyMappings: map[string]any{},
+		TimeUnits: map[string]string{},
 	}
 	if f.Mapper == "" {
 		return nil, fmt.Errorf("%s: no config-mapper version known", name)
@@ -122,6 +123,19 @@ func release(dir, name string) (*confmap.Facts, error) {
 				for k, v := range m {
 					into[k] = v
 				}
+			}
+			b, err := os.ReadFile(filepath.Join(ldir, "unit-resolve.json"))
+			if err != nil {
+				return nil, err
+			}
+			var units struct {
+				Time map[string]string `json:"time"`
+			}
+			if err := json.Unmarshal(b, &units); err != nil {
+				return nil, fmt.Errorf("%s/unit-resolve.json: %w", ldir, err)
+			}
+			for k, u := range units.Time {
+				f.TimeUnits[k] = u
 			}
 		}
 		f.Sources = append(f.Sources, src)
