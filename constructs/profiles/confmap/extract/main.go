@@ -274,6 +274,10 @@ func scan(src string) scanned {
 	}
 	seen := map[string]bool{}
 	read := func(p string) {
+		// A loop variable on its own is the element or value it walks, not a key.
+		if strings.HasSuffix(p, "[]") || strings.HasSuffix(p, ".*") {
+			return
+		}
 		if !seen[p] {
 			seen[p] = true
 			s.reads = append(s.reads, p)
