@@ -55,6 +55,13 @@ if [[ ! "$INSTANCE_ID" =~ ^i-[0-9a-f]{8}([0-9a-f]{9})?$ ]]; then
   log "the instance metadata gave an instance id that is not one: $(printf %q "$INSTANCE_ID")"
   exit 1
 fi
+# The node's private address: 3.2's deployment.toml names it as $env{WSO2_NODE_IP} ([server]
+# node_ip, which its config mapper needs before it starts the server).
+NODE_IP=$(imds local-ipv4)
+if [[ ! "$NODE_IP" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then
+  log "the instance metadata gave a private address that is not one: $(printf %q "$NODE_IP")"
+  exit 1
+fi
 # own_group prints this instance's group; it fails while Auto Scaling does not list the instance
 # yet (the answer is then "None").
 own_group() {
@@ -291,6 +298,7 @@ Group=wso2
 WorkingDirectory=${WSO2_HOME}
 EnvironmentFile=${ETC}/secrets.env
 Environment=JAVA_HOME=${JAVA_HOME}
+Environment=WSO2_NODE_IP=${NODE_IP}
 Environment=JAVA_OPTS=-Djava.security.properties=${ETC}/java.security
 Environment="JVM_MEM_OPTS=-XX:InitialRAMPercentage=${HEAP_PERCENT} -XX:MaxRAMPercentage=${HEAP_PERCENT}"
 ExecStart=${WSO2_HOME}/${START_COMMAND}

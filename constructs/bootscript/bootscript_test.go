@@ -64,6 +64,7 @@ esac`,
 case "$*" in
 *api/token*) echo token-123 ;;
 *meta-data/instance-id*) echo "${FAKE_INSTANCE_ID:-i-0123456789abcdef0}" ;;
+*meta-data/local-ipv4*) echo 10.0.1.23 ;;
 *meta-data/placement/availability-zone*) echo "${FAKE_AZ:-us-west-1a}" ;;
 *) n=$(( $(cat "$HEALTH_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$HEALTH_COUNT"
    [ "$n" -ge "$HEALTHY_AFTER" ] || exit 7 ;;
@@ -225,6 +226,7 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 	assert.Contains(t, unit, "-Djava.security.properties="+s.etc+"/java.security")
 	// WSO2's start scripts refuse to run without JAVA_HOME, and default to a 1 GiB heap.
 	assert.Contains(t, unit, "Environment=JAVA_HOME="+filepath.Join(s.dir, "jdk")+"\n", "the runtime's home, where the java on PATH leads")
+	assert.Contains(t, unit, "Environment=WSO2_NODE_IP=10.0.1.23\n", "3.2's [server] node_ip reads it")
 	assert.Contains(t, unit, `Environment="JVM_MEM_OPTS=-XX:InitialRAMPercentage=60 -XX:MaxRAMPercentage=60"`)
 	leftovers, _ := filepath.Glob(filepath.Join(s.dir, "apimkit-boot.*", "pack.zip"))
 	assert.Empty(t, leftovers, "the pack's archive is removed once unpacked")

@@ -42,6 +42,9 @@ const (
 	// TruststorePasswordRef opens the pack's client-truststore.jks, whose password stays the
 	// pack's when the keystore is replaced.
 	TruststorePasswordRef = "$env{WSO2_TRUSTSTORE_PASSWORD}"
+	// NodeIPRef is the node's private address, which the boot script reads from the instance
+	// metadata into the service's environment.
+	NodeIPRef = "$env{WSO2_NODE_IP}"
 )
 
 // Keystore is the node's TLS and primary keystore.
@@ -172,6 +175,16 @@ func Render(in Input) ([]byte, error) {
 		"user_store": map[string]any{"type": "database_unique_id"},
 		"keystore":   keystores(*in.Keystore),
 		"truststore": map[string]any{"file_name": "client-truststore.jks", "type": "JKS", "password": TruststorePasswordRef},
+	}
+	if in.Version.Major == 3 {
+		// 3.2's default.json (carbon-kernel 4.6.0) sets clustering.local_member_host to
+		// $ref{server.node_ip} and defines no server.node_ip: its config mapper (1.0.2) stops
+		// with "Configuration with key server.node_ip doesn't exist" unless the file sets it
+		// (WSO2 added a default of 127.0.0.1 in later releases). The mapper resolves $env{} in
+		// a top-level value before any $ref{}, so the reference reads the address the boot
+		// script puts in the service's environment. $sys{carbon.local.ip} would not do: Carbon
+		// sets that property only after the mapper has run.
+		doc["server"].(map[string]any)["node_ip"] = NodeIPRef
 	}
 	dbs := map[string]any{}
 	for _, name := range p.Databases {
@@ -324,15 +337,19 @@ func Render(in Input) ([]byte, error) {
 }
 
 // tokenRevocation is the identity event listener that announces revoked tokens to the internal
-// data service of node.
+// data service of node. It signs in as the super admin through ${admin.username} and
+// ${admin.password}, which Carbon resolves when it reads identity.xml, as WSO2's own files do:
+// the config mapper resolves no $ref{} inside an array of tables ([[event_listener]]), so
+// $ref{super_admin.username} would reach identity.xml as text and every notification would fail
+// to authenticate.
 func tokenRevocation(node Node) []any {
 	return []any{map[string]any{
 		"id": "token_revocation", "type": "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler",
 		"name": "org.wso2.is.notification.ApimOauthEventInterceptor", "order": 1,
 		"properties": map[string]any{
 			"notification_endpoint":     node.url("https", PortServletHTTPS) + "/internal/data/v1/notify",
-			"username":                  "$ref{super_admin.username}",
-			"password":                  "$ref{super_admin.password}",
+			"username":                  "${admin.username}",
+			"password":                  "${admin.password}",
 			"header.X-WSO2-KEY-MANAGER": "default",
 		},
 	}}
@@ -406,11 +423,9 @@ func gatewayEnvironment(in Input) map[string]any {
 		wss = "wss://" + gw
 		ws = wss
 	}
-	return map[string]any{
+	env := map[string]any{
 		"name":                       in.GatewayEnvironment,
 		"type":                       "hybrid",
-		"gateway_type":               "Regular",
-		"provider":                   "wso2",
 		"display_in_api_console":     true,
 		"description":                "Gateways behind the public load balancer",
 		"show_as_token_endpoint_url": true,
@@ -420,6 +435,13 @@ func gatewayEnvironment(in Input) map[string]any {
 		"http_endpoint":              "http://" + gw,
 		"https_endpoint":             "https://" + gw,
 	}
+	if in.Version.Major == 4 {
+		// 4.x environments name their gateway's type and provider; 3.2's carry neither (its
+		// api-manager.xml reads one top-level apim.gateway_type, whose default, Synapse, is the
+		// only gateway it runs).
+		env["gateway_type"], env["provider"] = "Regular", "wso2"
+	}
+	return env
 }
 
 // throttling is the [apim.throttling] block of §5: decisions from every traffic manager's JMS
