@@ -20,7 +20,7 @@ func nodeEnv(t *testing.T) confmap.Env {
 	b, err := os.ReadFile(filepath.Join("..", "bootscript", "boot.sh"))
 	require.NoError(t, err)
 	var env confmap.Env
-	for _, m := range regexp.MustCompile(`(?m)(?:printf '|^Environment=)(WSO2_[A-Z_]+)=`).FindAllStringSubmatch(string(b), -1) {
+	for _, m := range regexp.MustCompile(`(?m)(?:env_assignment |^Environment=)(WSO2_[A-Z_]+)[= ]`).FindAllStringSubmatch(string(b), -1) {
 		env.Vars = append(env.Vars, m[1])
 	}
 	require.Contains(t, env.Vars, "WSO2_DB_PASSWORD", "boot.sh no longer reads as expected")
