@@ -204,11 +204,25 @@ func (c Config) UserData() (string, error) {
 	if len(c.DeploymentToml) > 0 {
 		files = append(files, file{"/etc/apimkit/deployment.toml", c.DeploymentToml, "0644"})
 	}
+	// The zones' files differ in a few lines: they travel as one gzip stream, which compresses
+	// what they share once, and awk splits it into deployment-<i>.toml.
+	var zones bytes.Buffer
 	for i, z := range c.ZoneConfigs {
 		if len(z.DeploymentToml) == 0 {
 			return "", fmt.Errorf("bootscript: ZoneConfigs[%d] (%s) has no DeploymentToml", i, z.Zone)
 		}
-		files = append(files, file{fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i), z.DeploymentToml, "0644"})
+		fmt.Fprintf(&zones, "%s%d\n", zoneMarker, i)
+		zones.Write(z.DeploymentToml)
+		if !bytes.HasSuffix(z.DeploymentToml, []byte("\n")) {
+			zones.WriteString("\n")
+		}
+	}
+	if zones.Len() > 0 {
+		if token.Match(zones.Bytes()) {
+			return "", fmt.Errorf("bootscript: the zones' deployment.toml hold a deploy-time token; pass such values through node.env")
+		}
+		fmt.Fprintf(&b, "base64 -d <<'APIMKIT_B64' | gunzip | %s\n%s\nAPIMKIT_B64\nchmod 0644 /etc/apimkit/deployment-*.toml\n",
+			zoneSplit, Base64Lines(gzipped(zones.Bytes())))
 	}
 	if len(c.CloudWatchAgentConfig) > 0 {
 		files = append(files, file{"/etc/apimkit/cloudwatch-agent.json", c.CloudWatchAgentConfig, "0644"})
@@ -239,6 +253,13 @@ func (c Config) UserData() (string, error) {
 	return ud, nil
 }
 
+// zoneMarker starts each zone's file in the zones' stream, followed by the zone's index; zoneSplit
+// is the awk program that writes each to /etc/apimkit/deployment-<index>.toml.
+const (
+	zoneMarker = "#@apimkit-zone "
+	zoneSplit  = `awk '/^#@apimkit-zone [0-9]+$/ { f = "/etc/apimkit/deployment-" $2 ".toml"; next } { print > f }'`
+)
+
 func gzipped(body []byte) []byte {
 	var z bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression) // a valid level: no error
@@ -268,11 +289,45 @@ func EstimatedSize(userData string) int {
 // File returns the content userData writes to path, for tests and tools that read back what a
 // node receives.
 func File(userData, path string) ([]byte, error) {
+	if zone := regexp.MustCompile(`^/etc/apimkit/deployment-(\d+)\.toml$`).FindStringSubmatch(path); zone != nil {
+		return zoneFile(userData, zone[1])
+	}
 	m := regexp.MustCompile(`(?s)base64 -d <<'APIMKIT_B64' \| gunzip > ` + regexp.QuoteMeta(path) + `\n(.*?)\nAPIMKIT_B64`).FindStringSubmatch(userData)
 	if m == nil {
 		return nil, fmt.Errorf("bootscript: the user data writes no %s", path)
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(m[1], "\n", ""))
+	return unpack(path, m[1])
+}
+
+// zoneFile reads one zone's deployment.toml back from the zones' stream, split as awk does.
+func zoneFile(userData, index string) ([]byte, error) {
+	m := regexp.MustCompile(`(?s)base64 -d <<'APIMKIT_B64' \| gunzip \| awk '[^\n]*'\n(.*?)\nAPIMKIT_B64`).FindStringSubmatch(userData)
+	if m == nil {
+		return nil, fmt.Errorf("bootscript: the user data writes no zone's deployment.toml")
+	}
+	all, err := unpack("the zones' deployment.toml", m[1])
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	in := false
+	for _, line := range strings.SplitAfter(string(all), "\n") {
+		if rest, ok := strings.CutPrefix(line, zoneMarker); ok {
+			in = strings.TrimSuffix(rest, "\n") == index
+			continue
+		}
+		if in {
+			out = append(out, line...)
+		}
+	}
+	if out == nil {
+		return nil, fmt.Errorf("bootscript: the user data writes no deployment-%s.toml", index)
+	}
+	return out, nil
+}
+
+func unpack(path, b64 string) ([]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(b64, "\n", ""))
 	if err != nil {
 		return nil, fmt.Errorf("bootscript: %s: %w", path, err)
 	}

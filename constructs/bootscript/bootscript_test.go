@@ -480,6 +480,21 @@ func TestUserDataZoneConfigs(t *testing.T) {
 	_, err = File(ud, "/etc/apimkit/deployment.toml")
 	assert.Error(t, err, "no shared configuration beside the zones' own")
 
+	// The zones travel as one stream (what they share is compressed once); the user data's own
+	// commands split it into one file per zone, byte for byte.
+	dir := t.TempDir()
+	start := strings.Index(ud, "base64 -d <<'APIMKIT_B64' | gunzip | awk")
+	require.GreaterOrEqual(t, start, 0)
+	end := strings.Index(ud[start:], "chmod 0644 /etc/apimkit/deployment-*.toml\n")
+	body := strings.ReplaceAll(ud[start:start+end]+"chmod 0644 /etc/apimkit/deployment-*.toml\n", "/etc/apimkit/", dir+"/")
+	out, err := exec.Command("bash", "-euo", "pipefail", "-c", body).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for i, z := range cfg.ZoneConfigs {
+		got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("deployment-%d.toml", i)))
+		require.NoError(t, err)
+		assert.Equal(t, string(z.DeploymentToml), string(got), "zone %d", i)
+	}
+
 	both := zoneConfig()
 	both.DeploymentToml = []byte(toml)
 	_, err = both.UserData()
