@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,72 +18,67 @@ import (
 	"github.com/apimkit/apimkit/test/testkit"
 )
 
-// consumerMain is a platform team's CDK app in its own module, with every construct of the
-// library: network, database, traffic-manager pair, control plane and gateways (with a keystore
-// secret named), the hub's internal endpoint, load balancer (with a WebSocket route), bastion,
-// updater and operations; both Lambdas are bundled from the library's sources.
+// consumerMain is a platform team's CDK app in its own module, with no cdk.json and so none of
+// the feature flags this repository's cdk.json sets: a WSO2 API Manager 4.5 deployment across
+// three zones of the team's own VPC, and the article's 3.2 layout on a network of its own, each one
+// ApimDeployment call, under cdk-nag's AwsSolutions checks.
 const consumerMain = `package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
-	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/constructs/wso2"
 )
 
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	stack := awscdk.NewStack(app, jsii.String("Consumer"), &awscdk.StackProps{
-		Env: &awscdk.Environment{Region: jsii.String("eu-west-1")},
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
+	stack := func(id, region string) awscdk.Stack {
+		return awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{
+			Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String(region)},
+		})
+	}
+	certificate := func(s awscdk.Stack, region string) awscertificatemanager.ICertificate {
+		return awscertificatemanager.Certificate_FromCertificateArn(s, jsii.String("Certificate"),
+			jsii.String("arn:aws:acm:"+region+":111111111111:certificate/11111111-2222-3333-4444-555555555555"))
+	}
+
+	team := stack("Team45", "us-east-1")
+	vpc := awsec2.Vpc_FromVpcAttributes(team, jsii.String("TeamVpc"), &awsec2.VpcAttributes{
+		VpcId:                       jsii.String("vpc-0team"),
+		AvailabilityZones:           jsii.Strings("us-east-1a", "us-east-1b", "us-east-1c"),
+		PublicSubnetIds:             jsii.Strings("subnet-pub-a", "subnet-pub-b", "subnet-pub-c"),
+		PublicSubnetRouteTableIds:   jsii.Strings("rtb-pub", "rtb-pub", "rtb-pub"),
+		PrivateSubnetIds:            jsii.Strings("subnet-app-a", "subnet-app-b", "subnet-app-c"),
+		PrivateSubnetRouteTableIds:  jsii.Strings("rtb-app-a", "rtb-app-b", "rtb-app-c"),
+		IsolatedSubnetIds:           jsii.Strings("subnet-db-a", "subnet-db-b", "subnet-db-c"),
+		IsolatedSubnetRouteTableIds: jsii.Strings("rtb-db", "rtb-db", "rtb-db"),
 	})
-	network := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{
-		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
-	})
-	db := wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: network})
-	packs := wso2.NewPackBucket(stack, "Packs")
-	admin := wso2.NewAdminSecret(stack, "Admin", db.EncryptionKey())
-	cp := []profiles.Node{{Host: "cp.team.internal"}}
-	tms := wso2.NewTrafficManagerPair(stack, "Tms", &wso2.TrafficManagerPairProps{
-		Network: network, Database: db, AdminSecret: admin, PackBucket: packs, ControlPlane: cp,
-		ZoneName: jsii.String("team.internal"),
-	})
-	gw := wso2.NewProfileAsg(stack, "Gateway", &wso2.ProfileAsgProps{
-		Network: network, Profile: profiles.Gateway, Database: db, AdminSecret: admin, PackBucket: packs,
-		KeystoreSecret: awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("Keystore"), jsii.String("team-keystore")),
-		Wiring: &wso2.NodeWiring{
-			PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
-			ControlPlane: cp, TrafficManagers: tms.Nodes(),
+	network := wso2.NewApimNetwork(team, "Network", &wso2.ApimNetworkProps{
+		ExistingVpc: vpc,
+		ExistingSubnets: &wso2.ExistingTierSubnets{
+			Public:      &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
+			Application: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+			Management:  &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+			Data:        &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
 		},
 	})
-	controlPlane := wso2.NewProfileAsg(stack, "ControlPlane", &wso2.ProfileAsgProps{
-		Network: network, Profile: profiles.ControlPlane, Database: db, AdminSecret: admin, PackBucket: packs,
-		Wiring: &wso2.NodeWiring{
-			PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
-			ControlPlane: cp, TrafficManagers: tms.Nodes(),
-		},
+	wso2.NewApimDeployment(team, "Apim", &wso2.ApimDeploymentProps{
+		Release: jsii.String("4.5.0"), ExistingNetwork: network,
+		PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
+		Certificate: certificate(team, "us-east-1"),
 	})
-	tms.GrantAccessFrom(gw, controlPlane)
-	hub := wso2.NewApimInternalEndpoint(stack, "Hub", &wso2.ApimInternalEndpointProps{
-		Network: network, Target: controlPlane, Zone: tms.Zone(), RecordName: jsii.String("cp"),
-	})
-	hub.AllowFrom(gw)
-	lb := wso2.NewApimLoadBalancer(stack, "Lb", &wso2.ApimLoadBalancerProps{
-		Network: network, CertificateArn: jsii.String("arn:aws:acm:eu-west-1:111111111111:certificate/abc-123"),
-		Routes:      []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.team.example"), WebSocket: jsii.Bool(true)}},
-		IdleTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
-	})
-	wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: network})
-	updater := wso2.NewWumUpdater(stack, "Updater", &wso2.WumUpdaterProps{
-		Network: network, PackBucket: packs, CredentialsSecret: wso2.NewUpdateCredentials(stack, "Creds", db.EncryptionKey()),
-		RefreshTargets: []constructs.IConstruct{gw, controlPlane},
-	})
-	wso2.NewApimOperations(stack, "Operations", &wso2.ApimOperationsProps{
-		AlarmTopic: wso2.NewAlarmTopic(stack, "Alarms", nil), LoadBalancer: lb,
-		Groups: []*wso2.ProfileAsg{gw, controlPlane}, TrafficManagers: tms, Database: db, Updater: updater,
+
+	article := stack("Article32", "us-west-1")
+	wso2.NewApimDeployment(article, "Apim", &wso2.ApimDeploymentProps{
+		Release:        jsii.String("3.2.0"),
+		PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
+		Certificate: certificate(article, "us-west-1"),
 	})
 	app.Synth(nil)
 }
@@ -129,36 +125,46 @@ func TestImportedByAnotherModule(t *testing.T) {
 	msg, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the consumer's synth failed:\n%s", msg)
 
-	raw, err := os.ReadFile(filepath.Join(out, "Consumer.template.json"))
-	require.NoError(t, err)
-	var tmpl map[string]any
-	require.NoError(t, json.Unmarshal(raw, &tmpl))
-	for _, typ := range []string{"AWS::RDS::DBInstance", "Custom::Wso2Schema", "AWS::AutoScaling::AutoScalingGroup",
-		"AWS::Route53::HostedZone", "AWS::EC2::Instance", "Custom::TmDnsReconcile", "AWS::CloudWatch::Dashboard"} {
-		assert.NotEmpty(t, testkit.Resources(tmpl, typ), typ)
+	templates := map[string]map[string]any{}
+	var files []string
+	for _, id := range []string{"Team45", "Article32"} {
+		file := filepath.Join(out, id+".template.json")
+		raw, err := os.ReadFile(file)
+		require.NoError(t, err)
+		var tmpl map[string]any
+		require.NoError(t, json.Unmarshal(raw, &tmpl))
+		templates[id], files = tmpl, append(files, file)
 	}
-	schemes := map[string]bool{}
-	for _, lb := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer") {
-		p := testkit.Props(lb)
-		schemes[fmt.Sprint(p["Type"], " ", p["Scheme"])] = true
+	groups := map[string]int{"Team45": 4, "Article32": 6} // the release's profiles and tm1, tm2
+	for id, tmpl := range templates {
+		assert.Len(t, testkit.Resources(tmpl, "AWS::AutoScaling::AutoScalingGroup"), groups[id], id)
+		for _, typ := range []string{"AWS::RDS::DBInstance", "Custom::Wso2Schema", "AWS::Route53::HostedZone", "AWS::EC2::Instance",
+			"Custom::TmDnsReconcile", "AWS::CloudWatch::Dashboard"} {
+			assert.NotEmpty(t, testkit.Resources(tmpl, typ), "%s %s", id, typ)
+		}
 	}
-	assert.Equal(t, map[string]bool{"application internet-facing": true, "network internal": true}, schemes,
-		"the public load balancer and the hub's internal endpoint")
+	assert.Empty(t, testkit.Resources(templates["Team45"], "AWS::EC2::VPC"), "the team's own VPC is used as it is")
+	zones := map[string]bool{}
+	for _, g := range testkit.Resources(templates["Team45"], "AWS::AutoScaling::AutoScalingGroup") {
+		for _, z := range testkit.Props(g)["AvailabilityZones"].([]any) {
+			zones[fmt.Sprint(z)] = true
+		}
+	}
+	assert.Len(t, zones, 3, "the 4.5 deployment spans the team's three zones")
 	var names []string
-	for _, r := range testkit.Resources(tmpl, "AWS::Route53::RecordSet") {
+	for _, r := range testkit.Resources(templates["Team45"], "AWS::Route53::RecordSet") {
 		names = append(names, fmt.Sprint(testkit.Props(r)["Name"]))
 	}
-	assert.Contains(t, names, "cp.team.internal.", "the endpoint publishes the name the nodes are wired with")
-	var rules []string
-	for _, r := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule") {
-		rules = append(rules, fmt.Sprint(testkit.Props(r)["Conditions"]))
+	assert.Subset(t, names, []string{"cp.apim.internal.", "cp1.apim.internal.", "cp2.apim.internal.", "cp3.apim.internal."},
+		"the hub's name and one per zone")
+
+	// The gates the reference app passes, over the consumer's templates: cdk-nag (its findings are
+	// annotations in the manifest), cfn-guard with the Control Tower rules, cfn-lint.
+	assert.Empty(t, manifestNagFindings(t, out), "unsuppressed cdk-nag findings in the consumer's app")
+	for _, f := range runGuard(t, files) {
+		assert.True(t, excusedAnywhere(f), "cfn-guard: %s", f)
 	}
-	assert.Contains(t, strings.Join(rules, "\n"), "HttpHeaderName:Upgrade", "the gateway route's WebSocket rule")
-	var policies []string
-	for _, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
-		policies = append(policies, fmt.Sprint(testkit.Props(p)["PolicyDocument"]))
-	}
-	assert.Contains(t, strings.Join(policies, "\n"), ":secret:team-keystore-??????", "the gateways read the keystore named")
+	lintClean(t, "consumer", files)
 	bins, err := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
 	require.NoError(t, err)
 	require.Len(t, bins, 2, "the schema function and the DNS updater were bundled")
@@ -168,6 +174,47 @@ func TestImportedByAnotherModule(t *testing.T) {
 		assert.Equal(t, elf.EM_AARCH64, f.Machine)
 		f.Close()
 	}
+}
+
+// manifestNagFindings reads the cdk-nag errors and warnings a synthesized app recorded in its
+// manifest.
+func manifestNagFindings(t *testing.T, dir string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	require.NoError(t, err)
+	var manifest struct {
+		Artifacts map[string]struct {
+			Metadata map[string][]struct {
+				Type string `json:"type"`
+				Data any    `json:"data"`
+			} `json:"metadata"`
+		} `json:"artifacts"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &manifest))
+	var out []string
+	for _, a := range manifest.Artifacts {
+		for path, entries := range a.Metadata {
+			for _, e := range entries {
+				text := fmt.Sprint(e.Data)
+				if (e.Type == "aws:cdk:error" || e.Type == "aws:cdk:warning") && strings.Contains(text, "AwsSolutions-") {
+					out = append(out, path+": "+text)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// excusedAnywhere reports whether a guard finding is one of the reference app's exceptions, for a
+// resource whose logical id carries another prefix (the consumer's deployment is "Apim").
+func excusedAnywhere(f guardFinding) bool {
+	hash := regexp.MustCompile(`[0-9A-F]{8}$`)
+	for _, e := range guardExceptions {
+		if f.control == e.control && strings.Contains(f.resource, hash.ReplaceAllString(e.resource, "")) {
+			return true
+		}
+	}
+	return false
 }
 
 func copyTree(t *testing.T, from, to string) {

@@ -38,11 +38,11 @@ func reference(t *testing.T) *testkit.Assembly {
 // pack in the app's own bucket, and a revision of the WSO2 user's password.
 func referenceWithAdminSSH(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "reference-admin-ssh", referenceApp(map[string]any{
-		refarch.CtxAdminSSH:    "203.0.113.0/24,198.51.100.128/25",
-		refarch.CtxSingleNat:   "true",
-		refarch.CtxKeystore:    testKeystoreArn,
-		refarch.CtxPackKey:     testPackKey,
-		refarch.CtxPasswordRev: "2026-11",
+		"adminSshCidrs":       "203.0.113.0/24,198.51.100.128/25",
+		"singleNatGateway":    "true",
+		"keystoreSecretArn":   testKeystoreArn,
+		"packKey":             testPackKey,
+		"appPasswordRevision": "2026-11",
 	}))
 }
 
@@ -53,15 +53,15 @@ const testKeystoreArn = "arn:aws:secretsmanager:us-west-1:123456789012:secret:ap
 // reference32 is the article-era layout: publisher, developer portal, key manager, gateways and
 // the traffic-manager pair.
 func reference32(t *testing.T) *testkit.Assembly {
-	return testkit.Fixture(t, "reference-3.2", referenceApp(map[string]any{refarch.CtxLayout: refarch.Layout32}))
+	return testkit.Fixture(t, "reference-3.2", referenceApp(map[string]any{"layout": refarch.Layout32}))
 }
 
 // reference3az spans three zones of a region that has them, and takes its packs (and the schema)
 // from an existing bucket encrypted with a KMS key of its own.
 func reference3az(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "reference-3az", referenceApp(map[string]any{
-		refarch.CtxRegion: "us-east-1", refarch.CtxAzs: "us-east-1a,us-east-1b,us-east-1c",
-		refarch.CtxPackBucket: testPackBucket, refarch.CtxPackKeyArn: testPackBucketKeyArn, refarch.CtxPackKey: testPackKey,
+		"region": "us-east-1", "azs": "us-east-1a,us-east-1b,us-east-1c",
+		"packBucket": testPackBucket, "packBucketKeyArn": testPackBucketKeyArn, "packKey": testPackKey,
 	}))
 }
 
