@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apimkit/apimkit/constructs/bootscript"
+	"github.com/apimkit/apimkit/constructs/profiles/confmap"
 	"github.com/apimkit/apimkit/test/reach"
 	"github.com/apimkit/apimkit/test/testkit"
 )
@@ -817,5 +818,37 @@ func TestManagementConsoleIsNotServedToTheInternet(t *testing.T) {
 		assert.Contains(t, blocked[0], "portal.apim.example.com", name)
 		assert.Contains(t, blocked[0], want, name)
 		assert.True(t, strings.HasPrefix(blocked[0], "1 "), "%s: ahead of every route", name)
+	}
+}
+
+// Issue 15: every deployment.toml the reference app's nodes receive (read back from the
+// synthesized user data, per zone where the nodes are named per zone) maps cleanly through WSO2's
+// config mapper of its release, with the environment boot.sh gives the server.
+func TestReferenceConfigurationsReplayThroughWSO2ConfigMapper(t *testing.T) {
+	env := confmap.BootEnv(bootscript.Script)
+	for name, asm := range map[string]*testkit.Assembly{"4.x": reference(t), "3.2": reference32(t), "3 zones": reference3az(t)} {
+		replayed := 0
+		for id, lt := range testkit.Resources(all(asm), "AWS::EC2::LaunchTemplate") {
+			ud := testkit.UserData(props(lt)["LaunchTemplateData"].(map[string]any))
+			envFile := regexp.MustCompile(`(?m)^PACK_HOME=wso2am[a-z-]*-(\d+\.\d+\.\d+)$`).FindStringSubmatch(ud)
+			if envFile == nil {
+				continue // the bastion, the update instance
+			}
+			facts, err := confmap.Load(envFile[1])
+			require.NoError(t, err, "%s %s", name, id)
+			paths := []string{"/etc/apimkit/deployment.toml"}
+			for i := range 3 {
+				paths = append(paths, fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i))
+			}
+			for _, path := range paths {
+				toml, err := bootscript.File(ud, path)
+				if err != nil {
+					continue
+				}
+				replayed++
+				assert.Empty(t, confmap.Replay(toml, facts, env), "%s %s %s", name, id, path)
+			}
+		}
+		assert.GreaterOrEqual(t, replayed, map[string]int{"4.x": 5, "3.2": 7, "3 zones": 6}[name], "%s: every node's files were replayed", name)
 	}
 }

@@ -3,7 +3,6 @@ package profiles
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -19,10 +18,7 @@ func nodeEnv(t *testing.T) confmap.Env {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "bootscript", "boot.sh"))
 	require.NoError(t, err)
-	var env confmap.Env
-	for _, m := range regexp.MustCompile(`(?m)(?:env_assignment |^Environment=)(WSO2_[A-Z_]+)[= ]`).FindAllStringSubmatch(string(b), -1) {
-		env.Vars = append(env.Vars, m[1])
-	}
+	env := confmap.BootEnv(string(b))
 	require.Contains(t, env.Vars, "WSO2_DB_PASSWORD", "boot.sh no longer reads as expected")
 	return env
 }

@@ -19,6 +19,19 @@ type Env struct {
 	Props []string
 }
 
+// bootEnvLine finds the variables boot.sh gives the WSO2 service: its secrets file's
+// env_assignment lines and its unit's Environment= lines.
+var bootEnvLine = regexp.MustCompile(`(?m)(?:env_assignment |^Environment=)(WSO2_[A-Z_]+)[= ]`)
+
+// BootEnv is the environment a node's boot script gives WSO2, read from the script's text.
+func BootEnv(script string) Env {
+	var env Env
+	for _, m := range bootEnvLine.FindAllStringSubmatch(script, -1) {
+		env.Vars = append(env.Vars, m[1])
+	}
+	return env
+}
+
 // Replay runs the mapper's steps of release f over a deployment.toml and returns every problem
 // the server would meet or silently swallow, sorted: a key nothing reads, a table where a
 // template loops over an array, a $ref{} that names nothing or is left as text, an $env{} or
