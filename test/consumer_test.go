@@ -50,14 +50,14 @@ func main() {
 
 	team := stack("Team45", "us-east-1")
 	vpc := awsec2.Vpc_FromVpcAttributes(team, jsii.String("TeamVpc"), &awsec2.VpcAttributes{
-		VpcId:                       jsii.String("vpc-0team"),
+		VpcId:                       jsii.String("vpc-0a1b2c3d4e5f60718"),
 		AvailabilityZones:           jsii.Strings("us-east-1a", "us-east-1b", "us-east-1c"),
-		PublicSubnetIds:             jsii.Strings("subnet-pub-a", "subnet-pub-b", "subnet-pub-c"),
-		PublicSubnetRouteTableIds:   jsii.Strings("rtb-pub", "rtb-pub", "rtb-pub"),
-		PrivateSubnetIds:            jsii.Strings("subnet-app-a", "subnet-app-b", "subnet-app-c"),
-		PrivateSubnetRouteTableIds:  jsii.Strings("rtb-app-a", "rtb-app-b", "rtb-app-c"),
-		IsolatedSubnetIds:           jsii.Strings("subnet-db-a", "subnet-db-b", "subnet-db-c"),
-		IsolatedSubnetRouteTableIds: jsii.Strings("rtb-db", "rtb-db", "rtb-db"),
+		PublicSubnetIds:             jsii.Strings("subnet-0a00000000000000a", "subnet-0a00000000000000b", "subnet-0a00000000000000c"),
+		PublicSubnetRouteTableIds:   jsii.Strings("rtb-0a00000000000000a", "rtb-0a00000000000000a", "rtb-0a00000000000000a"),
+		PrivateSubnetIds:            jsii.Strings("subnet-0b00000000000000a", "subnet-0b00000000000000b", "subnet-0b00000000000000c"),
+		PrivateSubnetRouteTableIds:  jsii.Strings("rtb-0b00000000000000a", "rtb-0b00000000000000b", "rtb-0b00000000000000c"),
+		IsolatedSubnetIds:           jsii.Strings("subnet-0c00000000000000a", "subnet-0c00000000000000b", "subnet-0c00000000000000c"),
+		IsolatedSubnetRouteTableIds: jsii.Strings("rtb-0c00000000000000a", "rtb-0c00000000000000a", "rtb-0c00000000000000a"),
 	})
 	network := wso2.NewApimNetwork(team, "Network", &wso2.ApimNetworkProps{
 		ExistingVpc: vpc,
@@ -78,7 +78,8 @@ func main() {
 	wso2.NewApimDeployment(article, "Apim", &wso2.ApimDeploymentProps{
 		Release:        jsii.String("3.2.0"),
 		PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
-		Certificate: certificate(article, "us-west-1"),
+		Certificate:  certificate(article, "us-west-1"),
+		NetworkProps: &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")},
 	})
 	app.Synth(nil)
 }

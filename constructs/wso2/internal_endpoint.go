@@ -199,10 +199,10 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 		e.zonal = append(e.zonal, profiles.Node{Host: label + "." + zoneName, Offset: props.Target.offset})
 	}
 	wiring := wiringOf(e)
-	wiring.addZone(zoneName)
-	wiring.endpoints[strings.ToLower(e.hostname)] = e
+	wiring.addZone(network, zoneName)
+	wiring.endpoints[nameKey{network, strings.ToLower(e.hostname)}] = e
 	for _, n := range e.zonal {
-		wiring.endpoints[strings.ToLower(n.Host)] = e
+		wiring.endpoints[nameKey{network, strings.ToLower(n.Host)}] = e
 	}
 	return e
 }

@@ -195,6 +195,8 @@ type ProfileAsg struct {
 	zonal int
 	// configs are the nodes' deployment.toml files, one per zone with Wiring.SelfByZone.
 	configs [][]byte
+	// network is where the nodes resolve the names their configuration gives.
+	network *ApimNetwork
 }
 
 const profileAsgName = "ProfileAsg"
@@ -334,7 +336,8 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		})
 	}
 
-	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}, zonal: len(props.Wiring.SelfByZone)}
+	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}, zonal: len(props.Wiring.SelfByZone),
+		network: props.Network}
 	if toml != nil {
 		n.configs = [][]byte{toml}
 	}

@@ -192,9 +192,9 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 		p.groups = append(p.groups, g)
 	}
 	wiring := wiringOf(p)
-	wiring.addZone(zoneName)
+	wiring.addZone(network, zoneName)
 	for i, n := range nodes {
-		wiring.direct[n.Host] = p.groups[i]
+		wiring.direct[nameKey{network, n.Host}] = p.groups[i]
 	}
 	// A launch-template change replaces each node stopped-then-started; CloudFormation updates tm2
 	// after tm1, so one of them is always running.

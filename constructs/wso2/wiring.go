@@ -20,13 +20,20 @@ import (
 type wiringCheck struct {
 	constructs.Construct
 	clients []*ProfileAsg
-	// direct are the names that lead straight to one group's node (traffic managers).
-	direct map[string]*ProfileAsg
+	// direct are the names that lead straight to one group's node (traffic managers), by the
+	// network whose private zone resolves them: two deployments may use the same names apart.
+	direct map[nameKey]*ProfileAsg
 	// endpoints are the names that lead to an internal load balancer.
-	endpoints map[string]*ApimInternalEndpoint
-	// zones are the private zones those names are published in: a name in one of them that
-	// nothing publishes is an error; names elsewhere are outside the app's knowledge.
-	zones map[string]bool
+	endpoints map[nameKey]*ApimInternalEndpoint
+	// zones are the private zones those names are published in, by network: a name in one of
+	// them that nothing publishes is an error; names elsewhere are outside the app's knowledge.
+	zones map[nameKey]bool
+}
+
+// nameKey is a DNS name as a network's nodes resolve it.
+type nameKey struct {
+	network *ApimNetwork
+	name    string
 }
 
 const wiringCheckID = "ApimkitWiringCheck"
@@ -42,14 +49,14 @@ func wiringOf(scope constructs.Construct) *wiringCheck {
 	if c, ok := root.Node().TryFindChild(jsii.String(wiringCheckID)).(*wiringCheck); ok {
 		return c
 	}
-	w := &wiringCheck{direct: map[string]*ProfileAsg{}, endpoints: map[string]*ApimInternalEndpoint{}, zones: map[string]bool{}}
+	w := &wiringCheck{direct: map[nameKey]*ProfileAsg{}, endpoints: map[nameKey]*ApimInternalEndpoint{}, zones: map[nameKey]bool{}}
 	constructs.NewConstruct_Override(w, root.(constructs.Construct), jsii.String(wiringCheckID))
 	w.Node().AddValidation(w)
 	return w
 }
 
-func (w *wiringCheck) addZone(name string) {
-	w.zones[strings.ToLower(strings.TrimSuffix(name, "."))] = true
+func (w *wiringCheck) addZone(network *ApimNetwork, name string) {
+	w.zones[nameKey{network, strings.ToLower(strings.TrimSuffix(name, "."))}] = true
 }
 
 // Validate is called by the CDK when the app is synthesized.
@@ -81,12 +88,13 @@ func (w *wiringCheck) Validate() *[]*string {
 
 func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressIndex) string {
 	who := fmt.Sprintf("WSO2 wiring: %s (%s) is told %s (%s)", *c.Node().Path(), c.profile.Name, e, e.Key)
-	if server := w.server(e.Host); server != nil && server.version != c.version {
+	host := nameKey{c.network, e.Host}
+	if server := w.server(host); server != nil && server.version != c.version {
 		return fmt.Sprintf("WSO2 wiring: %s (%s) runs API Manager %s and is told %s (%s), served by %s, which runs %s: "+
 			"give every group of one deployment the same Version", *c.Node().Path(), c.profile.Name, c.version, e, e.Key,
 			*server.Node().Path(), server.version)
 	}
-	if g, ok := w.direct[e.Host]; ok {
+	if g, ok := w.direct[host]; ok {
 		base := e.Port - g.offset
 		if !slices.Contains(g.profile.Ports, base) {
 			return fmt.Sprintf("%s, but %s listens on %s (port offset %d): take the traffic managers' names and ports from "+
@@ -101,7 +109,7 @@ func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressInd
 		}
 		return ""
 	}
-	if ep, ok := w.endpoints[e.Host]; ok {
+	if ep, ok := w.endpoints[host]; ok {
 		if !slices.Contains(ep.ports, e.Port) {
 			return fmt.Sprintf("%s, but the internal endpoint %s forwards only %v: add the port's base to ApimInternalEndpointProps.Ports "+
 				"(a control plane named per zone also needs 9611 and 9711)", who, *ep.Node().Path(), ep.ports)
@@ -116,17 +124,17 @@ func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressInd
 		return ""
 	}
 	for zone := range w.zones {
-		if strings.HasSuffix(e.Host, "."+zone) {
+		if zone.network == c.network && strings.HasSuffix(e.Host, "."+zone.name) {
 			return fmt.Sprintf("%s, but nothing in this app publishes %s in the private zone %s: name the nodes the app publishes "+
 				"(TrafficManagerPair.Nodes(), ApimInternalEndpoint.Hostname() and ZonalNodes()), or add an ApimInternalEndpoint with that "+
-				"record name", who, e.Host, zone)
+				"record name", who, e.Host, zone.name)
 		}
 	}
 	return ""
 }
 
 // server is the group a name leads to, or nil.
-func (w *wiringCheck) server(host string) *ProfileAsg {
+func (w *wiringCheck) server(host nameKey) *ProfileAsg {
 	if g, ok := w.direct[host]; ok {
 		return g
 	}
