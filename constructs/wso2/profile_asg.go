@@ -368,10 +368,15 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	n.role = awsiam.NewRole(n, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
 		Description: jsii.String(fmt.Sprintf("WSO2 %s node", profile.Name)),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore")),
-		},
 	})
+	// Session Manager's channel, and nothing else of AmazonSSMManagedInstanceCore: that policy
+	// also lets the node read every SSM parameter and document of the account.
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("SessionManagerChannel"),
+		Actions: jsii.Strings("ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+			"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"),
+		Resources: jsii.Strings("*"),
+	}))
 	prefix := DefaultPackPrefix
 	if props.PackPrefix != nil {
 		prefix = strings.Trim(*props.PackPrefix, "/")
@@ -805,15 +810,9 @@ func (n *ProfileAsg) suppressFindings(noTopic bool) {
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(n.role, &[]*cdknag.NagPackSuppression{
 		{
-			Id:     jsii.String("AwsSolutions-IAM4"),
-			Reason: jsii.String("Session Manager needs exactly what AWS maintains in AmazonSSMManagedInstanceCore."),
-			AppliesTo: &[]any{
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore",
-			},
-		},
-		{
 			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("autoscaling:DescribeAutoScalingInstances has no resource-level permissions; the node " +
+			Reason: jsii.String("Session Manager's channel (ssm:UpdateInstanceInformation and the four ssmmessages " +
+				"actions) takes no resource narrower than *. autoscaling:DescribeAutoScalingInstances has no resource-level permissions; the node " +
 				"uses it to find its own group. The CloudWatch agent's ec2:DescribeTags, " +
 				"logs:DescribeLogGroups and cloudwatch:PutMetricData take none either (the last is limited to the " +
 				"nodes' namespace); its log writes name the node's own log groups, whose ARNs end in :* for their streams. " +

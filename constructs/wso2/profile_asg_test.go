@@ -180,9 +180,13 @@ func TestNodeRoleIsLeastPrivilege(t *testing.T) {
 	tmpl := nodesTemplate(t)
 	role := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::IAM::Role", "GatewayRole"))
 	managed := fmt.Sprint(role["ManagedPolicyArns"])
-	assert.Contains(t, managed, "AmazonSSMManagedInstanceCore")
+	assert.NotContains(t, managed, "AmazonSSMManagedInstanceCore", "which lets a node read every SSM parameter of the account")
 	assert.NotContains(t, managed, "CloudWatchAgentServerPolicy", "which may write, create and shorten any log group")
 	d := policyDocuments(tmpl, "Gateway")
+	assert.Contains(t, d, `"Action":["ssm:UpdateInstanceInformation","ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel",`+
+		`"ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel"],"Effect":"Allow","Resource":"*","Sid":"SessionManagerChannel"`,
+		"Session Manager's channel only")
+	assert.NotContains(t, d, "ssm:GetParameter")
 	// The CloudWatch agent writes the node's own log groups and its own metrics' namespace.
 	assert.Regexp(t, `"Action":\["logs:CreateLogStream","logs:DescribeLogStreams","logs:PutLogEvents"\],"Effect":"Allow","Resource":\[\{"Fn::GetAtt":\["GatewayAuditLogs[0-9A-F]+","Arn"\]\},\{"Fn::GetAtt":\["GatewayCarbonLogs[0-9A-F]+","Arn"\]\},\{"Fn::GetAtt":\["GatewayHttpAccessLogs[0-9A-F]+","Arn"\]\}\]`, d,
 		"its three log groups, and no other")
