@@ -35,12 +35,12 @@ func TestConfigDefaultsAreTheArticlesLayout(t *testing.T) {
 
 func TestConfigReadsCommandLineAndJsonForms(t *testing.T) {
 	c, err := configFrom(t, map[string]any{
-		"account":   "123456789012",
-		"region":    "eu-west-1",
-		"adminSshCidrs":  " 203.0.113.0/24 , 198.51.100.0/24,",
-		"singleNatGateway": "true",
+		"account":            "123456789012",
+		"region":             "eu-west-1",
+		"adminSshCidrs":      " 203.0.113.0/24 , 198.51.100.0/24,",
+		"singleNatGateway":   "true",
 		"interfaceEndpoints": false,
-		"vpcCidr":   "10.20.0.0/16",
+		"vpcCidr":            "10.20.0.0/16",
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "123456789012", c.Account)
