@@ -38,7 +38,8 @@ type secretValue struct {
 }
 
 // Handle serves one CloudFormation request. The returned error becomes the Reason CloudFormation
-// shows; the response data never carries the key or the password.
+// shows. The response data is the secret's ARN alone (SecretArn), never the key or the password:
+// a resource that reads the secret through this attribute is created after the keystore is in it.
 func (h *Handler) Handle(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 	switch ev.RequestType {
 	case cfn.RequestDelete:
@@ -53,9 +54,10 @@ func (h *Handler) Handle(ctx context.Context, ev cfn.Event) (string, map[string]
 		return "", nil, fmt.Errorf("keystore: %w", err)
 	}
 	id := "keystore:" + props.SecretArn
+	data := map[string]any{"SecretArn": props.SecretArn}
 	if ev.RequestType == cfn.RequestUpdate && !props.changedSince(ev.OldResourceProperties) {
 		h.log().Info("update without a new Revision: the keystore is kept", "secret", props.SecretArn)
-		return id, nil, nil
+		return id, data, nil
 	}
 	ks, err := Generate(h.random(), h.now(), props.HostNames, props.bits())
 	if err != nil {
@@ -75,7 +77,7 @@ func (h *Handler) Handle(ctx context.Context, ev cfn.Event) (string, map[string]
 	h.log().Info("keystore written", "secret", props.SecretArn, "version", aws.ToString(out.VersionId),
 		"subject", ks.Certificate.Subject.CommonName, "names", ks.Certificate.DNSNames,
 		"notAfter", ks.Certificate.NotAfter, "sha256", ks.Fingerprint(), "revision", props.Revision)
-	return id, nil, nil
+	return id, data, nil
 }
 
 func (h *Handler) log() *slog.Logger {

@@ -64,7 +64,7 @@ func TestCreateWritesTheDeploymentsOwnKeystore(t *testing.T) {
 	id, data, err := h.Handle(ctx, event(cfn.RequestCreate, props(""), nil))
 	require.NoError(t, err)
 	assert.Equal(t, "keystore:"+secretArn, id)
-	assert.Nil(t, data, "no key material, nor anything else, in the response")
+	assert.Equal(t, map[string]any{"SecretArn": secretArn}, data, "the secret's ARN, and no key material, in the response")
 	require.Len(t, secrets.puts[secretArn], 1, "one new version of the given secret")
 
 	p12, password := written(t, secrets.puts[secretArn][0])
@@ -139,7 +139,7 @@ func TestUpdateWritesOnlyWhenAskedTo(t *testing.T) {
 			h, secrets := newHandler()
 			id, data, err := h.Handle(ctx, event(cfn.RequestUpdate, tc.new, tc.old))
 			require.NoError(t, err)
-			assert.Nil(t, data)
+			assert.Equal(t, map[string]any{"SecretArn": tc.new["SecretArn"]}, data, "the attribute the nodes read the secret by")
 			assert.Equal(t, "keystore:"+tc.new["SecretArn"].(string), id)
 			assert.Equal(t, tc.writes, secrets.writes())
 			if tc.writes == 1 {

@@ -50,13 +50,8 @@ func ParseProps(raw map[string]any) (Props, error) {
 	if !strings.HasPrefix(p.SecretArn, "arn:") || !strings.Contains(p.SecretArn, ":secretsmanager:") {
 		return p, fmt.Errorf("ResourceProperties.SecretArn %q is not a Secrets Manager secret ARN", p.SecretArn)
 	}
-	if len(p.HostNames) == 0 {
-		return p, fmt.Errorf("ResourceProperties.HostNames is empty: name at least one host the certificate is for")
-	}
-	for i, h := range p.HostNames {
-		if len(h) > 253 || !hostName.MatchString(h) {
-			return p, fmt.Errorf("ResourceProperties.HostNames[%d] %q is not a lower-case DNS name (a leading *. is allowed)", i, h)
-		}
+	if err := CheckHostNames(p.HostNames); err != nil {
+		return p, fmt.Errorf("ResourceProperties.%w", err)
 	}
 	if p.KeyBits == "" {
 		p.KeyBits = strconv.Itoa(DefaultKeyBits)
@@ -67,6 +62,21 @@ func ParseProps(raw map[string]any) (Props, error) {
 		return p, fmt.Errorf("ResourceProperties.KeyBits %q must be 2048, 3072 or 4096", p.KeyBits)
 	}
 	return p, nil
+}
+
+// CheckHostNames checks the names a certificate is to be issued to: at least one, each a
+// lower-case DNS name whose first label may be a wildcard. The error names the field, HostNames.
+// The ApimKeystore construct checks its props with it at synth.
+func CheckHostNames(names []string) error {
+	if len(names) == 0 {
+		return fmt.Errorf("HostNames is empty: name at least one host the certificate is for")
+	}
+	for i, h := range names {
+		if len(h) > 253 || !hostName.MatchString(h) {
+			return fmt.Errorf("HostNames[%d] %q is not a lower-case DNS name (a leading *. is allowed)", i, h)
+		}
+	}
+	return nil
 }
 
 // bits is KeyBits as a number (ParseProps checked it).
