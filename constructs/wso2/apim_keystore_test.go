@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apimkit/apimkit/constructs/bootscript"
+	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/constructs/wso2"
 	"github.com/apimkit/apimkit/lambda/keystore/handler"
 	"github.com/apimkit/apimkit/test/testkit"
@@ -152,4 +153,34 @@ func TestKeystorePropsAreChecked(t *testing.T) {
 		})
 	}
 	assert.Nil(t, stack.Node().TryFindChild(jsii.String("Keystore")), "nothing added to the tree")
+}
+
+// Nodes given ApimKeystore's secret install it (no pack keystore, no warning), may read it and
+// decrypt it through Secrets Manager, and are created only once the keystore is written: they
+// know the secret by the custom resource's answer.
+func TestNodesWaitForTheDeploymentsKeystore(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	ks := wso2.NewApimKeystore(env.stack, "Keystore", &wso2.ApimKeystoreProps{
+		Network: env.network, HostNames: keystoreHosts, EncryptionKey: env.database.EncryptionKey(),
+	})
+	p := env.props(profiles.Gateway)
+	p.UsePackKeystore = nil
+	p.KeystoreSecret = ks.Secret()
+	wso2.NewProfileAsg(env.stack, "Gateway", p)
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	stack := asm.Stack(t, "Test")
+	assertOneWarning(t, stack, "wso2carbon.jks", "", "with ApimKeystore")
+	tmpl := stack.Template
+	crID, _ := one(t, tmpl, "Custom::Wso2Keystore")
+	lt, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "GatewayLaunchTemplate")))
+	assert.Contains(t, string(lt), `KEYSTORE_SECRET_ARN=",{"Fn::GetAtt":["`+crID+`","SecretArn"]}`,
+		"the boot script reads the secret the custom resource wrote")
+	d := policyDocuments(tmpl, "Gateway")
+	assert.Regexp(t, `"Action":\["secretsmanager:DescribeSecret","secretsmanager:GetSecretValue"\],"Effect":"Allow","Resource":\[[^\]]*\{"Fn::GetAtt":\["`+crID+`","SecretArn"\]\}`, d)
+	assert.Contains(t, d, `"Action":"kms:Decrypt","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.us-west-1.amazonaws.com"}}`)
+	_, secret := resourceWithPrefixID(t, tmpl, "AWS::SecretsManager::Secret", "Keystore")
+	assert.Contains(t, fmt.Sprint(testkit.Props(secret)["KmsKeyId"]), "DatabaseKey", "under the key given")
+	assert.Empty(t, testkit.Resources(tmpl, "AWS::KMS::Key")["KeystoreKey"], "and no key of its own")
 }
