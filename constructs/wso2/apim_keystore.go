@@ -35,7 +35,8 @@ type ApimKeystoreProps struct {
 	EncryptionKey awskms.IKey
 	// Revision is any text. The keystore is made once, when the construct is first deployed, and
 	// kept across deploys; deploying with a new Revision makes a new key pair and certificate (a
-	// new version of the secret), which nodes install when they are next replaced. WSO2 encrypts
+	// new version of the secret), which nodes install when they are next replaced. A revision
+	// used before (a rolled-back update, a value set back) gets its own keystore back. WSO2 encrypts
 	// some data it keeps (secrets in the registry, for one) with the key, so a new key leaves that
 	// data unreadable: change it only on purpose.
 	// Default: none, the first keystore is kept for good.
@@ -127,13 +128,15 @@ func NewApimKeystore(scope constructs.Construct, id string, props *ApimKeystoreP
 		}),
 		ReservedConcurrentExecutions: jsii.Number(1),
 	})
-	// Write this secret and nothing else: no read, no other secret. Secrets Manager encrypts the
-	// new version under the key for the caller, with GenerateDataKey and Decrypt (as its
-	// documentation asks for a customer-managed key), through Secrets Manager and for this
-	// secret only; without GetSecretValue, Decrypt lets the function read nothing.
+	// Write this secret and nothing else: no read, no other secret. The function lists the
+	// secret's versions and moves its AWSCURRENT label back to a revision's keystore when that
+	// revision is asked for again (a rollback). Secrets Manager encrypts a new version under the
+	// key for the caller, with GenerateDataKey and Decrypt (as its documentation asks for a
+	// customer-managed key), through Secrets Manager and for this secret only; without
+	// GetSecretValue, Decrypt lets the function read nothing.
 	k.function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("WriteTheKeystoreSecret"),
-		Actions:   jsii.Strings("secretsmanager:PutSecretValue"),
+		Actions:   jsii.Strings("secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
 		Resources: jsii.Strings(*k.secret.SecretArn()),
 	}))
 	k.function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -81,7 +81,7 @@ func TestKeystoreFunctionMayOnlyWriteItsSecret(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]string{
-		"secretsmanager:PutSecretValue":     `{"Ref":"` + secretID + `"}`,
+		"[secretsmanager:DescribeSecret secretsmanager:PutSecretValue secretsmanager:UpdateSecretVersionStage]": `{"Ref":"` + secretID + `"}`,
 		"[kms:Decrypt kms:GenerateDataKey]": `{"Fn::GetAtt":["` + keyID + `","Arn"]}`,
 	}, got, "one write, one key, nothing else")
 	assert.NotContains(t, d, "GetSecretValue")

@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -37,7 +38,7 @@ func props(revision string) map[string]any {
 }
 
 func newHandler() (*Handler, *fakeSecrets) {
-	f := &fakeSecrets{}
+	f := newFakeSecrets(secretArn, otherArn)
 	return &Handler{Secrets: f, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, f
 }
 
@@ -100,20 +101,57 @@ func TestCreateWritesTheDeploymentsOwnKeystore(t *testing.T) {
 }
 
 func TestKeysAreNotSharedBetweenDeployments(t *testing.T) {
+	var certs []*x509.Certificate
+	for range 2 {
+		h, secrets := newHandler()
+		_, _, err := h.Handle(ctx, event(cfn.RequestCreate, props(""), nil))
+		require.NoError(t, err)
+		p12, pw := written(t, secrets.currentValue(secretArn))
+		_, cert, err := pkcs12.Decode(p12, pw)
+		require.NoError(t, err)
+		certs = append(certs, cert)
+	}
+	assert.False(t, certs[0].PublicKey.(*rsa.PublicKey).Equal(certs[1].PublicKey))
+}
+
+// A revision asked for again gets its own keystore back: CloudFormation rolling back an update
+// that changed the Revision, a Revision set back to an earlier value, or the resource created
+// again on the same secret. Nothing new is made, and the nodes read what they read before.
+func TestAnEarlierRevisionGetsItsKeystoreBack(t *testing.T) {
 	h, secrets := newHandler()
 	_, _, err := h.Handle(ctx, event(cfn.RequestCreate, props(""), nil))
 	require.NoError(t, err)
-	_, _, err = h.Handle(ctx, event(cfn.RequestCreate, props(""), nil))
+	first := secrets.currentValue(secretArn)
+	_, _, err = h.Handle(ctx, event(cfn.RequestUpdate, props("2027-01"), props("")))
 	require.NoError(t, err)
-	require.Len(t, secrets.puts[secretArn], 2)
-	first, pw1 := written(t, secrets.puts[secretArn][0])
-	second, pw2 := written(t, secrets.puts[secretArn][1])
-	assert.NotEqual(t, pw1, pw2)
-	_, c1, err := pkcs12.Decode(first, pw1)
+	second := secrets.currentValue(secretArn)
+	assert.NotEqual(t, first, second, "the new revision is current")
+
+	// The rollback: the old properties again.
+	_, _, err = h.Handle(ctx, event(cfn.RequestUpdate, props(""), props("2027-01")))
 	require.NoError(t, err)
-	_, c2, err := pkcs12.Decode(second, pw2)
+	assert.Equal(t, first, secrets.currentValue(secretArn), "the first keystore is current again")
+	assert.Equal(t, 2, secrets.writes(), "and nothing new was made")
+	assert.Equal(t, 1, secrets.moves)
+
+	// Forward again, then the same Create twice: still nothing new.
+	_, _, err = h.Handle(ctx, event(cfn.RequestUpdate, props("2027-01"), props("")))
 	require.NoError(t, err)
-	assert.False(t, c1.PublicKey.(*rsa.PublicKey).Equal(c2.PublicKey))
+	assert.Equal(t, second, secrets.currentValue(secretArn))
+	_, _, err = h.Handle(ctx, event(cfn.RequestCreate, props("2027-01"), nil))
+	require.NoError(t, err)
+	assert.Equal(t, second, secrets.currentValue(secretArn))
+	assert.Equal(t, 2, secrets.writes())
+	assert.Equal(t, 2, secrets.moves, "a keystore already current is not moved")
+
+	// Each keystore's version carries its revision's label, beside AWSCURRENT or AWSPREVIOUS.
+	stages := map[string][]string{}
+	for _, v := range secrets.secrets[secretArn] {
+		stages[v.id] = v.stages
+	}
+	assert.ElementsMatch(t, []string{RevisionLabel(""), "AWSPREVIOUS"}, stages["v1"])
+	assert.ElementsMatch(t, []string{RevisionLabel("2027-01"), "AWSCURRENT"}, stages["v2"])
+	assert.NotEqual(t, RevisionLabel(""), RevisionLabel("2027-01"))
 }
 
 // The keystore is stable across deploys: an Update writes only when asked for with a new
@@ -143,7 +181,9 @@ func TestUpdateWritesOnlyWhenAskedTo(t *testing.T) {
 			assert.Equal(t, "keystore:"+tc.new["SecretArn"].(string), id)
 			assert.Equal(t, tc.writes, secrets.writes())
 			if tc.writes == 1 {
-				p12, pw := written(t, secrets.puts[tc.new["SecretArn"].(string)][0])
+				arn := tc.new["SecretArn"].(string)
+				assert.Equal(t, secrets.puts[arn][0], secrets.currentValue(arn), "the new keystore is the one the nodes read")
+				p12, pw := written(t, secrets.puts[arn][0])
 				_, _, err := pkcs12.Decode(p12, pw)
 				assert.NoError(t, err)
 			}

@@ -3,7 +3,10 @@
 // is wso2carbon, and stores it with its password in an existing Secrets Manager secret, as JSON
 // {"keystore": <base64 PKCS#12>, "password": <password>}, the form the nodes' boot script reads.
 // It writes on Create and when the Revision (or the secret) changes; any other Update and every
-// Delete leave the secret as it is. The key never leaves the function but in the secret.
+// Delete leave the secret as it is. Each keystore's version carries a staging label of its
+// revision (RevisionLabel), so a revision asked for again, as when CloudFormation rolls back an
+// update, makes its keystore current again rather than making a new one. The key never leaves the
+// function but in the secret.
 package handler
 
 import (
