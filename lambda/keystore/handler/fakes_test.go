@@ -135,3 +135,21 @@ func (f *fakeSecrets) writes() int {
 	}
 	return n
 }
+
+// hangingSecrets answers nothing until the caller gives up.
+type hangingSecrets struct{}
+
+func (hangingSecrets) DescribeSecret(ctx context.Context, _ *secretsmanager.DescribeSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (hangingSecrets) PutSecretValue(ctx context.Context, _ *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (hangingSecrets) UpdateSecretVersionStage(ctx context.Context, _ *secretsmanager.UpdateSecretVersionStageInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}

@@ -35,6 +35,10 @@ type Handler struct {
 	Now func() time.Time
 	// Log receives the handler's structured log. Default: slog.Default().
 	Log *slog.Logger
+	// ResponseReserve is kept back from the function's deadline, so that a call to Secrets
+	// Manager that hangs is given up in time to answer CloudFormation, which otherwise waits an
+	// hour for a function that was stopped. Default: 15 s.
+	ResponseReserve time.Duration
 }
 
 // secretValue is what the secret holds, the form the nodes' boot script reads.
@@ -64,6 +68,15 @@ func (h *Handler) Handle(ctx context.Context, ev cfn.Event) (string, map[string]
 	if ev.RequestType == cfn.RequestUpdate && !props.changedSince(ev.OldResourceProperties) {
 		h.log().Info("update without a new Revision: the keystore is kept", "secret", props.SecretArn)
 		return id, data, nil
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		reserve := h.ResponseReserve
+		if reserve == 0 {
+			reserve = 15 * time.Second
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
+		defer cancel()
 	}
 	if err := h.ensure(ctx, props); err != nil {
 		return "", nil, fmt.Errorf("keystore: %w", err)

@@ -253,3 +253,16 @@ func TestAFailedWriteIsReported(t *testing.T) {
 	assert.Contains(t, err.Error(), secretArn)
 	assert.Contains(t, err.Error(), "AccessDeniedException")
 }
+
+// A Secrets Manager call that hangs is given up before the function's deadline, so
+// CloudFormation hears of the failure instead of waiting an hour.
+func TestAHangingCallEndsBeforeTheDeadline(t *testing.T) {
+	h := &Handler{Secrets: hangingSecrets{}, ResponseReserve: 900 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	deadline, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err := h.Handle(deadline, event(cfn.RequestCreate, props(""), nil))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 900*time.Millisecond, "given up with the reserve left")
+}
