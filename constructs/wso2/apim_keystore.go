@@ -94,13 +94,12 @@ func NewApimKeystore(scope constructs.Construct, id string, props *ApimKeystoreP
 	k.secret = awssecretsmanager.NewSecret(k, jsii.String("Resource"), &awssecretsmanager.SecretProps{
 		Description:   jsii.String("WSO2 API Manager keystore shared by every node: keystore (base64 PKCS#12, key entry wso2carbon) and password"),
 		EncryptionKey: k.key,
-		// A placeholder without anything secret in it, so that CloudFormation generates no value;
-		// the keystore is the version the custom resource writes next. It must never change:
-		// CloudFormation would write it over the keystore.
-		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String("{}")),
 		// The key signs the tokens the deployment has issued and the data WSO2 encrypted with it.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	// Created empty: aws-cdk-lib would have CloudFormation generate a password into it, which
+	// the nodes cannot use; the custom resource writes its first version, the keystore.
+	k.secret.Node().DefaultChild().(awscdk.CfnResource).AddPropertyDeletionOverride(jsii.String("GenerateSecretString"))
 
 	sg := awsec2.NewSecurityGroup(k, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              network.Vpc(),

@@ -27,11 +27,11 @@ type fakeVersion struct {
 	stages []string
 }
 
-// newFakeSecrets holds each ARN with the placeholder the construct creates it with.
+// newFakeSecrets holds each ARN as the construct creates it: empty, without a version.
 func newFakeSecrets(arns ...string) *fakeSecrets {
 	f := &fakeSecrets{secrets: map[string][]*fakeVersion{}, puts: map[string][]string{}}
 	for _, a := range arns {
-		f.secrets[a] = []*fakeVersion{{id: "v0", value: "{}", stages: []string{"AWSCURRENT"}}}
+		f.secrets[a] = nil
 	}
 	return f
 }
@@ -71,7 +71,7 @@ func (f *fakeSecrets) PutSecretValue(_ context.Context, in *secretsmanager.PutSe
 	if len(stages) == 0 {
 		stages = []string{"AWSCURRENT"}
 	}
-	v := &fakeVersion{id: fmt.Sprintf("v%d", len(versions)), value: aws.ToString(in.SecretString)}
+	v := &fakeVersion{id: fmt.Sprintf("v%d", len(versions)+1), value: aws.ToString(in.SecretString)}
 	f.secrets[arn] = append(versions, v)
 	for _, s := range stages {
 		f.label(arn, s, v)
