@@ -29,7 +29,8 @@ type Secrets interface {
 // Handler serves the custom resource. Secrets is required; the rest have defaults.
 type Handler struct {
 	Secrets Secrets
-	// Random is the source of keys, serial numbers and passwords. Default: crypto/rand.
+	// Random is the source of serial numbers, salts and passwords (the RSA key always comes
+	// from the system's generator, as crypto/rsa has since Go 1.26). Default: crypto/rand.
 	Random io.Reader
 	// Now is the clock the certificate's validity starts from. Default: time.Now.
 	Now func() time.Time
