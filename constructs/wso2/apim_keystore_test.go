@@ -1,10 +1,13 @@
 package wso2_test
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -112,7 +115,6 @@ func TestKeystoreCustomResource(t *testing.T) {
 	assert.Equal(t, "3072", p["KeyBits"])
 	assert.NotContains(t, p, "Revision")
 	assert.Contains(t, fmt.Sprint(p["ServiceToken"]), "KeystoreFunction")
-	assert.Equal(t, bootscript.KeystoreAlias, handler.Alias, "the entry the boot script exports is the one the function writes")
 
 	app := testkit.NewApp(nil)
 	stack := stackIn(app, "us-west-1")
@@ -183,4 +185,16 @@ func TestNodesWaitForTheDeploymentsKeystore(t *testing.T) {
 	_, secret := resourceWithPrefixID(t, tmpl, "AWS::SecretsManager::Secret", "Keystore")
 	assert.Contains(t, fmt.Sprint(testkit.Props(secret)["KmsKeyId"]), "DatabaseKey", "under the key given")
 	assert.Empty(t, testkit.Resources(tmpl, "AWS::KMS::Key")["KeystoreKey"], "and no key of its own")
+}
+
+// What the function writes is what boot.sh accepts: the key entry it exports, and a password its
+// own rule lets through (read from the script, so a change to either side shows here).
+func TestTheKeystoreFitsTheBootScript(t *testing.T) {
+	assert.Equal(t, bootscript.KeystoreAlias, handler.Alias)
+	m := regexp.MustCompile(`KEYSTORE_PASSWORD" =~ (\^\S+\$) \]\]`).FindStringSubmatch(bootscript.Script)
+	require.NotNil(t, m, "boot.sh checks the keystore password against a pattern")
+	rule := regexp.MustCompile(m[1])
+	ks, err := handler.Generate(rand.Reader, time.Now(), keystoreHosts, 2048)
+	require.NoError(t, err)
+	assert.Regexp(t, rule, ks.Password)
 }

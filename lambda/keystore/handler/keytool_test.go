@@ -16,8 +16,8 @@ import (
 )
 
 // Java's keytool reads the keystore as the nodes' boot script does: the entry wso2carbon is a
-// private key entry, its certificate exports under that alias, and the key opens with the store's
-// password (signing a certificate request needs it).
+// private key entry, its certificate exports under that alias and imports into a truststore, and
+// the key opens with the store's password (signing a certificate request needs it).
 func TestKeytoolReadsTheKeystore(t *testing.T) {
 	keytool, err := exec.LookPath("keytool")
 	if err != nil {
@@ -49,6 +49,12 @@ func TestKeytoolReadsTheKeystore(t *testing.T) {
 	block, _ := pem.Decode(exported)
 	require.NotNil(t, block)
 	assert.True(t, bytes.Equal(ks.Certificate.Raw, block.Bytes), "the exported certificate is the keystore's")
+	// And trusts it in a JKS truststore, as boot.sh does with the pack's client-truststore.jks.
+	truststore := filepath.Join(dir, "client-truststore.jks")
+	run("-importcert", "-noprompt", "-alias", Alias, "-file", certFile, "-storetype", "JKS", "-keystore", truststore,
+		"-storepass:env", "KEYSTORE_PASSWORD")
+	assert.Regexp(t, `(?m)^wso2carbon, .*trustedCertEntry`,
+		run("-list", "-storetype", "JKS", "-keystore", truststore, "-storepass:env", "KEYSTORE_PASSWORD"))
 
 	csr := run("-certreq", "-alias", Alias, "-storetype", "PKCS12", "-keystore", store,
 		"-storepass:env", "KEYSTORE_PASSWORD", "-keypass:env", "KEYSTORE_PASSWORD")
