@@ -29,7 +29,8 @@ $(GO_STAMP): go.mod go.sum
 
 deps: $(NPM_STAMP) $(GO_STAMP) ## install the pinned npm tools and Go modules
 
-# Debian packages the tests use (mariadb-server for the dbinit handler tests); synth needs none.
+# Debian packages the tests use (mariadb-server for the dbinit handler tests, keytool for the
+# keystore handler's); synth needs none.
 debian-deps:
 	@./scripts/debian-deps.sh
 

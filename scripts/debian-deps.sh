@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: mariadb-server, whose
 # server the dbinit handler tests start on a loopback port (they never use a system service), and
-# ShellCheck, which lints the boot script, and Graphviz, which draws the architecture.
+# ShellCheck, which lints the boot script, Graphviz, which draws the architecture, and Java's
+# keytool, which checks that the keystore function's PKCS#12 file reads as the nodes read it.
 set -euo pipefail
 
 missing=()
 command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v dot >/dev/null || missing+=(graphviz)
+command -v keytool >/dev/null || missing+=(openjdk-17-jre-headless)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 sudo=()

@@ -36,9 +36,18 @@ type ApimDeploymentProps struct {
 	GatewayHostname *string
 	// Certificate is the ACM certificate of both host names, in the stack's region. Required.
 	Certificate awscertificatemanager.ICertificate
-	// KeystoreSecret is the deployment's keystore (ProfileAsgProps.KeystoreSecret).
-	// Default: the pack's keystore, with a synth warning.
+	// KeystoreSecret is a keystore of your own (ProfileAsgProps.KeystoreSecret). Not with
+	// KeystoreProps or UsePackKeystore.
+	// Default: the deployment's own, made at deploy time by an ApimKeystore (in DataScope) for
+	// *.<zone> and the two host names.
 	KeystoreSecret awssecretsmanager.ISecret
+	// KeystoreProps override the new ApimKeystore's props (Revision, EncryptionKey, HostNames).
+	KeystoreProps *ApimKeystoreProps
+	// UsePackKeystore runs every node on the pack's own wso2carbon.jks, whose private key ships
+	// with every WSO2 download (ProfileAsgProps.UsePackKeystore): for throwaway test
+	// deployments only.
+	// Default: false.
+	UsePackKeystore *bool
 
 	// ExistingNetwork runs the deployment in a network the caller built (ApimNetwork, which
 	// can also wrap an existing VPC). Not with NetworkProps.
@@ -101,20 +110,22 @@ type ApimDeploymentProps struct {
 // rules when the app is synthesized.
 type ApimDeployment struct {
 	constructs.Construct
-	topology    profiles.Topology
-	network     *ApimNetwork
-	database    *ApimDatabase
-	packs       awss3.IBucket
-	alarms      awssns.ITopic
-	admin       awssecretsmanager.ISecret
-	credentials awssecretsmanager.ISecret
-	tms         *TrafficManagerPair
-	groups      map[profiles.Name]*ProfileAsg
-	hub         *ApimInternalEndpoint
-	lb          *ApimLoadBalancer
-	bastion     *Bastion
-	updater     *WumUpdater
-	operations  *ApimOperations
+	topology       profiles.Topology
+	network        *ApimNetwork
+	database       *ApimDatabase
+	keystore       *ApimKeystore
+	keystoreSecret awssecretsmanager.ISecret
+	packs          awss3.IBucket
+	alarms         awssns.ITopic
+	admin          awssecretsmanager.ISecret
+	credentials    awssecretsmanager.ISecret
+	tms            *TrafficManagerPair
+	groups         map[profiles.Name]*ProfileAsg
+	hub            *ApimInternalEndpoint
+	lb             *ApimLoadBalancer
+	bastion        *Bastion
+	updater        *WumUpdater
+	operations     *ApimOperations
 }
 
 const deploymentName = "ApimDeployment"
@@ -181,6 +192,9 @@ func NewApimDeployment(scope constructs.Construct, id string, props *ApimDeploym
 		"ExistingDatabase and DatabaseProps": {props.ExistingDatabase != nil, props.DatabaseProps != nil},
 		"ExistingZone and ZoneName":          {props.ExistingZone != nil, props.ZoneName != nil},
 		"ExistingDatabase and SchemaPackKey": {props.ExistingDatabase != nil, props.SchemaPackKey != nil},
+		"KeystoreSecret and KeystoreProps":   {props.KeystoreSecret != nil, props.KeystoreProps != nil},
+		"KeystoreSecret and UsePackKeystore": {props.KeystoreSecret != nil, props.UsePackKeystore != nil && *props.UsePackKeystore},
+		"KeystoreProps and UsePackKeystore":  {props.KeystoreProps != nil, props.UsePackKeystore != nil && *props.UsePackKeystore},
 	} {
 		if pair[0] && pair[1] {
 			propsError(deploymentName, "%s were both given: the existing part comes as it is; drop one of them", name)
@@ -233,6 +247,20 @@ func (d *ApimDeployment) addNetworkAndData(props *ApimDeploymentProps, networkSc
 		d.database = NewApimDatabase(dataScope, "Database", dp)
 	}
 	d.admin = NewAdminSecret(dataScope, "AdminSecret", d.database.EncryptionKey())
+	d.keystoreSecret = props.KeystoreSecret
+	if d.keystoreSecret == nil && (props.UsePackKeystore == nil || !*props.UsePackKeystore) {
+		zone := "apim.internal"
+		if props.ZoneName != nil {
+			zone = strings.TrimSuffix(strings.ToLower(*props.ZoneName), ".")
+		}
+		if props.ExistingZone != nil {
+			zone = strings.TrimSuffix(*props.ExistingZone.ZoneName(), ".")
+		}
+		kp := &ApimKeystoreProps{Network: d.network, HostNames: []string{"*." + zone, *props.PortalHostname, *props.GatewayHostname}}
+		overrideProps("KeystoreProps", kp, props.KeystoreProps, "Network")
+		d.keystore = NewApimKeystore(dataScope, "Keystore", kp)
+		d.keystoreSecret = d.keystore.Secret()
+	}
 	d.credentials = NewUpdateCredentials(dataScope, "UpdateCredentials", d.database.EncryptionKey())
 	// What an operator acts on after the first deploy: upload the packs, subscribe, store the
 	// WSO2 subscription.
@@ -270,7 +298,7 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 
 	tp := &TrafficManagerPairProps{
 		Network: d.network, Version: release, Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
-		KeystoreSecret: props.KeystoreSecret, ControlPlane: controlPlane, ControlPlaneService: &service,
+		KeystoreSecret: d.keystoreSecret, UsePackKeystore: props.UsePackKeystore, ControlPlane: controlPlane, ControlPlaneService: &service,
 		AlarmTopic: d.alarms, NotificationTopic: d.alarms, NodeOptions: *nodes,
 	}
 	if props.ExistingZone != nil {
@@ -279,7 +307,8 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 		tp.ZoneName = jsii.String(zoneName)
 	}
 	overrideProps("TrafficManagerProps", tp, props.TrafficManagerProps,
-		"Network", "Version", "Database", "AdminSecret", "PackBucket", "ControlPlane", "ControlPlaneService", "ZoneName", "ExistingZone")
+		"Network", "Version", "Database", "AdminSecret", "PackBucket", "ControlPlane", "ControlPlaneService", "ZoneName", "ExistingZone",
+		"KeystoreSecret", "UsePackKeystore")
 	d.tms = NewTrafficManagerPair(d, "TrafficManagers", tp)
 
 	for _, p := range t.Profiles {
@@ -302,10 +331,10 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 		gp := &ProfileAsgProps{
 			Network: d.network, Profile: p, Version: release, Wiring: wiring,
 			Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
-			NotificationTopic: d.alarms, KeystoreSecret: props.KeystoreSecret, NodeOptions: *nodes,
+			NotificationTopic: d.alarms, KeystoreSecret: d.keystoreSecret, UsePackKeystore: props.UsePackKeystore, NodeOptions: *nodes,
 		}
 		overrideProps(fmt.Sprintf("Profiles[%q]", p), gp, props.Profiles[p],
-			"Network", "Profile", "Version", "Wiring", "Database", "AdminSecret", "PackBucket")
+			"Network", "Profile", "Version", "Wiring", "Database", "AdminSecret", "PackBucket", "KeystoreSecret", "UsePackKeystore")
 		d.groups[p] = NewProfileAsg(d, constructIDs[p], gp)
 	}
 
@@ -490,6 +519,14 @@ func (d *ApimDeployment) Network() *ApimNetwork { return d.network }
 
 // Database returns the deployment's database.
 func (d *ApimDeployment) Database() *ApimDatabase { return d.database }
+
+// Keystore returns the deployment's own keystore, or nil when KeystoreSecret or UsePackKeystore
+// was given.
+func (d *ApimDeployment) Keystore() *ApimKeystore { return d.keystore }
+
+// KeystoreSecret returns the secret every node takes its keystore from, or nil with
+// UsePackKeystore.
+func (d *ApimDeployment) KeystoreSecret() awssecretsmanager.ISecret { return d.keystoreSecret }
 
 // PackBucket returns the bucket of the packs and the JDBC driver.
 func (d *ApimDeployment) PackBucket() awss3.IBucket { return d.packs }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -113,6 +114,15 @@ func TestDeploymentComposesTheReleasesLayout(t *testing.T) {
 		}
 	}
 	assert.Nil(t, deployment45.Profile(profiles.Publisher))
+	require.NotNil(t, deployment45.Keystore(), "the deployment makes its own keystore when given none")
+	for release, c := range map[string]map[string]any{"4.5.0": deployment45Template(t), "3.2.0": deployment32Template(t)} {
+		assert.Len(t, testkit.Resources(c, "Custom::Wso2Keystore"), 1, release)
+		for id, lt := range testkit.Resources(c, "AWS::EC2::LaunchTemplate") {
+			if ud := testkit.UserData(testkit.Props(lt)["LaunchTemplateData"].(map[string]any)); strings.Contains(ud, "PACK_KEY=") {
+				assert.Contains(t, ud, "KEYSTORE_SECRET_ARN=", "%s %s: every node takes the deployment's keystore", release, id)
+			}
+		}
+	}
 	assert.Equal(t, profiles.KeyManager, deployment32.Topology().Hub)
 	assert.Equal(t, []int{9443}, deployment32.HubEndpoint().Ports())
 	assert.Equal(t, []int{9443, 5672, 9611, 9711}, deployment45.HubEndpoint().Ports())
@@ -200,6 +210,10 @@ func TestApimDeploymentRefusesBadProps(t *testing.T) {
 		{"a release per profile", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
 			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {Version: jsii.String("4.3.0")}}
 		}, `ApimDeployment: Profiles["gateway-worker"].Version is set by the deployment`},
+		{"a keystore and the pack's", func(s awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.KeystoreSecret = awssecretsmanager.Secret_FromSecretNameV2(s, jsii.String("Ks"), jsii.String("team-keystore"))
+			p.UsePackKeystore = jsii.Bool(true)
+		}, "ApimDeployment: KeystoreSecret and UsePackKeystore were both given"},
 		{"existing network and its props", func(s awscdk.Stack, p *wso2.ApimDeploymentProps) {
 			p.ExistingNetwork = wso2.NewApimNetwork(s, "Net", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
 			p.NetworkProps = &wso2.ApimNetworkProps{}

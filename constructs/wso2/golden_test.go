@@ -11,17 +11,19 @@ import (
 // `go test ./constructs/wso2 -run TestConstructGoldens -update` and read the diff: a changed
 // logical id replaces that resource in every user's account.
 func TestConstructGoldens(t *testing.T) {
-	for name, tmpl := range map[string]map[string]any{
-		"apim_network":                  articleTemplate(t),
-		"apim_database":                 fullDatabase(t).Stack(t, "Test").Template,
-		"profile_asg_and_load_balancer": nodesTemplate(t),
-		"traffic_manager_pair":          pairTemplate(t),
-		"bastion_ssh":                   sshBastion(t),
-		"wum_updater":                   updaterTemplate(t),
-		"internal_endpoint":             endpointTemplate(t),
+	// Each fixture is synthesized in its own subtest, so -run can pick one.
+	for name, tmpl := range map[string]func(*testing.T) map[string]any{
+		"apim_network":                  articleTemplate,
+		"apim_database":                 func(t *testing.T) map[string]any { return fullDatabase(t).Stack(t, "Test").Template },
+		"profile_asg_and_load_balancer": nodesTemplate,
+		"traffic_manager_pair":          pairTemplate,
+		"bastion_ssh":                   sshBastion,
+		"wum_updater":                   updaterTemplate,
+		"internal_endpoint":             endpointTemplate,
+		"apim_keystore":                 keystoreTemplate,
 	} {
 		t.Run(name, func(t *testing.T) {
-			testkit.Golden(t, filepath.Join("testdata", name+".template.json"), tmpl)
+			testkit.Golden(t, filepath.Join("testdata", name+".template.json"), tmpl(t))
 		})
 	}
 }

@@ -88,12 +88,19 @@ type ProfileAsgProps struct {
 	// Encrypt it with Secrets Manager's own key, or give the secret with its key
 	// (Secret_FromSecretAttributes with EncryptionKey; the nodes then decrypt through Secrets
 	// Manager only). Set it when the deployment is created: WSO2 encrypts data it keeps with
-	// this key, which a later change of keystore leaves unreadable.
-	// Default: the pack's wso2carbon.jks, issued to localhost.
+	// this key, which a later change of keystore leaves unreadable. ApimKeystore makes one at
+	// deploy time (ApimKeystore.Secret()).
+	// Required, unless UsePackKeystore is true.
 	KeystoreSecret awssecretsmanager.ISecret
 	// NodeOptions are the node settings every WSO2 group shares (instance types, image,
 	// volume, keys, logs, boot commands).
 	NodeOptions
+	// UsePackKeystore runs the nodes on the pack's own wso2carbon.jks, issued to localhost, whose
+	// private key ships with every WSO2 download: anyone can sign tokens these nodes accept and
+	// impersonate them over TLS. For throwaway test deployments only; synth warns
+	// (apimkit:defaultKeystore). Not with KeystoreSecret.
+	// Default: false; without KeystoreSecret the construct refuses to build.
+	UsePackKeystore *bool
 	// PackPrefix is the key prefix of the packs.
 	// Default: DefaultPackPrefix.
 	PackPrefix *string
@@ -240,6 +247,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props.PackBucket == nil {
 		propsError(profileAsgName, "PackBucket is required: nodes install the pack and JDBC driver from it")
 	}
+	checkKeystore(profileAsgName, props.KeystoreSecret, props.UsePackKeystore)
 	if props.Database == nil {
 		propsError(profileAsgName, "Database is required: %s uses %s", profile.Name, strings.Join(profile.Databases, " and "))
 	}
@@ -628,6 +636,21 @@ func (g *userDataGuard) Validate() *[]*string {
 		"NodeOptions.BootCommands (BeforeSetup or AfterSetup) instead", g.path))}
 }
 
+// checkKeystore refuses nodes that would run on the pack's public keystore unless they were
+// asked to by name (UsePackKeystore), and a keystore given together with that opt-out.
+func checkKeystore(construct string, secret awssecretsmanager.ISecret, usePack *bool) {
+	pack := usePack != nil && *usePack
+	switch {
+	case secret == nil && !pack:
+		propsError(construct, "KeystoreSecret is required: without it the nodes would sign tokens and serve TLS with the "+
+			"pack's wso2carbon.jks, whose private key ships with every WSO2 download. Give the deployment its own keystore "+
+			"(NewApimKeystore(...).Secret(), or a secret of your own), or set UsePackKeystore: true for a throwaway test deployment")
+	case secret != nil && pack:
+		propsError(construct, "KeystoreSecret and UsePackKeystore were both given: drop UsePackKeystore to use the "+
+			"deployment's keystore, or KeystoreSecret to run on the pack's")
+	}
+}
+
 // warnDefaultKeystore warns, once per stack, that nodes run with the pack's own keystore.
 func warnDefaultKeystore(stack awscdk.Stack) {
 	const marker = "ApimkitDefaultKeystore"
@@ -636,10 +659,9 @@ func warnDefaultKeystore(stack awscdk.Stack) {
 	}
 	c := constructs.NewConstruct(stack, jsii.String(marker))
 	awscdk.Annotations_Of(c).AddWarningV2(jsii.String("apimkit:defaultKeystore"), jsii.String(
-		"WSO2 nodes without KeystoreSecret use the pack's wso2carbon.jks, whose private key ships with every WSO2 "+
-			"download: anyone can sign tokens these nodes accept and impersonate them over TLS. Give the deployment "+
-			"a keystore of its own (ProfileAsgProps.KeystoreSecret, TrafficManagerPairProps.KeystoreSecret; the "+
-			"reference app's -c keystoreSecretArn) before it serves real traffic, or acknowledge this warning."), nil)
+		"UsePackKeystore: WSO2 nodes use the pack's wso2carbon.jks, whose private key ships with every WSO2 "+
+			"download: anyone can sign tokens these nodes accept and impersonate them over TLS. Keep this to "+
+			"throwaway test deployments; give any other its own keystore (ApimKeystore, or KeystoreSecret)."), nil)
 }
 
 // defaultInstanceTypes are types with at least 16 GiB that encrypt traffic between instances in

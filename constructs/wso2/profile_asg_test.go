@@ -67,6 +67,8 @@ func (e nodeEnv) props(p profiles.Name) *wso2.ProfileAsgProps {
 		Network: e.network, Profile: p, Wiring: wiring(), Database: e.database,
 		AdminSecret: wso2.NewAdminSecret(e.stack, "Admin"+strings.ReplaceAll(string(p), "-", ""), e.database.EncryptionKey()),
 		PackBucket:  e.packs,
+		// These fixtures are not about the keystore (TestNodesUseTheDeploymentKeystore is).
+		UsePackKeystore: jsii.Bool(true),
 	}
 }
 
@@ -587,6 +589,7 @@ func TestNodesVerifyTheDatabaseLikeTheSchemaFunction(t *testing.T) {
 		wso2.NewProfileAsg(stack, "Gateway", &wso2.ProfileAsgProps{
 			Network: net, Profile: profiles.Gateway, Wiring: wiring(), Database: db,
 			AdminSecret: wso2.NewAdminSecret(stack, "Admin", db.EncryptionKey()), PackBucket: wso2.NewPackBucket(stack, "Packs"),
+			UsePackKeystore: jsii.Bool(true),
 		})
 	}
 	asm, err := testkit.Synth(app)
@@ -784,8 +787,8 @@ func TestWebSocketRoute(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(policy["TargetTrackingConfiguration"]), "TargetValue:1000")
 }
 
-// Nodes on the pack's own keystore, whose private key every WSO2 download holds, are warned
-// about at synth, once per stack.
+// Nodes on the pack's own keystore, whose private key every WSO2 download holds, run only when
+// asked for by name (UsePackKeystore), and are warned about at synth, once per stack.
 func TestThePacksKeystoreIsWarnedAbout(t *testing.T) {
 	app := testkit.NewApp(nil)
 	env := newNodeEnv(app)
@@ -802,6 +805,7 @@ func TestNodesUseTheDeploymentKeystore(t *testing.T) {
 	app := testkit.NewApp(nil)
 	env := newNodeEnv(app)
 	p := env.props(profiles.Gateway)
+	p.UsePackKeystore = nil
 	p.KeystoreSecret = awssecretsmanager.Secret_FromSecretCompleteArn(env.stack, jsii.String("Keystore"),
 		jsii.String("arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf"))
 	wso2.NewProfileAsg(env.stack, "Gateway", p)
@@ -828,6 +832,7 @@ func TestNodesUseTheDeploymentKeystore(t *testing.T) {
 	app = testkit.NewApp(nil)
 	env = newNodeEnv(app)
 	p = env.props(profiles.Gateway)
+	p.UsePackKeystore = nil
 	p.KeystoreSecret = awssecretsmanager.Secret_FromSecretNameV2(env.stack, jsii.String("Keystore"), jsii.String("apim-keystore"))
 	wso2.NewProfileAsg(env.stack, "Gateway", p)
 	asm, err = testkit.Synth(app)
@@ -842,6 +847,7 @@ func TestNodesUseTheDeploymentKeystore(t *testing.T) {
 	app = testkit.NewApp(nil)
 	env = newNodeEnv(app)
 	p = env.props(profiles.Gateway)
+	p.UsePackKeystore = nil
 	p.KeystoreSecret = awssecretsmanager.Secret_FromSecretAttributes(env.stack, jsii.String("Keystore"), &awssecretsmanager.SecretAttributes{
 		SecretPartialArn: jsii.String("arn:aws:secretsmanager:us-west-1:111111111111:secret:apim-keystore"),
 		EncryptionKey:    env.database.EncryptionKey(),
@@ -854,4 +860,49 @@ func TestNodesUseTheDeploymentKeystore(t *testing.T) {
 		policies = append(policies, fmt.Sprint(testkit.Props(pol)["PolicyDocument"]))
 	}
 	assert.Contains(t, strings.Join(policies, "\n"), ":secret:apim-keystore-??????")
+}
+
+// No node runs on the pack's public keystore by default: without KeystoreSecret, the group and
+// the traffic-manager pair refuse to build, naming the three ways out, unless UsePackKeystore
+// says so by name; a keystore and the opt-out together are refused too. Nothing is added to the
+// tree first.
+func TestNodesRefuseThePacksKeystoreUnlessNamed(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := newNodeEnv(app)
+	keystore := awssecretsmanager.Secret_FromSecretCompleteArn(env.stack, jsii.String("Keystore"),
+		jsii.String("arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf"))
+	gateway := env.props(profiles.Gateway) // copied by each case: it holds the admin secret
+	for name, tc := range map[string]struct {
+		build func()
+		want  []string
+	}{
+		"group without a keystore": {func() {
+			p := *gateway
+			p.UsePackKeystore = nil
+			wso2.NewProfileAsg(env.stack, "Refused", &p)
+		}, []string{"ProfileAsg: KeystoreSecret is required", "wso2carbon.jks", "ApimKeystore", "UsePackKeystore: true"}},
+		"group with UsePackKeystore false": {func() {
+			p := *gateway
+			p.UsePackKeystore = jsii.Bool(false)
+			wso2.NewProfileAsg(env.stack, "Refused", &p)
+		}, []string{"ProfileAsg: KeystoreSecret is required"}},
+		"group with both": {func() {
+			p := *gateway
+			p.KeystoreSecret = keystore
+			wso2.NewProfileAsg(env.stack, "Refused", &p)
+		}, []string{"ProfileAsg: KeystoreSecret and UsePackKeystore were both given"}},
+		"pair without a keystore": {func() {
+			p := env.pairProps()
+			p.UsePackKeystore = nil
+			wso2.NewTrafficManagerPair(env.stack, "Refused", p)
+		}, []string{"TrafficManagerPair: KeystoreSecret is required", "ApimKeystore", "UsePackKeystore"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			msg := panicMessage(tc.build)
+			for _, w := range tc.want {
+				assert.Contains(t, msg, w)
+			}
+			assert.Nil(t, env.stack.Node().TryFindChild(jsii.String("Refused")), "nothing added to the tree")
+		})
+	}
 }

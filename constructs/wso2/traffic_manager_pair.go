@@ -48,10 +48,12 @@ type TrafficManagerPairProps struct {
 	// NodeOptions are the nodes' settings, as for ProfileAsg: pin tm1 and tm2 to an image, size
 	// them, or add boot commands like any node.
 	NodeOptions
-	// PackPrefix, JdbcDriverKey and KeystoreSecret are as for ProfileAsg.
-	PackPrefix     *string
-	JdbcDriverKey  *string
-	KeystoreSecret awssecretsmanager.ISecret
+	// PackPrefix, JdbcDriverKey, KeystoreSecret and UsePackKeystore are as for ProfileAsg:
+	// KeystoreSecret is required unless UsePackKeystore is true.
+	PackPrefix      *string
+	JdbcDriverKey   *string
+	KeystoreSecret  awssecretsmanager.ISecret
+	UsePackKeystore *bool
 	// ZoneName is the private hosted zone created for the nodes' names. A name ending in .local
 	// collides with multicast DNS on many Linux resolvers and gets a warning.
 	// Default: apim.internal.
@@ -106,6 +108,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 	if len(props.ControlPlane) == 0 {
 		propsError(pairName, "ControlPlane is required: traffic managers report to the control plane's event hub")
 	}
+	checkKeystore(pairName, props.KeystoreSecret, props.UsePackKeystore)
 	if props.ExistingZone != nil && props.ZoneName != nil {
 		propsError(pairName, "ExistingZone and ZoneName were both given: the zone's name comes from ExistingZone; drop one of them")
 	}
@@ -182,7 +185,8 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 				ControlPlane: props.ControlPlane, ControlPlaneService: props.ControlPlaneService, TrafficManagers: nodes,
 			},
 			Database: props.Database, AdminSecret: props.AdminSecret, PackBucket: props.PackBucket,
-			PackPrefix: props.PackPrefix, JdbcDriverKey: props.JdbcDriverKey, KeystoreSecret: props.KeystoreSecret,
+			PackPrefix: props.PackPrefix, JdbcDriverKey: props.JdbcDriverKey,
+			KeystoreSecret: props.KeystoreSecret, UsePackKeystore: props.UsePackKeystore,
 			NodeOptions: props.NodeOptions,
 			MinCapacity: jsii.Number(1), MaxCapacity: jsii.Number(1),
 			Subnets:           network.SubnetsInAz(TierApplication, azs[i]),

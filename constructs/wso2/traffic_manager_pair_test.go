@@ -22,8 +22,9 @@ var pair *wso2.TrafficManagerPair
 func (e nodeEnv) pairProps() *wso2.TrafficManagerPairProps {
 	return &wso2.TrafficManagerPairProps{
 		Network: e.network, Database: e.database, PackBucket: e.packs,
-		AdminSecret:  wso2.NewAdminSecret(e.stack, "PairAdmin", e.database.EncryptionKey()),
-		ControlPlane: []profiles.Node{{Host: "cp.apim.internal"}},
+		AdminSecret:     wso2.NewAdminSecret(e.stack, "PairAdmin", e.database.EncryptionKey()),
+		ControlPlane:    []profiles.Node{{Host: "cp.apim.internal"}},
+		UsePackKeystore: jsii.Bool(true), // the pair's fixtures are not about the keystore
 	}
 }
 

@@ -35,7 +35,7 @@ func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 	service := profiles.Node{Host: "cp.apim.internal"}
 	tp := &wso2.TrafficManagerPairProps{
 		Network: env.network, Database: env.database, AdminSecret: admin, PackBucket: env.packs,
-		ControlPlane: cp, ControlPlaneService: &service,
+		ControlPlane: cp, ControlPlaneService: &service, UsePackKeystore: jsii.Bool(true),
 	}
 	if o.tmOffsets {
 		tp.Offsets = &[]*float64{jsii.Number(1), jsii.Number(2)}
@@ -48,6 +48,7 @@ func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 	group := func(id string, p profiles.Name, tmn []profiles.Node, release string, byZone []profiles.Node) *wso2.ProfileAsg {
 		props := &wso2.ProfileAsgProps{
 			Network: env.network, Profile: p, Database: env.database, AdminSecret: admin, PackBucket: env.packs,
+			UsePackKeystore: jsii.Bool(true),
 			Wiring: &wso2.NodeWiring{
 				PortalHostname: jsii.String("portal.example.com"), GatewayHostname: jsii.String("api.example.com"),
 				ControlPlane: cp, ControlPlaneService: &service, TrafficManagers: tmn, SelfByZone: byZone,
@@ -145,7 +146,7 @@ func TestWiringMistakeFailsSynth(t *testing.T) {
 	admin := wso2.NewAdminSecret(env.stack, "Admin", env.database.EncryptionKey())
 	tms := wso2.NewTrafficManagerPair(env.stack, "Tms", &wso2.TrafficManagerPairProps{
 		Network: env.network, Database: env.database, AdminSecret: admin, PackBucket: env.packs,
-		ControlPlane: []profiles.Node{{Host: "cp.apim.internal"}},
+		ControlPlane: []profiles.Node{{Host: "cp.apim.internal"}}, UsePackKeystore: jsii.Bool(true),
 	})
 	tms.GrantAccessFrom(tms.Groups()[0])
 	_, err := testkit.Synth(app)

@@ -168,8 +168,9 @@ func TestUpdaterRefreshesTrafficManagersOneByOne(t *testing.T) {
 	env := newNodeEnv(app)
 	tms := wso2.NewTrafficManagerPair(env.stack, "Tms", &wso2.TrafficManagerPairProps{
 		Network: env.network, Database: env.database, PackBucket: env.packs,
-		AdminSecret:  wso2.NewAdminSecret(env.stack, "PairAdmin", env.database.EncryptionKey()),
-		ControlPlane: []profiles.Node{{Host: "cp.apim.internal"}},
+		AdminSecret:     wso2.NewAdminSecret(env.stack, "PairAdmin", env.database.EncryptionKey()),
+		ControlPlane:    []profiles.Node{{Host: "cp.apim.internal"}},
+		UsePackKeystore: jsii.Bool(true),
 	})
 	wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
 		Network: env.network, PackBucket: env.packs,
