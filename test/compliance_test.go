@@ -94,6 +94,11 @@ var guardExceptions = []guardException{
 			"tests assert the function's VpcConfig.",
 	},
 	{
+		control:  "CT.LAMBDA.PR.3",
+		resource: "KeystoreFunction",
+		reason:   "as for the schema function: the keystore function is in the application subnets, which reach the data stack as cross-stack references.",
+	},
+	{
 		control:  "CT.RDS.PR.20",
 		resource: "DatabaseF44359DD",
 		reason: "MySQL keeps its standard port 3306, the one WSO2's JDBC URLs and the data tier's network ACL " +

@@ -688,14 +688,18 @@ func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
 	}
 }
 
-// Given a keystore secret, every WSO2 node installs it: boot.sh is told where it is and
-// deployment.toml names the PKCS12 keystore it writes. Without one, no node looks for it.
+// Every WSO2 node installs the deployment's keystore, never the pack's: the one named by
+// keystoreSecretArn, or else the one the deployment makes (the Data stack's ApimKeystore, whose
+// secret comes from its custom resource). boot.sh is told where it is and deployment.toml names
+// the PKCS12 keystore it writes.
 func TestEveryNodeUsesTheDeploymentKeystore(t *testing.T) {
-	for name, want := range map[string]bool{"with keystore": true, "without": false} {
+	for name, own := range map[string]bool{"keystore given": true, "the deployment's own": false} {
 		asm := reference(t)
-		if want {
+		if own {
 			asm = referenceWithAdminSSH(t)
 		}
+		made := testkit.Resources(all(asm), "Custom::Wso2Keystore")
+		assert.Len(t, made, map[bool]int{true: 0, false: 1}[own], "%s: the deployment makes a keystore only when given none", name)
 		nodes := 0
 		for id, lt := range testkit.Resources(all(asm), "AWS::EC2::LaunchTemplate") {
 			ud := testkit.UserData(props(lt)["LaunchTemplateData"].(map[string]any))
@@ -703,14 +707,15 @@ func TestEveryNodeUsesTheDeploymentKeystore(t *testing.T) {
 				continue // the bastion and the update instance run no WSO2
 			}
 			nodes++
-			assert.Equal(t, want, strings.Contains(ud, "KEYSTORE_SECRET_ARN="+testKeystoreArn+"\n"), "%s: %s", name, id)
+			assert.Equal(t, own, strings.Contains(ud, "KEYSTORE_SECRET_ARN="+testKeystoreArn+"\n"), "%s: %s", name, id)
+			assert.Contains(t, ud, "KEYSTORE_SECRET_ARN=", "%s: %s", name, id)
 			path := "/etc/apimkit/deployment.toml"
 			if strings.Contains(ud, "CONFIG_ZONES=") {
 				path = "/etc/apimkit/deployment-0.toml"
 			}
 			toml, err := bootscript.File(ud, path)
 			require.NoError(t, err, id)
-			assert.Equal(t, want, strings.Contains(string(toml), "type = 'PKCS12'"), "%s: %s", name, id)
+			assert.Contains(t, string(toml), "type = 'PKCS12'", "%s: %s", name, id)
 		}
 		assert.Equal(t, 4, nodes, "%s: control plane, gateways, two traffic managers", name)
 	}
@@ -849,6 +854,6 @@ func TestReferenceConfigurationsReplayThroughWSO2ConfigMapper(t *testing.T) {
 				assert.Empty(t, confmap.Replay(toml, facts, env), "%s %s %s", name, id, path)
 			}
 		}
-		assert.GreaterOrEqual(t, replayed, map[string]int{"4.x": 5, "3.2": 7, "3 zones": 6}[name], "%s: every node's files were replayed", name)
+		assert.Equal(t, map[string]int{"4.x": 5, "3.2": 6, "3 zones": 6}[name], replayed, "%s: every node's files were replayed", name)
 	}
 }
