@@ -15,6 +15,8 @@ source "$ETC/node.env"
 : "${HEALTH_PROTOCOL:?}" "${HEALTH_PORT:?}" "${LIFECYCLE_HOOK:?}"
 HEALTH_PATH=${HEALTH_PATH:-/}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-900}
+# Failed checks in a row after which a node with REPORT_HEALTH=1 reports itself unhealthy.
+HEALTH_FAILURES=${HEALTH_FAILURES:-3}
 # Share of the instance's memory the JVM may use as heap (WSO2's scripts default to 1 GiB).
 HEAP_PERCENT=${HEAP_PERCENT:-60}
 DNS_TTL=${DNS_TTL:-30}
@@ -47,6 +49,36 @@ retry() {
     sleep "${RETRY_PAUSE:-6}"
   done
 }
+
+healthy() {
+  if [[ "$HEALTH_PROTOCOL" == TCP ]]; then
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/${HEALTH_PORT}" 2>/dev/null
+  else
+    curl -ksf -o /dev/null --max-time 5 "https://127.0.0.1:${HEALTH_PORT}${HEALTH_PATH}"
+  fi
+}
+
+# report-health is one run of apimkit-health.service (installed below on nodes no load balancer
+# checks): it counts WSO2's failed checks in a row, publishes the count, and from the
+# HEALTH_FAILURES-th on reports the instance unhealthy, so its group replaces it. Auto Scaling
+# ignores the report during the group's grace period; the next minute's report counts.
+if [[ "${1:-}" == report-health ]]; then
+  : "${INSTANCE_ID:?}" "${ASG_NAME:?}"
+  state=$ROOT/run/apimkit-health-failures
+  if healthy; then rm -f "$state"; exit 0; fi
+  failures=$(cat "$state" 2>/dev/null) || true
+  [[ "$failures" =~ ^[0-9]+$ ]] || failures=0
+  echo $((++failures)) >"$state"
+  log "WSO2 failed its ${HEALTH_PROTOCOL} ${HEALTH_PORT} check, ${failures} in a row"
+  aws cloudwatch put-metric-data --namespace APIMKit/Nodes --metric-name WSO2HealthCheckFailures \
+    --dimensions "AutoScalingGroupName=$ASG_NAME" --value "$failures" || log "could not publish the failure count"
+  if ((failures >= HEALTH_FAILURES)); then
+    log "reporting ${INSTANCE_ID} unhealthy to ${ASG_NAME}: it will be replaced"
+    aws autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+      --should-respect-grace-period || log "could not report the instance unhealthy"
+  fi
+  exit 0
+fi
 
 INSTANCE_ID=$(imds instance-id)
 # What the instance metadata answers goes into AWS calls and the log, so it must have the shape it
@@ -318,14 +350,6 @@ fi
 systemctl daemon-reload
 systemctl enable --now wso2am.service
 
-healthy() {
-  if [[ "$HEALTH_PROTOCOL" == TCP ]]; then
-    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/${HEALTH_PORT}" 2>/dev/null
-  else
-    curl -ksf -o /dev/null --max-time 5 "https://127.0.0.1:${HEALTH_PORT}${HEALTH_PATH}"
-  fi
-}
-
 log "waiting up to ${HEALTH_TIMEOUT}s for ${HEALTH_PROTOCOL} ${HEALTH_PORT}${HEALTH_PATH}"
 deadline=$((SECONDS + HEALTH_TIMEOUT))
 until healthy; do
@@ -337,6 +361,20 @@ until healthy; do
 done
 
 run_extension after-setup
+if [[ "${REPORT_HEALTH:-0}" == 1 ]]; then
+  log "installing apimkit-health.timer: ${HEALTH_FAILURES} failed checks a minute apart mark the instance unhealthy"
+  cat >"$ROOT/etc/systemd/system/apimkit-health.service" <<UNIT
+[Unit]
+Description=Reports WSO2's health to Auto Scaling
+[Service]
+Type=oneshot
+Environment=INSTANCE_ID=${INSTANCE_ID} ASG_NAME=${ASG_NAME}
+ExecStart=$(readlink -f "$0") report-health
+UNIT
+  printf '[Timer]\nOnActiveSec=60\nOnUnitInactiveSec=60\n[Install]\nWantedBy=timers.target\n' >"$ROOT/etc/systemd/system/apimkit-health.timer"
+  systemctl daemon-reload
+  systemctl enable --now apimkit-health.timer
+fi
 log "healthy; completing the launch"
 retry 30 complete_lifecycle CONTINUE
 rm -rf "$work"
