@@ -15,7 +15,6 @@ source "$ETC/node.env"
 : "${HEALTH_PROTOCOL:?}" "${HEALTH_PORT:?}" "${LIFECYCLE_HOOK:?}"
 HEALTH_PATH=${HEALTH_PATH:-/}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-900}
-# Failed checks in a row after which a node with REPORT_HEALTH=1 reports itself unhealthy.
 HEALTH_FAILURES=${HEALTH_FAILURES:-3}
 # Share of the instance's memory the JVM may use as heap (WSO2's scripts default to 1 GiB).
 HEAP_PERCENT=${HEAP_PERCENT:-60}
@@ -58,24 +57,20 @@ healthy() {
   fi
 }
 
-# report-health is one run of apimkit-health.service (installed below on nodes no load balancer
-# checks): it counts WSO2's failed checks in a row, publishes the count, and from the
-# HEALTH_FAILURES-th on reports the instance unhealthy, so its group replaces it. Auto Scaling
-# ignores the report during the group's grace period; the next minute's report counts.
+# One run of apimkit-health.service (REPORT_HEALTH=1): counts failed checks in a row, and from
+# HEALTH_FAILURES on reports the instance unhealthy (ignored in the grace period; repeated).
 if [[ "${1:-}" == report-health ]]; then
-  : "${INSTANCE_ID:?}" "${ASG_NAME:?}"
-  state=$ROOT/run/apimkit-health-failures
-  if healthy; then rm -f "$state"; exit 0; fi
-  failures=$(cat "$state" 2>/dev/null) || true
-  [[ "$failures" =~ ^[0-9]+$ ]] || failures=0
-  echo $((++failures)) >"$state"
-  log "WSO2 failed its ${HEALTH_PROTOCOL} ${HEALTH_PORT} check, ${failures} in a row"
+  f=$ROOT/run/apimkit-health-failures
+  if healthy; then rm -f "$f"; exit 0; fi
+  n=$(cat "$f" 2>/dev/null) || true
+  [[ "$n" =~ ^[0-9]+$ ]] || n=0
+  echo $((++n)) >"$f"
+  log "health check failed, $n in a row"
   aws cloudwatch put-metric-data --namespace APIMKit/Nodes --metric-name WSO2HealthCheckFailures \
-    --dimensions "AutoScalingGroupName=$ASG_NAME" --value "$failures" || log "could not publish the failure count"
-  if ((failures >= HEALTH_FAILURES)); then
-    log "reporting ${INSTANCE_ID} unhealthy to ${ASG_NAME}: it will be replaced"
-    aws autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy \
-      --should-respect-grace-period || log "could not report the instance unhealthy"
+    --dimensions "AutoScalingGroupName=$ASG_NAME" --value "$n" || true
+  if ((n >= HEALTH_FAILURES)); then
+    log "reporting $INSTANCE_ID unhealthy"
+    aws autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy --should-respect-grace-period || true
   fi
   exit 0
 fi
@@ -361,17 +356,12 @@ until healthy; do
 done
 
 run_extension after-setup
-if [[ "${REPORT_HEALTH:-0}" == 1 ]]; then
-  log "installing apimkit-health.timer: ${HEALTH_FAILURES} failed checks a minute apart mark the instance unhealthy"
-  cat >"$ROOT/etc/systemd/system/apimkit-health.service" <<UNIT
-[Unit]
-Description=Reports WSO2's health to Auto Scaling
-[Service]
-Type=oneshot
-Environment=INSTANCE_ID=${INSTANCE_ID} ASG_NAME=${ASG_NAME}
-ExecStart=$(readlink -f "$0") report-health
-UNIT
-  printf '[Timer]\nOnActiveSec=60\nOnUnitInactiveSec=60\n[Install]\nWantedBy=timers.target\n' >"$ROOT/etc/systemd/system/apimkit-health.timer"
+if [[ "${REPORT_HEALTH:-}" == 1 ]]; then
+  log "installing apimkit-health.timer"
+  u=$ROOT/etc/systemd/system/apimkit-health
+  printf '[Service]\nType=oneshot\nEnvironment=INSTANCE_ID=%s ASG_NAME=%s\nExecStart=%s report-health\n' \
+    "$INSTANCE_ID" "$ASG_NAME" "$(readlink -f "$0")" >"$u.service"
+  printf '[Timer]\nOnActiveSec=60\nOnUnitInactiveSec=60\n[Install]\nWantedBy=timers.target\n' >"$u.timer"
   systemctl daemon-reload
   systemctl enable --now apimkit-health.timer
 fi

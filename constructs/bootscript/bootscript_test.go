@@ -803,7 +803,7 @@ func TestHealthReporterMarksTheInstanceUnhealthyAfterFailuresInARow(t *testing.T
 
 	for i := 1; i < HealthFailures; i++ {
 		out := s.reportHealth(t, false)
-		assert.Contains(t, out, fmt.Sprintf("WSO2 failed its HTTPS 9443 check, %d in a row", i))
+		assert.Contains(t, out, fmt.Sprintf("health check failed, %d in a row", i))
 		assert.Contains(t, s.callLog(t), published(i))
 	}
 	s.reportHealth(t, true)
@@ -816,7 +816,7 @@ func TestHealthReporterMarksTheInstanceUnhealthyAfterFailuresInARow(t *testing.T
 	out := s.reportHealth(t, false)
 	assert.Contains(t, s.callLog(t), published(HealthFailures))
 	assert.Equal(t, 1, strings.Count(s.callLog(t), unhealthy))
-	assert.Contains(t, out, "reporting i-0123456789abcdef0 unhealthy to apim-tm1: it will be replaced")
+	assert.Contains(t, out, "reporting i-0123456789abcdef0 unhealthy")
 	s.reportHealth(t, false)
 	assert.Equal(t, 2, strings.Count(s.callLog(t), unhealthy), "reported again while it keeps failing")
 }
@@ -839,7 +839,6 @@ func TestBootInstallsTheHealthReporterOnlyWhenAsked(t *testing.T) {
 	assert.Contains(t, timer, "OnUnitInactiveSec="+every)
 	calls := s.callLog(t)
 	assert.Less(t, strings.Index(calls, "systemctl enable --now apimkit-health.timer"), strings.Index(calls, "CONTINUE"))
-	assert.Contains(t, out, fmt.Sprintf("%d failed checks a minute apart", HealthFailures))
 	assert.NotContains(t, calls, "set-instance-health", "nothing reported at boot")
 
 	// Without ReportHealth, TestBootInstallsConfiguresStartsAndCompletes checks the same.
