@@ -317,6 +317,11 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if len(props.Wiring.SelfByZone) > 0 {
 		offset = props.Wiring.SelfByZone[0].Offset
 	}
+	for i, h := range props.ExtraLaunchHooks {
+		if r := h.DefaultResult; r != "" && r != awsautoscaling.DefaultResult_ABANDON && r != awsautoscaling.DefaultResult_CONTINUE {
+			propsError(profileAsgName, "ExtraLaunchHooks[%d] (%s): DefaultResult %q must be ABANDON or CONTINUE", i, h.Name, r)
+		}
+	}
 	if offset < 0 || offset > 1000 {
 		propsError(profileAsgName, "Wiring.Self.Offset %d must be between 0 and 1000", offset)
 	}

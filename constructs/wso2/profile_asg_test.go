@@ -338,6 +338,11 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			p.MinCapacity, p.MaxCapacity = jsii.Number(5), jsii.Number(3)
 			wso2.NewProfileAsg(e.stack, "Node", p)
 		}, []string{"ProfileAsg: MinCapacity 5 and MaxCapacity 3"}},
+		{"a launch hook's default result that is neither", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.ExtraLaunchHooks = []wso2.LaunchHook{{Name: "team-hook", Timeout: awscdk.Duration_Minutes(jsii.Number(3)), DefaultResult: "RETRY"}}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{`ProfileAsg: ExtraLaunchHooks[0] (team-hook): DefaultResult "RETRY" must be ABANDON or CONTINUE`}},
 		{"no network", func(e nodeEnv) {
 			p := e.props(profiles.Gateway)
 			p.Network = nil
