@@ -361,7 +361,8 @@ if [[ "${REPORT_HEALTH:-}" == 1 ]]; then
   u=$ROOT/etc/systemd/system/apimkit-health
   printf '[Service]\nType=oneshot\nEnvironment=INSTANCE_ID=%s ASG_NAME=%s\nExecStart=%s report-health\n' \
     "$INSTANCE_ID" "$ASG_NAME" "$(readlink -f "$0")" >"$u.service"
-  printf '[Timer]\nOnActiveSec=60\nOnUnitInactiveSec=60\n[Install]\nWantedBy=timers.target\n' >"$u.timer"
+  # Checks start once the start-up grace has passed, after a reboot too.
+  printf '[Timer]\nOnActiveSec=%s\nOnUnitInactiveSec=60\n[Install]\nWantedBy=timers.target\n' "$HEALTH_TIMEOUT" >"$u.timer"
   systemctl daemon-reload
   systemctl enable --now apimkit-health.timer
 fi

@@ -37,8 +37,8 @@ const (
 	KeystoreAlias = "wso2carbon"
 )
 
-// A node that reports its own health (Config.ReportHealth) checks WSO2 every HealthCheckSeconds
-// once it is in service. Each failed check publishes the failures in a row as HealthMetricName in
+// A node that reports its own health (Config.ReportHealth) checks WSO2 every HealthCheckSeconds,
+// from HealthTimeoutSeconds (the start-up grace) after it went into service or rebooted. Each failed check publishes the failures in a row as HealthMetricName in
 // HealthMetricNamespace, with the dimension AutoScalingGroupName; from HealthFailures in a row on,
 // each check also reports the instance unhealthy to its group, which replaces it.
 const (
