@@ -15,6 +15,7 @@ source "$ETC/node.env"
 : "${HEALTH_PROTOCOL:?}" "${HEALTH_PORT:?}" "${LIFECYCLE_HOOK:?}"
 HEALTH_PATH=${HEALTH_PATH:-/}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-900}
+HEALTH_FAILURES=${HEALTH_FAILURES:-3}
 # Share of the instance's memory the JVM may use as heap (WSO2's scripts default to 1 GiB).
 HEAP_PERCENT=${HEAP_PERCENT:-60}
 DNS_TTL=${DNS_TTL:-30}
@@ -47,6 +48,32 @@ retry() {
     sleep "${RETRY_PAUSE:-6}"
   done
 }
+
+healthy() {
+  if [[ "$HEALTH_PROTOCOL" == TCP ]]; then
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/${HEALTH_PORT}" 2>/dev/null
+  else
+    curl -ksf -o /dev/null --max-time 5 "https://127.0.0.1:${HEALTH_PORT}${HEALTH_PATH}"
+  fi
+}
+
+# One run of apimkit-health.service (REPORT_HEALTH=1): counts failed checks in a row, and from
+# HEALTH_FAILURES on reports the instance unhealthy (ignored in the grace period; repeated).
+if [[ "${1:-}" == report-health ]]; then
+  f=$ROOT/run/apimkit-health-failures
+  if healthy; then rm -f "$f"; exit 0; fi
+  n=$(cat "$f" 2>/dev/null) || true
+  [[ "$n" =~ ^[0-9]+$ ]] || n=0
+  echo $((++n)) >"$f"
+  log "health check failed, $n in a row"
+  aws cloudwatch put-metric-data --namespace APIMKit/Nodes --metric-name WSO2HealthCheckFailures \
+    --dimensions "AutoScalingGroupName=$ASG_NAME" --value "$n" || true
+  if ((n >= HEALTH_FAILURES)); then
+    log "reporting $INSTANCE_ID unhealthy"
+    aws autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy --should-respect-grace-period || true
+  fi
+  exit 0
+fi
 
 INSTANCE_ID=$(imds instance-id)
 # What the instance metadata answers goes into AWS calls and the log, so it must have the shape it
@@ -318,14 +345,6 @@ fi
 systemctl daemon-reload
 systemctl enable --now wso2am.service
 
-healthy() {
-  if [[ "$HEALTH_PROTOCOL" == TCP ]]; then
-    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/${HEALTH_PORT}" 2>/dev/null
-  else
-    curl -ksf -o /dev/null --max-time 5 "https://127.0.0.1:${HEALTH_PORT}${HEALTH_PATH}"
-  fi
-}
-
 log "waiting up to ${HEALTH_TIMEOUT}s for ${HEALTH_PROTOCOL} ${HEALTH_PORT}${HEALTH_PATH}"
 deadline=$((SECONDS + HEALTH_TIMEOUT))
 until healthy; do
@@ -337,6 +356,16 @@ until healthy; do
 done
 
 run_extension after-setup
+if [[ "${REPORT_HEALTH:-}" == 1 ]]; then
+  log "installing apimkit-health.timer"
+  u=$ROOT/etc/systemd/system/apimkit-health
+  printf '[Service]\nType=oneshot\nEnvironment=INSTANCE_ID=%s ASG_NAME=%s\nExecStart=%s report-health\n' \
+    "$INSTANCE_ID" "$ASG_NAME" "$(readlink -f "$0")" >"$u.service"
+  # Checks start once the start-up grace has passed, after a reboot too.
+  printf '[Timer]\nOnActiveSec=%s\nOnUnitInactiveSec=60\n[Install]\nWantedBy=timers.target\n' "$HEALTH_TIMEOUT" >"$u.timer"
+  systemctl daemon-reload
+  systemctl enable --now apimkit-health.timer
+fi
 log "healthy; completing the launch"
 retry 30 complete_lifecycle CONTINUE
 rm -rf "$work"

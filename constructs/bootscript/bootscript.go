@@ -37,6 +37,17 @@ const (
 	KeystoreAlias = "wso2carbon"
 )
 
+// A node that reports its own health (Config.ReportHealth) checks WSO2 every HealthCheckSeconds,
+// from HealthTimeoutSeconds (the start-up grace) after it went into service or rebooted. Each failed check publishes the failures in a row as HealthMetricName in
+// HealthMetricNamespace, with the dimension AutoScalingGroupName; from HealthFailures in a row on,
+// each check also reports the instance unhealthy to its group, which replaces it.
+const (
+	HealthMetricNamespace = "APIMKit/Nodes"
+	HealthMetricName      = "WSO2HealthCheckFailures"
+	HealthFailures        = 3
+	HealthCheckSeconds    = 60
+)
+
 // Script is boot.sh.
 //
 //go:embed boot.sh
@@ -81,6 +92,11 @@ type Config struct {
 	// root before anything else boot.sh does, and once WSO2 answers its health check before the
 	// node is reported in service. A failing command abandons the launch.
 	BeforeSetup, AfterSetup []string
+	// ReportHealth "1" installs the health reporter (see HealthFailures) before the node goes
+	// into service: for groups that no load balancer checks, where Auto Scaling otherwise sees
+	// only EC2's status and a crashed or hung WSO2 is never replaced. It may be a deploy-time
+	// token that resolves to "1" or "0". Default: no reporter.
+	ReportHealth string
 	// HealthTimeoutSeconds bounds the wait for the node to become healthy.
 	HealthTimeoutSeconds int
 	DNSTTLSeconds        int
@@ -127,6 +143,12 @@ func (c Config) Env() (string, error) {
 		vars["KEYSTORE_SECRET_ARN"] = c.KeystoreSecretArn
 		vars["KEYSTORE_FILE"] = KeystoreFile
 		vars["KEYSTORE_ALIAS"] = KeystoreAlias
+	}
+	if c.ReportHealth != "" {
+		if v := stripTokens(c.ReportHealth); v != "" && v != "0" && v != "1" {
+			return "", fmt.Errorf("bootscript: REPORT_HEALTH %q must be 1 or 0", c.ReportHealth)
+		}
+		vars["REPORT_HEALTH"] = c.ReportHealth
 	}
 	if c.HealthTimeoutSeconds > 0 {
 		vars["HEALTH_TIMEOUT"] = fmt.Sprint(c.HealthTimeoutSeconds)

@@ -247,6 +247,8 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 	}
 	assert.Less(t, strings.Index(calls, "systemctl enable"), strings.Index(calls, "CONTINUE"), "in service only after start")
 	assert.NotContains(t, calls, "ABANDON")
+	assert.NotContains(t, calls, "apimkit-health", "no health reporter unless asked")
+	assert.NoFileExists(t, filepath.Join(s.root, "etc/systemd/system/apimkit-health.timer"))
 	assert.NotContains(t, calls+out, "db-pass-1", "no secret in a command line or the log")
 	assert.NotContains(t, calls+out, "admin-pass-2")
 }
@@ -758,4 +760,98 @@ func TestBootRefusesMetadataWithoutItsShape(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(z.callLog(t), "--lifecycle-action-result ABANDON"), name)
 		assert.NotContains(t, z.callLog(t), "systemctl enable", name)
 	}
+}
+
+// reportHealth runs one check of the health reporter, as apimkit-health.service does, with WSO2
+// answering its check or not.
+func (s *sandbox) reportHealth(t *testing.T, healthy bool) string {
+	t.Helper()
+	after := "HEALTHY_AFTER=1000000"
+	if healthy {
+		after = "HEALTHY_AFTER=0"
+	}
+	script := filepath.Join(s.dir, "boot.sh")
+	require.NoError(t, os.WriteFile(script, []byte(Script), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(s.root, "run"), 0o755)) // a tmpfs on the node
+	cmd := exec.Command("bash", script, "report-health")
+	cmd.Dir = s.dir
+	cmd.Env = append(s.env, "INSTANCE_ID=i-0123456789abcdef0", "ASG_NAME=apim-tm1", after)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return string(out)
+}
+
+// A node no load balancer checks reports WSO2's health to its group: it stays quiet while WSO2
+// answers, publishes each failure in a row, and reports the instance unhealthy at the
+// HealthFailures-th failure in a row (again at each later one, in case Auto Scaling ignored the
+// report in its grace period), never before; a passing check starts the count again.
+func TestHealthReporterMarksTheInstanceUnhealthyAfterFailuresInARow(t *testing.T) {
+	cfg := exampleConfig()
+	cfg.ReportHealth = "1"
+	s := newSandbox(t, cfg, nil)
+	unhealthy := "aws autoscaling set-instance-health --instance-id i-0123456789abcdef0 --health-status Unhealthy --should-respect-grace-period"
+	published := func(n int) string {
+		return fmt.Sprintf("aws cloudwatch put-metric-data --namespace %s --metric-name %s --dimensions AutoScalingGroupName=apim-tm1 --value %d",
+			HealthMetricNamespace, HealthMetricName, n)
+	}
+
+	for range 2 {
+		assert.Empty(t, s.reportHealth(t, true), "nothing logged while healthy")
+	}
+	assert.NotContains(t, s.callLog(t), "aws ", "no AWS call while healthy")
+	assert.Equal(t, 2, strings.Count(s.callLog(t), "curl -ksf -o /dev/null --max-time 5 https://127.0.0.1:9443/services/Version"), "the boot's own check")
+
+	for i := 1; i < HealthFailures; i++ {
+		out := s.reportHealth(t, false)
+		assert.Contains(t, out, fmt.Sprintf("health check failed, %d in a row", i))
+		assert.Contains(t, s.callLog(t), published(i))
+	}
+	s.reportHealth(t, true)
+	for i := 1; i < HealthFailures; i++ {
+		s.reportHealth(t, false)
+	}
+	assert.NotContains(t, s.callLog(t), "set-instance-health", "a passing check started the count again")
+	assert.NotContains(t, s.callLog(t), published(HealthFailures))
+
+	out := s.reportHealth(t, false)
+	assert.Contains(t, s.callLog(t), published(HealthFailures))
+	assert.Equal(t, 1, strings.Count(s.callLog(t), unhealthy))
+	assert.Contains(t, out, "reporting i-0123456789abcdef0 unhealthy")
+	s.reportHealth(t, false)
+	assert.Equal(t, 2, strings.Count(s.callLog(t), unhealthy), "reported again while it keeps failing")
+}
+
+// The reporter is installed, and started, only on a node told to report, before the node goes
+// into service; the unit runs this script's report-health for this instance and group.
+func TestBootInstallsTheHealthReporterOnlyWhenAsked(t *testing.T) {
+	cfg := exampleConfig()
+	cfg.ReportHealth = "1"
+	s := newSandbox(t, cfg, standardPack())
+	out, err := s.run(t)
+	require.NoError(t, err, out)
+	unit := s.file(t, "etc/systemd/system/apimkit-health.service")
+	assert.Contains(t, unit, "ExecStart="+filepath.Join(s.dir, "boot.sh")+" report-health\n")
+	assert.Contains(t, unit, "Environment=INSTANCE_ID=i-0123456789abcdef0 ASG_NAME=apim-gateway\n")
+	assert.Contains(t, unit, "Type=oneshot\n")
+	timer := s.file(t, "etc/systemd/system/apimkit-health.timer")
+	assert.Contains(t, timer, "OnActiveSec=900\n", "the first check once the start-up grace has passed (HEALTH_TIMEOUT), after a reboot too")
+	assert.Contains(t, timer, fmt.Sprintf("OnUnitInactiveSec=%d\n", HealthCheckSeconds))
+	calls := s.callLog(t)
+	assert.Less(t, strings.Index(calls, "systemctl enable --now apimkit-health.timer"), strings.Index(calls, "CONTINUE"))
+	assert.NotContains(t, calls, "set-instance-health", "nothing reported at boot")
+
+	// Without ReportHealth, TestBootInstallsConfiguresStartsAndCompletes checks the same.
+	cfg.ReportHealth = "0"
+	s = newSandbox(t, cfg, standardPack())
+	out, err = s.run(t)
+	require.NoError(t, err, out)
+	assert.NotContains(t, s.callLog(t), "apimkit-health")
+	assert.NoFileExists(t, filepath.Join(s.root, "etc/systemd/system/apimkit-health.service"))
+	cfg.ReportHealth = "yes"
+	_, err = cfg.Env()
+	assert.ErrorContains(t, err, `REPORT_HEALTH "yes" must be 1 or 0`)
+	cfg.ReportHealth = "${Token[TOKEN.5]}"
+	env, err := cfg.Env()
+	require.NoError(t, err)
+	assert.Contains(t, env, "REPORT_HEALTH=${Token[TOKEN.5]}\n", "decided at synth")
 }

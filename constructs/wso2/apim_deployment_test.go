@@ -249,3 +249,51 @@ func TestReadmeFirstExampleIsTheCompiledExample(t *testing.T) {
 	example := regexp.MustCompile(`(?m)^\t`).ReplaceAllString(string(body[1]), "")
 	assert.Equal(t, strings.TrimSpace(example), strings.TrimSpace(code))
 }
+
+// Every node no load balancer checks reports its own health, with an alarm: the traffic managers
+// of both layouts. The 3.2 key manager, behind the hub's internal endpoint, is checked by the
+// load balancer instead, and neither reports nor may report its health.
+func TestDeploymentAlarmsOnNodesThatReportThemselvesUnhealthy(t *testing.T) {
+	for release, tmpl := range map[string]map[string]any{"4.5.0": deployment45Template(t), "3.2.0": deployment32Template(t)} {
+		// The alarms name their metric with a label, as one of Metrics.
+		stat := func(p map[string]any) map[string]any {
+			m, _ := p["Metrics"].([]any)
+			if len(m) != 1 {
+				return map[string]any{}
+			}
+			return m[0].(map[string]any)["MetricStat"].(map[string]any)
+		}
+		health := 0
+		for _, a := range testkit.Resources(tmpl, "AWS::CloudWatch::Alarm") {
+			if strings.Contains(fmt.Sprint(stat(testkit.Props(a))), bootscript.HealthMetricName) {
+				health++
+			}
+		}
+		assert.Equal(t, 2, health, "%s: one alarm per traffic manager", release)
+		for _, tm := range []string{"Tm1", "Tm2"} {
+			asgID, _ := resourceWithPrefixID(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", "ApimTrafficManagers"+tm+"ASG")
+			_, alarm := resourceWithPrefixID(t, tmpl, "AWS::CloudWatch::Alarm", "ApimOperations"+tm+"Health")
+			p := testkit.Props(alarm)
+			s := stat(p)
+			metric, _ := s["Metric"].(map[string]any)
+			assert.Equal(t, bootscript.HealthMetricNamespace, metric["Namespace"], release)
+			assert.Equal(t, bootscript.HealthMetricName, metric["MetricName"], release)
+			assert.Contains(t, fmt.Sprint(metric["Dimensions"]), "Name:AutoScalingGroupName Value:map[Ref:"+asgID+"]", "%s %s: its own group", release, tm)
+			assert.Equal(t, "Maximum", s["Stat"], release)
+			assert.Equal(t, float64(bootscript.HealthFailures), p["Threshold"], release)
+			assert.Equal(t, "GreaterThanOrEqualToThreshold", p["ComparisonOperator"], release)
+			assert.Equal(t, "notBreaching", p["TreatMissingData"], release)
+			assert.Contains(t, fmt.Sprint(p["AlarmActions"]), "ApimAlarms", "%s %s: to the alarm topic", release, tm)
+		}
+		for _, id := range []string{"ApimControlPlane", "ApimGateway", "ApimKeyManager", "ApimPublisher", "ApimDevPortal"} {
+			for pid := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+				assert.False(t, strings.HasPrefix(pid, id+"HealthPolicy"), "%s: %s", release, pid)
+			}
+		}
+	}
+	lt := testkit.Props(resourceWithPrefix(t, deployment32Template(t), "AWS::EC2::LaunchTemplate", "ApimKeyManagerLaunchTemplate"))
+	assert.Contains(t, testkit.UserData(lt["LaunchTemplateData"].(map[string]any)), "\nREPORT_HEALTH=0\n", "decided once the internal endpoint took it")
+	for _, g := range deployment32.Groups() {
+		assert.Equal(t, g.Profile().Name == profiles.TrafficManager, g.ReportsHealth(), *g.Node().Id())
+	}
+}

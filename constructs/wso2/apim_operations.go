@@ -12,14 +12,19 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/apimkit/apimkit/constructs/bootscript"
 )
 
 // ApimOperationsProps names what an operator watches. Every field but AlarmTopic is optional; a
 // part left out is neither drawn nor alarmed.
 type ApimOperationsProps struct {
 	// AlarmTopic receives every alarm. Required.
-	AlarmTopic      awssns.ITopic
-	LoadBalancer    *ApimLoadBalancer
+	AlarmTopic   awssns.ITopic
+	LoadBalancer *ApimLoadBalancer
+	// Groups that report their own health (ProfileAsg.ReportsHealth, as it stands when the
+	// operations are built: build them after any ApimInternalEndpoint) get an alarm when a node
+	// reports itself unhealthy, as each traffic manager does.
 	Groups          []*ProfileAsg
 	TrafficManagers *TrafficManagerPair
 	Database        *ApimDatabase
@@ -29,8 +34,10 @@ type ApimOperationsProps struct {
 }
 
 // ApimOperations is the operator's view: a CloudWatch dashboard and alarms for load-balancer 5xx
-// and latency, unhealthy targets per profile, each traffic manager's in-service count, database
-// health, the DNS updater's errors and dead letters, and the update runs, all notifying one topic.
+// and latency, unhealthy targets per profile, each traffic manager's in-service count, the nodes
+// that reported themselves unhealthy (each traffic manager, and the Groups that report their own
+// health), database health, the DNS updater's errors and dead letters, and the update runs, all
+// notifying one topic.
 type ApimOperations struct {
 	constructs.Construct
 	dashboard awscloudwatch.Dashboard
@@ -114,6 +121,34 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 			graph("DNS updater errors and dead letters",
 				tms.updater.MetricErrors(&awscloudwatch.MetricOptions{Period: five}),
 				tms.dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five})))
+	}
+	// Nodes no load balancer checks report WSO2's health themselves: the alarm says a node was
+	// reported unhealthy, and so is being replaced.
+	type reporter struct {
+		id, label string
+		g         *ProfileAsg
+	}
+	var reporters []reporter
+	if tms := props.TrafficManagers; tms != nil {
+		for i, g := range tms.groups {
+			reporters = append(reporters, reporter{fmt.Sprintf("Tm%dHealth", i+1), fmt.Sprintf("tm%d", i+1), g})
+		}
+	}
+	for _, g := range props.Groups {
+		if g.ReportsHealth() && !slices.ContainsFunc(reporters, func(r reporter) bool { return r.g == g }) {
+			reporters = append(reporters, reporter{dashboardID(*g.Node().Id()) + "Health", *g.Node().Id(), g})
+		}
+	}
+	var failures []awscloudwatch.IMetric
+	for _, r := range reporters {
+		m := r.g.MetricHealthCheckFailures(five).With(&awscloudwatch.MetricOptions{Label: jsii.String(r.label)})
+		failures = append(failures, m)
+		alarm(r.id, m, bootscript.HealthFailures, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, 1,
+			fmt.Sprintf("%s: WSO2 failed %d health checks in a row; the node reported itself unhealthy and its group replaces it",
+				r.label, bootscript.HealthFailures))
+	}
+	if len(failures) > 0 {
+		widgets = append(widgets, graph("WSO2 health check failures in a row", failures...))
 	}
 	if db := props.Database; db != nil {
 		widgets = append(widgets,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -180,8 +181,13 @@ const DefaultPackPrefix = "packs"
 // LaunchHook is a launch lifecycle hook another component completes.
 type LaunchHook struct {
 	Name string
-	// Timeout is how long the hook waits before its default result, ABANDON.
+	// Timeout is how long the hook waits before its default result.
 	Timeout awscdk.Duration
+	// DefaultResult is what a launch the component never completes comes to once Timeout has
+	// passed: ABANDON replaces the instance, CONTINUE lets it into service (the node's own hook
+	// still abandons a node whose WSO2 never answered).
+	// Default: ABANDON.
+	DefaultResult awsautoscaling.DefaultResult
 }
 
 // ProfileAsg is one WSO2 profile as an Auto Scaling group of identical nodes (property P2): an
@@ -204,6 +210,11 @@ type ProfileAsg struct {
 	configs [][]byte
 	// network is where the nodes resolve the names their configuration gives.
 	network *ApimNetwork
+	// reportHealth says the nodes report WSO2's health to the group themselves: the profile is
+	// not exposed, and no internal endpoint has put the group behind a load balancer (which
+	// turns it off, and removes healthPolicy, before synth).
+	reportHealth bool
+	healthPolicy awsiam.Policy
 }
 
 const profileAsgName = "ProfileAsg"
@@ -316,6 +327,11 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if len(props.Wiring.SelfByZone) > 0 {
 		offset = props.Wiring.SelfByZone[0].Offset
 	}
+	for i, h := range props.ExtraLaunchHooks {
+		if r := h.DefaultResult; r != "" && r != awsautoscaling.DefaultResult_ABANDON && r != awsautoscaling.DefaultResult_CONTINUE {
+			propsError(profileAsgName, "ExtraLaunchHooks[%d] (%s): DefaultResult %q must be ABANDON or CONTINUE", i, h.Name, r)
+		}
+	}
 	if offset < 0 || offset > 1000 {
 		propsError(profileAsgName, "Wiring.Self.Offset %d must be between 0 and 1000", offset)
 	}
@@ -345,7 +361,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	}
 
 	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}, zonal: len(props.Wiring.SelfByZone),
-		network: props.Network}
+		network: props.Network, reportHealth: profile.Exposure == nil}
 	if toml != nil {
 		n.configs = [][]byte{toml}
 	}
@@ -471,6 +487,10 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if b := props.BootCommands; b != nil {
 		cfg.BeforeSetup, cfg.AfterSetup = b.BeforeSetup, b.AfterSetup
 	}
+	if n.reportHealth {
+		// Decided at synth: an internal endpoint created after the group turns it off.
+		cfg.ReportHealth = *awscdk.Lazy_String(&reportHealthFlag{n}, nil)
+	}
 	ud, err := cfg.UserData()
 	if err != nil {
 		propsError(profileAsgName, "%v", err)
@@ -568,11 +588,15 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		"DefaultResult":       "ABANDON",
 	}}
 	for _, h := range props.ExtraLaunchHooks {
+		result := awsautoscaling.DefaultResult_ABANDON
+		if h.DefaultResult != "" {
+			result = h.DefaultResult
+		}
 		hooks = append(hooks, map[string]any{
 			"LifecycleHookName":   h.Name,
 			"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
 			"HeartbeatTimeout":    int(*h.Timeout.ToSeconds(nil)),
-			"DefaultResult":       "ABANDON",
+			"DefaultResult":       string(result),
 		})
 	}
 	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), hooks)
@@ -600,6 +624,24 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		Reason: jsii.String("CompleteLifecycleAction is limited to this group (its ARN carries a wildcard only for the " +
 			"group's generated id)."),
 	}}, jsii.Bool(true))
+	if n.reportHealth {
+		// The health reporter marks its own instance unhealthy, in this group only.
+		n.healthPolicy = awsiam.NewPolicy(n, jsii.String("HealthPolicy"), &awsiam.PolicyProps{
+			Roles: &[]awsiam.IRole{n.role},
+			Statements: &[]awsiam.PolicyStatement{
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:       jsii.String("ReportOwnHealth"),
+					Actions:   jsii.Strings("autoscaling:SetInstanceHealth"),
+					Resources: jsii.Strings(*n.group.AutoScalingGroupArn()),
+				}),
+			},
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(n.healthPolicy, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("SetInstanceHealth is limited to this group (its ARN carries a wildcard only for the " +
+				"group's generated id)."),
+		}}, jsii.Bool(true))
+	}
 	// A group fixed at one size (one node per zone in as many zones) has nothing to track:
 	// CloudFormation rejects target tracking on a group whose MaxSize is not above MinSize.
 	if profile.Scalable && maxCap > minCap {
@@ -758,8 +800,9 @@ func javaPackage(v profiles.Version) string {
 	return "java-21-amazon-corretto-headless"
 }
 
-// nodeMetricsNamespace holds the memory and disk metrics the nodes' CloudWatch agent reports.
-const nodeMetricsNamespace = "APIMKit/Nodes"
+// nodeMetricsNamespace holds the memory and disk metrics the nodes' CloudWatch agent reports, and
+// the health check failures of nodes that report their own health.
+const nodeMetricsNamespace = bootscript.HealthMetricNamespace
 
 // cloudWatchAgentConfig ships the carbon, audit and HTTP access logs, and the memory and disk
 // metrics EC2 does not report.
@@ -844,10 +887,44 @@ func (n *ProfileAsg) suppressFindings(noTopic bool) {
 }
 
 // useLoadBalancerHealthChecks makes the group replace nodes its load balancers find unhealthy,
-// for groups behind a load balancer their profile does not expose publicly.
+// for groups behind a load balancer their profile does not expose publicly. The load balancer
+// then checks the nodes: they stop reporting their own health.
 func (n *ProfileAsg) useLoadBalancerHealthChecks() {
 	cfn := n.group.Node().DefaultChild().(awsautoscaling.CfnAutoScalingGroup)
 	cfn.SetHealthCheckType(jsii.String("ELB"))
+	if n.healthPolicy != nil {
+		n.Node().TryRemoveChild(n.healthPolicy.Node().Id())
+		n.healthPolicy = nil
+	}
+	n.reportHealth = false
+}
+
+// reportHealthFlag is the nodes' REPORT_HEALTH, read when the template is synthesized.
+type reportHealthFlag struct{ n *ProfileAsg }
+
+// Produce is called by the CDK when the user data is resolved.
+func (f *reportHealthFlag) Produce() *string {
+	if f.n.reportHealth {
+		return jsii.String("1")
+	}
+	return jsii.String("0")
+}
+
+// ReportsHealth says whether the nodes report WSO2's health to the group themselves (see
+// MetricHealthCheckFailures): nodes of a profile no load balancer exposes, such as traffic
+// managers, unless an ApimInternalEndpoint put them behind one, whose checks then count.
+func (n *ProfileAsg) ReportsHealth() bool { return n.reportHealth }
+
+// MetricHealthCheckFailures is the health check failures in a row the nodes report, per group
+// (Maximum over period): from bootscript.HealthFailures on, a node has reported itself unhealthy
+// and the group replaces it. Nodes publish it only while a check fails; ReportsHealth says
+// whether they publish it at all.
+func (n *ProfileAsg) MetricHealthCheckFailures(period awscdk.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(bootscript.HealthMetricNamespace), MetricName: jsii.String(bootscript.HealthMetricName),
+		DimensionsMap: &map[string]*string{"AutoScalingGroupName": n.group.AutoScalingGroupName()},
+		Statistic:     jsii.String("Maximum"), Period: period,
+	})
 }
 
 // Connections lets flows be granted by intent: gateway.Connections().AllowTo(trafficManager, port).

@@ -344,6 +344,11 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			p.MinCapacity, p.MaxCapacity = jsii.Number(5), jsii.Number(3)
 			wso2.NewProfileAsg(e.stack, "Node", p)
 		}, []string{"ProfileAsg: MinCapacity 5 and MaxCapacity 3"}},
+		{"a launch hook's default result that is neither", func(e nodeEnv) {
+			p := e.props(profiles.Gateway)
+			p.ExtraLaunchHooks = []wso2.LaunchHook{{Name: "team-hook", Timeout: awscdk.Duration_Minutes(jsii.Number(3)), DefaultResult: "RETRY"}}
+			wso2.NewProfileAsg(e.stack, "Node", p)
+		}, []string{`ProfileAsg: ExtraLaunchHooks[0] (team-hook): DefaultResult "RETRY" must be ABANDON or CONTINUE`}},
 		{"no network", func(e nodeEnv) {
 			p := e.props(profiles.Gateway)
 			p.Network = nil
@@ -701,12 +706,14 @@ func TestPinnedMachineImage(t *testing.T) {
 }
 
 // The boot script waits the start-up grace period for health, and the launch hook allows five
-// minutes more for the installation.
+// minutes more for the installation. (The same group checks that an extra launch hook abandons
+// at its timeout unless told otherwise.)
 func TestStartupGracePeriodBoundsTheBoot(t *testing.T) {
 	app := testkit.NewApp(nil)
 	env := newNodeEnv(app)
 	p := env.props(profiles.Gateway)
 	p.StartupGracePeriod = awscdk.Duration_Minutes(jsii.Number(25))
+	p.ExtraLaunchHooks = []wso2.LaunchHook{{Name: "team-hook", Timeout: awscdk.Duration_Minutes(jsii.Number(3))}}
 	wso2.NewProfileAsg(env.stack, "Gateway", p)
 	asm, err := testkit.Synth(app)
 	require.NoError(t, err)
@@ -716,6 +723,12 @@ func TestStartupGracePeriodBoundsTheBoot(t *testing.T) {
 	group := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", "GatewayASG"))
 	assert.EqualValues(t, 1800, group["LifecycleHookSpecificationList"].([]any)[0].(map[string]any)["HeartbeatTimeout"])
 	assert.EqualValues(t, 1500, group["HealthCheckGracePeriod"])
+	extra := group["LifecycleHookSpecificationList"].([]any)[1].(map[string]any)
+	assert.Equal(t, "team-hook", extra["LifecycleHookName"])
+	assert.EqualValues(t, 180, extra["HeartbeatTimeout"])
+	assert.Equal(t, "ABANDON", extra["DefaultResult"], "LaunchHook.DefaultResult's default")
+	assert.Equal(t, "ELB", group["HealthCheckType"])
+	assert.NotContains(t, ud, "REPORT_HEALTH", "a load balancer checks gateways: they do not report their own health")
 }
 
 // A control plane named one node per zone: each zone's node gets its own configuration, with

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -80,7 +81,9 @@ type TrafficManagerPairProps struct {
 
 // TrafficManagerPair is the article's traffic-manager layer (T1-T3): two 1..1 Auto Scaling groups,
 // tm1 and tm2, each pinned to its own zone and never behind a load balancer, reached by names in a
-// private hosted zone that a Go Lambda keeps pointing at each group's live instance.
+// private hosted zone that a Go Lambda keeps pointing at each group's live instance. With no load
+// balancer to check them, the nodes report WSO2's health to their groups themselves
+// (ProfileAsg.ReportsHealth), so a crashed or hung traffic manager is replaced.
 type TrafficManagerPair struct {
 	constructs.Construct
 	zone     awsroute53.IPrivateHostedZone
@@ -189,8 +192,12 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 			KeystoreSecret: props.KeystoreSecret, UsePackKeystore: props.UsePackKeystore,
 			NodeOptions: props.NodeOptions,
 			MinCapacity: jsii.Number(1), MaxCapacity: jsii.Number(1),
-			Subnets:           network.SubnetsInAz(TierApplication, azs[i]),
-			ExtraLaunchHooks:  []LaunchHook{{Name: DnsHookName, Timeout: awscdk.Duration_Minutes(jsii.Number(10))}},
+			Subnets: network.SubnetsInAz(TierApplication, azs[i]),
+			// A Route 53 outage must not keep a replacement out of service: after ten minutes
+			// the node goes in with its record unchanged, and the reconcile repairs the record.
+			// The updater still abandons, on purpose, an instance it cannot name.
+			ExtraLaunchHooks: []LaunchHook{{Name: DnsHookName, Timeout: awscdk.Duration_Minutes(jsii.Number(10)),
+				DefaultResult: awsautoscaling.DefaultResult_CONTINUE}},
 			NotificationTopic: props.NotificationTopic,
 		})
 		p.groups = append(p.groups, g)

@@ -201,3 +201,35 @@ func TestTrafficManagerPairRefusesBadProps(t *testing.T) {
 		})
 	}
 }
+
+// Traffic managers sit behind no load balancer: each node reports WSO2's health to its own group
+// (which keeps EC2 health checks), may mark only its own group's instances unhealthy, and a DNS
+// hook that Route 53 never lets the updater complete lets the replacement into service.
+func TestPairNodesReportTheirHealth(t *testing.T) {
+	tmpl := pairTemplate(t)
+	for _, g := range pair.Groups() {
+		assert.True(t, g.ReportsHealth(), *g.Node().Id())
+	}
+	for _, tm := range []string{"Tm1", "Tm2"} {
+		asgID, asg := resourceWithPrefixID(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", "Tms"+tm+"ASG")
+		p := testkit.Props(asg)
+		assert.Equal(t, "EC2", p["HealthCheckType"], tm)
+		results := map[string]any{}
+		for _, h := range p["LifecycleHookSpecificationList"].([]any) {
+			results[h.(map[string]any)["LifecycleHookName"].(string)] = h.(map[string]any)["DefaultResult"]
+		}
+		assert.Equal(t, map[string]any{wso2.LifecycleHookName: "ABANDON", wso2.DnsHookName: "CONTINUE"}, results,
+			"%s: a node whose WSO2 never answers is replaced; one whose record Route 53 could not change comes up anyway", tm)
+
+		lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "Tms"+tm+"LaunchTemplate"))
+		assert.Contains(t, testkit.UserData(lt["LaunchTemplateData"].(map[string]any)), "\nREPORT_HEALTH=1\n", tm)
+
+		policy := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::IAM::Policy", "Tms"+tm+"HealthPolicy"))
+		raw, _ := json.Marshal(policy)
+		assert.Contains(t, string(raw), `"Action":"autoscaling:SetInstanceHealth"`, tm)
+		assert.Contains(t, string(raw), `"Ref":"`+asgID+`"`, "%s: its own group's ARN", tm)
+		assert.Contains(t, string(raw), `"Ref":"Tms`+tm+`Role`, tm)
+		statements := policy["PolicyDocument"].(map[string]any)["Statement"].([]any)
+		assert.Len(t, statements, 1, tm)
+	}
+}

@@ -162,8 +162,10 @@ func (h *Handler) node(group string) (Node, bool) {
 // Launch points the node's record at the launching instance, then completes the hook: CONTINUE
 // once the record is changed, ABANDON if the instance cannot be named (not running, no address:
 // the group then replaces it). When AWS fails instead (throttling that outlasts the retries, an
-// instance not yet visible, a denied call), the launch is left waiting: the event is delivered
-// again, the reconcile completes it, and only the hook's timeout abandons it.
+// instance not yet visible, a denied call, Route 53 impaired), the launch is left waiting: the
+// event is delivered again, the reconcile completes it, and at the hook's timeout its default
+// result (CONTINUE, set by TrafficManagerPair) lets the node into service with its record
+// unchanged, for the reconcile to repair.
 func (h *Handler) Launch(ctx context.Context, d LifecycleDetail) (string, error) {
 	for field, v := range map[string]string{
 		"EC2InstanceId": d.EC2InstanceId, "AutoScalingGroupName": d.AutoScalingGroupName,

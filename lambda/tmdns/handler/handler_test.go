@@ -95,13 +95,15 @@ func TestThrottlingIsRetriedWithBackoff(t *testing.T) {
 }
 
 // When AWS, not the instance, is the problem, the launch is left waiting (never abandoned): the
-// event's retry or the reconcile completes it once AWS answers again.
+// event's retry or the reconcile completes it once AWS answers again, and meanwhile the hook's
+// default result (CONTINUE, TrafficManagerPair) lets the node into service at its timeout.
 func TestAwsFailuresLeaveTheLaunchWaiting(t *testing.T) {
 	for name, setup := range map[string]func(w *world){
 		"throttling that outlasts the retries": func(w *world) {
 			w.throttle["change"] = []string{"Throttling", "Throttling", "Throttling", "Throttling", "Throttling", "Throttling"}
 		},
 		"a denied record change": func(w *world) { w.failures["change"] = apiErr("AccessDenied", "not allowed") },
+		"Route 53 impaired":      func(w *world) { w.failures["change"] = apiErr("ServiceUnavailable", "Route 53 is unavailable") },
 		"an instance EC2 does not know yet": func(w *world) {
 			w.throttle["instances"] = []string{"InvalidInstanceID.NotFound", "InvalidInstanceID.NotFound", "InvalidInstanceID.NotFound",
 				"InvalidInstanceID.NotFound", "InvalidInstanceID.NotFound", "InvalidInstanceID.NotFound"}
