@@ -301,6 +301,7 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	cfg.tls = schemaTLS(props.VerifyServerCertificate, region)
 	d := &ApimDatabase{appUser: cfg.appUser, region: region, verify: cfg.tls == "true"}
 	constructs.NewConstruct_Override(d, scope, &id)
+	pinFlags(d)
 	switch {
 	case cfg.tls != "true" && props.VerifyServerCertificate == nil:
 		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseCertificateNotVerified"), jsii.String(fmt.Sprintf(
@@ -475,6 +476,7 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	d.addSchema(props, cfg)
 	d.addAlarms(props, cfg)
 	d.suppressFindings()
+	weakenReferences(d)
 	return d
 }
 

@@ -169,6 +169,7 @@ func NewApimNetwork(scope constructs.Construct, id string, props *ApimNetworkPro
 
 	n := &ApimNetwork{plan: &cfg.plan, azs: cfg.azs, dbPort: cfg.acl.DatabasePort}
 	constructs.NewConstruct_Override(n, scope, &id)
+	pinFlags(n)
 
 	subnetConfig := func(t Tier, kind awsec2.SubnetType) *awsec2.SubnetConfiguration {
 		c := &awsec2.SubnetConfiguration{
@@ -211,6 +212,7 @@ func NewApimNetwork(scope constructs.Construct, id string, props *ApimNetworkPro
 	n.addAcls(cfg)
 	n.addFlowLogs(props)
 	n.addEndpoints(props)
+	weakenReferences(n)
 	return n
 }
 
