@@ -30,6 +30,7 @@ func compliantFixtures(t *testing.T) map[string]*testkit.Assembly {
 		"reference-admin-ssh": referenceWithAdminSSH(t),
 		"reference-3.2":       reference32(t),
 		"reference-3az":       reference3az(t),
+		"reference-replica":   referenceWithReplica(t),
 	}
 }
 
