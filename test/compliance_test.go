@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -343,6 +344,8 @@ func lintClean(t *testing.T, name string, files []string) {
 // where cdk-nag writes them, the resources' cdk_nag metadata, so one recorded there counts.
 func templateNagFindings(t *testing.T, templates map[string]string) []string {
 	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("cdk-nag over %d templates: %s", len(templates), time.Since(start).Round(time.Second)) }()
 	app := testkit.NewAppWithoutFlags(nil)
 	dir := t.TempDir()
 	for id, file := range templates {
