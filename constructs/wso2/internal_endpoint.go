@@ -201,9 +201,9 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 	}
 	wiring := wiringOf(e)
 	wiring.addZone(zoneName)
-	wiring.endpoints[strings.ToLower(e.hostname)] = e
+	wiring.endpoints[nameKey(props.Target.vpc, e.hostname)] = e
 	for _, n := range e.zonal {
-		wiring.endpoints[strings.ToLower(n.Host)] = e
+		wiring.endpoints[nameKey(props.Target.vpc, n.Host)] = e
 	}
 	weakenReferences(e)
 	return e

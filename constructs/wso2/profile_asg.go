@@ -184,6 +184,8 @@ type LaunchHook struct {
 // agent, rolling updates and target-tracking scaling. Flows are granted with Connections().
 type ProfileAsg struct {
 	constructs.Construct
+	// vpc is where the nodes resolve the private zone's names (the wiring check's scope).
+	vpc     awsec2.IVpc
 	group   awsautoscaling.AutoScalingGroup
 	sg      awsec2.SecurityGroup
 	role    awsiam.Role
@@ -347,6 +349,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	wiring.clients = append(wiring.clients, n)
 	stack := awscdk.Stack_Of(n)
 	network := props.Network
+	n.vpc = network.Vpc()
 
 	key := props.EncryptionKey
 	if key == nil {

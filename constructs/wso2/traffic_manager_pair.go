@@ -195,7 +195,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 	wiring := wiringOf(p)
 	wiring.addZone(zoneName)
 	for i, n := range nodes {
-		wiring.direct[n.Host] = p.groups[i]
+		wiring.direct[nameKey(p.groups[i].vpc, n.Host)] = p.groups[i]
 	}
 	// A launch-template change replaces each node stopped-then-started; CloudFormation updates tm2
 	// after tm1, so one of them is always running.

@@ -20,9 +20,11 @@ import (
 type wiringCheck struct {
 	constructs.Construct
 	clients []*ProfileAsg
-	// direct are the names that lead straight to one group's node (traffic managers).
+	// direct are the names that lead straight to one group's node (traffic managers), by
+	// nameKey: a private zone's name resolves in the VPCs the zone is associated with, so two
+	// deployments of one app on two networks may use the same names.
 	direct map[string]*ProfileAsg
-	// endpoints are the names that lead to an internal load balancer.
+	// endpoints are the names that lead to an internal load balancer, by nameKey.
 	endpoints map[string]*ApimInternalEndpoint
 	// zones are the private zones those names are published in: a name in one of them that
 	// nothing publishes is an error; names elsewhere are outside the app's knowledge.
@@ -46,6 +48,11 @@ func wiringOf(scope constructs.Construct) *wiringCheck {
 	constructs.NewConstruct_Override(w, root.(constructs.Construct), jsii.String(wiringCheckID))
 	w.Node().AddValidation(w)
 	return w
+}
+
+// nameKey is a private name as nodes in vpc resolve it.
+func nameKey(vpc awsec2.IVpc, host string) string {
+	return *vpc.Node().Path() + " " + strings.ToLower(host)
 }
 
 func (w *wiringCheck) addZone(name string) {
@@ -81,12 +88,12 @@ func (w *wiringCheck) Validate() *[]*string {
 
 func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressIndex) string {
 	who := fmt.Sprintf("WSO2 wiring: %s (%s) is told %s (%s)", *c.Node().Path(), c.profile.Name, e, e.Key)
-	if server := w.server(e.Host); server != nil && server.version != c.version {
+	if server := w.server(c, e.Host); server != nil && server.version != c.version {
 		return fmt.Sprintf("WSO2 wiring: %s (%s) runs API Manager %s and is told %s (%s), served by %s, which runs %s: "+
 			"give every group of one deployment the same Version", *c.Node().Path(), c.profile.Name, c.version, e, e.Key,
 			*server.Node().Path(), server.version)
 	}
-	if g, ok := w.direct[e.Host]; ok {
+	if g, ok := w.direct[nameKey(c.vpc, e.Host)]; ok {
 		base := e.Port - g.offset
 		if !slices.Contains(g.profile.Ports, base) {
 			return fmt.Sprintf("%s, but %s listens on %s (port offset %d): take the traffic managers' names and ports from "+
@@ -101,7 +108,7 @@ func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressInd
 		}
 		return ""
 	}
-	if ep, ok := w.endpoints[e.Host]; ok {
+	if ep, ok := w.endpoints[nameKey(c.vpc, e.Host)]; ok {
 		if !slices.Contains(ep.ports, e.Port) {
 			return fmt.Sprintf("%s, but the internal endpoint %s forwards only %v: add the port's base to ApimInternalEndpointProps.Ports "+
 				"(a control plane named per zone also needs 9611 and 9711)", who, *ep.Node().Path(), ep.ports)
@@ -125,12 +132,12 @@ func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressInd
 	return ""
 }
 
-// server is the group a name leads to, or nil.
-func (w *wiringCheck) server(host string) *ProfileAsg {
-	if g, ok := w.direct[host]; ok {
+// server is the group a name leads to from client's network, or nil.
+func (w *wiringCheck) server(client *ProfileAsg, host string) *ProfileAsg {
+	if g, ok := w.direct[nameKey(client.vpc, host)]; ok {
 		return g
 	}
-	if ep, ok := w.endpoints[host]; ok {
+	if ep, ok := w.endpoints[nameKey(client.vpc, host)]; ok {
 		return ep.target
 	}
 	return nil
