@@ -20,8 +20,9 @@ import (
 
 // consumerMain is a platform team's CDK app in its own module, with no cdk.json and so none of
 // the feature flags this repository's cdk.json sets: a WSO2 API Manager 4.5 deployment across
-// three zones of the team's own VPC, and the article's 3.2 layout on a network of its own, each one
-// ApimDeployment call, under cdk-nag's AwsSolutions checks.
+// three zones of the team's own VPC, and the article's 3.2 layout on a network of its own in
+// network, data and application stacks, each one ApimDeployment call, under cdk-nag's
+// AwsSolutions checks.
 const consumerMain = `package main
 
 import (
@@ -50,14 +51,14 @@ func main() {
 
 	team := stack("Team45", "us-east-1")
 	vpc := awsec2.Vpc_FromVpcAttributes(team, jsii.String("TeamVpc"), &awsec2.VpcAttributes{
-		VpcId:                       jsii.String("vpc-0a1b2c3d4e5f60718"),
+		VpcId:                       jsii.String("vpc-0aaaaaaaaaaaaaaa1"),
 		AvailabilityZones:           jsii.Strings("us-east-1a", "us-east-1b", "us-east-1c"),
-		PublicSubnetIds:             jsii.Strings("subnet-0a00000000000000a", "subnet-0a00000000000000b", "subnet-0a00000000000000c"),
-		PublicSubnetRouteTableIds:   jsii.Strings("rtb-0a00000000000000a", "rtb-0a00000000000000a", "rtb-0a00000000000000a"),
-		PrivateSubnetIds:            jsii.Strings("subnet-0b00000000000000a", "subnet-0b00000000000000b", "subnet-0b00000000000000c"),
-		PrivateSubnetRouteTableIds:  jsii.Strings("rtb-0b00000000000000a", "rtb-0b00000000000000b", "rtb-0b00000000000000c"),
-		IsolatedSubnetIds:           jsii.Strings("subnet-0c00000000000000a", "subnet-0c00000000000000b", "subnet-0c00000000000000c"),
-		IsolatedSubnetRouteTableIds: jsii.Strings("rtb-0c00000000000000a", "rtb-0c00000000000000a", "rtb-0c00000000000000a"),
+		PublicSubnetIds:             jsii.Strings("subnet-0aaaaaaaaaaaaaa01", "subnet-0aaaaaaaaaaaaaa02", "subnet-0aaaaaaaaaaaaaa03"),
+		PublicSubnetRouteTableIds:   jsii.Strings("rtb-0aaaaaaaaaaaaaa01", "rtb-0aaaaaaaaaaaaaa01", "rtb-0aaaaaaaaaaaaaa01"),
+		PrivateSubnetIds:            jsii.Strings("subnet-0aaaaaaaaaaaaaa11", "subnet-0aaaaaaaaaaaaaa12", "subnet-0aaaaaaaaaaaaaa13"),
+		PrivateSubnetRouteTableIds:  jsii.Strings("rtb-0aaaaaaaaaaaaaa11", "rtb-0aaaaaaaaaaaaaa12", "rtb-0aaaaaaaaaaaaaa13"),
+		IsolatedSubnetIds:           jsii.Strings("subnet-0aaaaaaaaaaaaaa21", "subnet-0aaaaaaaaaaaaaa22", "subnet-0aaaaaaaaaaaaaa23"),
+		IsolatedSubnetRouteTableIds: jsii.Strings("rtb-0aaaaaaaaaaaaaa21", "rtb-0aaaaaaaaaaaaaa21", "rtb-0aaaaaaaaaaaaaa21"),
 	})
 	network := wso2.NewApimNetwork(team, "Network", &wso2.ApimNetworkProps{
 		ExistingVpc: vpc,
@@ -74,12 +75,14 @@ func main() {
 		Certificate: certificate(team, "us-east-1"),
 	})
 
+	// The article's layout in three stacks, as the reference app places it: what the nodes take
+	// from the network and the data tier crosses stacks.
 	article := stack("Article32", "us-west-1")
 	wso2.NewApimDeployment(article, "Apim", &wso2.ApimDeploymentProps{
 		Release:        jsii.String("3.2.0"),
 		PortalHostname: jsii.String("portal.team.example"), GatewayHostname: jsii.String("api.team.example"),
 		Certificate:  certificate(article, "us-west-1"),
-		NetworkProps: &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")},
+		NetworkScope: stack("Article32Network", "us-west-1"), DataScope: stack("Article32Data", "us-west-1"),
 	})
 	app.Synth(nil)
 }
@@ -128,22 +131,47 @@ func TestImportedByAnotherModule(t *testing.T) {
 
 	templates := map[string]map[string]any{}
 	var files []string
-	for _, id := range []string{"Team45", "Article32"} {
+	stackFiles := map[string]string{}
+	for _, id := range []string{"Team45", "Article32Network", "Article32Data", "Article32"} {
 		file := filepath.Join(out, id+".template.json")
 		raw, err := os.ReadFile(file)
 		require.NoError(t, err)
 		var tmpl map[string]any
 		require.NoError(t, json.Unmarshal(raw, &tmpl))
-		templates[id], files = tmpl, append(files, file)
+		templates[id], files, stackFiles[id] = tmpl, append(files, file), file
+	}
+	// Each deployment's resources, over the stacks it spans.
+	deployments := map[string][]string{"Team45": {"Team45"}, "Article32": {"Article32Network", "Article32Data", "Article32"}}
+	resources := func(name, typ string) map[string]map[string]any {
+		all := map[string]map[string]any{}
+		for _, id := range deployments[name] {
+			for k, v := range testkit.Resources(templates[id], typ) {
+				all[k] = v
+			}
+		}
+		return all
 	}
 	groups := map[string]int{"Team45": 4, "Article32": 6} // the release's profiles and tm1, tm2
-	for id, tmpl := range templates {
-		assert.Len(t, testkit.Resources(tmpl, "AWS::AutoScaling::AutoScalingGroup"), groups[id], id)
+	for name := range deployments {
+		assert.Len(t, resources(name, "AWS::AutoScaling::AutoScalingGroup"), groups[name], name)
 		for _, typ := range []string{"AWS::RDS::DBInstance", "Custom::Wso2Schema", "AWS::Route53::HostedZone", "AWS::EC2::Instance",
 			"Custom::TmDnsReconcile", "AWS::CloudWatch::Dashboard"} {
-			assert.NotEmpty(t, testkit.Resources(tmpl, typ), "%s %s", id, typ)
+			assert.NotEmpty(t, resources(name, typ), "%s %s", name, typ)
 		}
 	}
+	// Without the app's flags, what the flags would decide is still the secure choice: the stacks
+	// refer to each other without exports (which would block later updates of the network and the
+	// data tier), and the pack bucket's log bucket takes its logs through its policy, not an ACL.
+	for id, tmpl := range templates {
+		raw, _ := json.Marshal(tmpl)
+		assert.NotContains(t, string(raw), `"Export"`, "%s: a cross-stack reference became an export", id)
+		assert.NotContains(t, string(raw), `"Fn::ImportValue"`, id)
+		for logical, b := range testkit.Resources(tmpl, "AWS::S3::Bucket") {
+			assert.NotContains(t, testkit.Props(b), "AccessControl", "%s %s", id, logical)
+			assert.Contains(t, fmt.Sprint(testkit.Props(b)["OwnershipControls"]), "BucketOwnerEnforced", "%s %s", id, logical)
+		}
+	}
+	assert.Contains(t, fmt.Sprint(templates["Article32"]), "Fn::GetStackOutput", "the application stack reads the others' outputs")
 	assert.Empty(t, testkit.Resources(templates["Team45"], "AWS::EC2::VPC"), "the team's own VPC is used as it is")
 	zones := map[string]bool{}
 	for _, g := range testkit.Resources(templates["Team45"], "AWS::AutoScaling::AutoScalingGroup") {
@@ -162,6 +190,7 @@ func TestImportedByAnotherModule(t *testing.T) {
 	// The gates the reference app passes, over the consumer's templates: cdk-nag (its findings are
 	// annotations in the manifest), cfn-guard with the Control Tower rules, cfn-lint.
 	assert.Empty(t, manifestNagFindings(t, out), "unsuppressed cdk-nag findings in the consumer's app")
+	assert.Empty(t, templateNagFindings(t, stackFiles), "unsuppressed cdk-nag findings in the consumer's templates")
 	for _, f := range runGuard(t, files) {
 		assert.True(t, excusedAnywhere(f), "cfn-guard: %s", f)
 	}

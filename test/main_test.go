@@ -65,6 +65,11 @@ func reference3az(t *testing.T) *testkit.Assembly {
 	}))
 }
 
+// referenceWithReplica adds a read replica to the database.
+func referenceWithReplica(t *testing.T) *testkit.Assembly {
+	return testkit.Fixture(t, "reference-replica", referenceApp(map[string]any{"readReplicas": "1"}))
+}
+
 const (
 	testPackBucket       = "team-wso2-packs"
 	testPackBucketKeyArn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -29,6 +29,7 @@ func NewAdminSecret(scope constructs.Construct, id string, key awskms.IKey) awss
 		Reason: jsii.String("WSO2 stores the super admin's password in its user store at first start; rotating the " +
 			"secret alone would not change it. Change it in WSO2, then update the secret."),
 	}}, jsii.Bool(true))
+	weakenReferences(s)
 	return s
 }
 
@@ -49,5 +50,6 @@ func NewUpdateCredentials(scope constructs.Construct, id string, key awskms.IKey
 		Id:     jsii.String("AwsSolutions-SMG4"),
 		Reason: jsii.String("The secret holds an external WSO2 subscription password, which only WSO2 can change."),
 	}}, jsii.Bool(true))
+	weakenReferences(s)
 	return s
 }

@@ -21,6 +21,7 @@ type AlarmTopicProps struct {
 // tools to it (email, chat, paging).
 func NewAlarmTopic(scope constructs.Construct, id string, props *AlarmTopicProps) awssns.Topic {
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	pinFlags(c)
 	var key awskms.IKey
 	if props != nil {
 		key = props.EncryptionKey
@@ -59,5 +60,6 @@ func NewAlarmTopic(scope constructs.Construct, id string, props *AlarmTopicProps
 			})},
 		},
 	}))
+	weakenReferences(c)
 	return topic
 }

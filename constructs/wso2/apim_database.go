@@ -301,6 +301,7 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	cfg.tls = schemaTLS(props.VerifyServerCertificate, region)
 	d := &ApimDatabase{appUser: cfg.appUser, region: region, verify: cfg.tls == "true"}
 	constructs.NewConstruct_Override(d, scope, &id)
+	pinFlags(d)
 	switch {
 	case cfg.tls != "true" && props.VerifyServerCertificate == nil:
 		awscdk.Annotations_Of(d).AddWarningV2(jsii.String("apimkit:databaseCertificateNotVerified"), jsii.String(fmt.Sprintf(
@@ -454,8 +455,10 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 
 	for i := range cfg.replicas {
 		replica := awsrds.NewDatabaseInstanceReadReplica(d, jsii.String(fmt.Sprintf("Replica%d", i+1)), &awsrds.DatabaseInstanceReadReplicaProps{
-			SourceDatabaseInstance:          d.instance,
-			InstanceType:                    cfg.replicaType,
+			SourceDatabaseInstance: d.instance,
+			InstanceType:           cfg.replicaType,
+			// A replica stays up in a zone failure as the primary does.
+			MultiAz:                         jsii.Bool(props.MultiAz == nil || *props.MultiAz),
 			Vpc:                             network.Vpc(),
 			VpcSubnets:                      network.Subnets(TierData),
 			SecurityGroups:                  &[]awsec2.ISecurityGroup{sg},
@@ -475,6 +478,7 @@ func NewApimDatabase(scope constructs.Construct, id string, props *ApimDatabaseP
 	d.addSchema(props, cfg)
 	d.addAlarms(props, cfg)
 	d.suppressFindings()
+	weakenReferences(d)
 	return d
 }
 
@@ -646,12 +650,26 @@ func (d *ApimDatabase) suppressFindings() {
 				"refreshing the instances."),
 		},
 	}, jsii.Bool(true))
-	cdknag.NagSuppressions_AddResourceSuppressions(d.instance, &[]*cdknag.NagPackSuppression{{
+	monitoring := []*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM4"),
 		Reason: jsii.String("Enhanced monitoring runs with AmazonRDSEnhancedMonitoringRole, the AWS-managed policy RDS " +
 			"documents for its monitoring role."),
 		AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"},
-	}}, jsii.Bool(true))
+	}}
+	cdknag.NagSuppressions_AddResourceSuppressions(d.instance, &monitoring, jsii.Bool(true))
+	// Each replica has a monitoring role of its own, with the same policy. Its storage is
+	// encrypted with the primary's key, which RDS gives every replica of an encrypted primary in
+	// its region; the template cannot say so (CloudFormation refuses StorageEncrypted beside
+	// SourceDBInstanceIdentifier, and the synth's CloudFormation validation says so), so cdk-nag's RDS2
+	// cannot see it.
+	replica := append(monitoring, &cdknag.NagPackSuppression{
+		Id: jsii.String("AwsSolutions-RDS2"),
+		Reason: jsii.String("A read replica of an encrypted primary in the same region is encrypted by RDS with the " +
+			"primary's key; CloudFormation refuses StorageEncrypted on a replica, so the template cannot show it."),
+	})
+	for _, r := range d.replicas {
+		cdknag.NagSuppressions_AddResourceSuppressions(r, &replica, jsii.Bool(true))
+	}
 }
 
 // Connections lets callers grant access to the database port: db.Connections().AllowDefaultPortFrom(x).

@@ -209,6 +209,7 @@ func NewApimDeployment(scope constructs.Construct, id string, props *ApimDeploym
 
 	d := &ApimDeployment{topology: topology, groups: map[profiles.Name]*ProfileAsg{}}
 	constructs.NewConstruct_Override(d, scope, &id)
+	pinFlags(d)
 	networkScope, dataScope := props.NetworkScope, props.DataScope
 	if networkScope == nil {
 		networkScope = d

@@ -220,6 +220,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 
 	lb := &ApimLoadBalancer{groups: map[string]awselasticloadbalancingv2.ApplicationTargetGroup{}}
 	constructs.NewConstruct_Override(lb, scope, &id)
+	pinFlags(lb)
 	network := props.Network
 
 	lb.logs = props.AccessLogBucket
@@ -362,6 +363,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			WebAclArn:   props.WebAclArn,
 		})
 	}
+	weakenReferences(lb)
 	return lb
 }
 

@@ -51,6 +51,7 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 	}
 	o := &ApimOperations{}
 	constructs.NewConstruct_Override(o, scope, &id)
+	pinFlags(o)
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	action := awscloudwatchactions.NewSnsAction(props.AlarmTopic)
 	alarm := func(id string, m awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator, periods float64, desc string) {
@@ -171,6 +172,7 @@ func NewApimOperations(scope constructs.Construct, id string, props *ApimOperati
 	for i := 0; i < len(widgets); i += 3 {
 		o.dashboard.AddWidgets(widgets[i:min(i+3, len(widgets))]...)
 	}
+	weakenReferences(o)
 	return o
 }
 

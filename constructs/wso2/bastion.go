@@ -99,6 +99,7 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 
 	b := &Bastion{}
 	constructs.NewConstruct_Override(b, scope, &id)
+	pinFlags(b)
 	stack := awscdk.Stack_Of(b)
 	network := props.Network
 
@@ -251,6 +252,7 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 				"replacing it; it is recovered automatically instead."),
 		},
 	}, jsii.Bool(true))
+	weakenReferences(b)
 	return b
 }
 

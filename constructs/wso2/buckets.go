@@ -14,20 +14,15 @@ import (
 // access logged to a companion bucket.
 func NewPackBucket(scope constructs.Construct, id string) awss3.Bucket {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	// S3 delivers server access logs through a bucket policy when the app enables aws-cdk-lib's
-	// feature flag for it (cdk.json here does), and through an ACL otherwise, which needs
-	// object-writer ownership: the bucket works either way.
-	ownership := awss3.ObjectOwnership_OBJECT_WRITER
-	if *awscdk.FeatureFlags_Of(scope).IsEnabled(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy")) {
-		ownership = awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED
-	}
+	pinFlags(c)
 	logs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   ownership,
-		Versioned:         jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		// S3 delivers the access logs through the bucket policy (pinFlags), so no ACL is needed.
+		ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:       jsii.Bool(true),
+		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
 			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
@@ -56,6 +51,7 @@ func NewPackBucket(scope constructs.Construct, id string) awss3.Bucket {
 	})
 	// A new pack version is an event CI/CD in the management tier can act on.
 	enableEventBridge(packs)
+	weakenReferences(c)
 	return packs
 }
 

@@ -369,6 +369,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		n.configs = append(n.configs, z.DeploymentToml)
 	}
 	constructs.NewConstruct_Override(n, scope, &id)
+	pinFlags(n)
 	wiring := wiringOf(n)
 	wiring.clients = append(wiring.clients, n)
 	stack := awscdk.Stack_Of(n)
@@ -657,6 +658,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props.KeystoreSecret == nil {
 		warnDefaultKeystore(stack)
 	}
+	weakenReferences(n)
 	return n
 }
 

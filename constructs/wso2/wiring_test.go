@@ -168,3 +168,17 @@ func TestUserDataAddedToANodeIsRefused(t *testing.T) {
 	assert.Contains(t, *errs[0], "Test/Gateway: commands were added to the nodes' user data (Group().AddUserData")
 	assert.Contains(t, *errs[0], "Give them as NodeOptions.BootCommands (BeforeSetup or AfterSetup) instead")
 }
+
+// Two deployments of one app on networks of their own may use the same private names: a node
+// resolves a name in its own VPC, so each deployment's nodes are checked against their own
+// servers, not against the other release's.
+func TestWiringKeepsDeploymentsOnTwoNetworksApart(t *testing.T) {
+	app := testkit.NewApp(nil)
+	for _, d := range []struct{ id, release string }{{"Team45", "4.5.0"}, {"Article32", "3.2.0"}} {
+		stack := awscdk.NewStack(app, jsii.String(d.id), &awscdk.StackProps{
+			Env: &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String("us-west-1")},
+		})
+		wso2.NewApimDeployment(stack, "Apim", deploymentProps(stack, d.release))
+	}
+	assert.Empty(t, wiringErrors(t, app))
+}

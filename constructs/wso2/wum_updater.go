@@ -126,6 +126,7 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 
 	u := &WumUpdater{}
 	constructs.NewConstruct_Override(u, scope, &id)
+	pinFlags(u)
 	stack := awscdk.Stack_Of(u)
 	network := props.Network
 
@@ -278,6 +279,7 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 			Reason: jsii.String("The update instance holds no state (packs live in the versioned bucket); it is replaced, not protected."),
 		},
 	}, jsii.Bool(true))
+	weakenReferences(u)
 	return u
 }
 

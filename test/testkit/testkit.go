@@ -71,6 +71,16 @@ func NewApp(extra map[string]any) awscdk.App {
 	if err != nil {
 		panic(fmt.Errorf("testkit: reading cdk.json: %w", err))
 	}
+	return newApp(base, extra)
+}
+
+// NewAppWithoutFlags returns an app as an older CDK project or a hand-written cdk.json starts it:
+// none of cdk.json's feature flags, only extra and what keeps templates stable across machines.
+func NewAppWithoutFlags(extra map[string]any) awscdk.App {
+	return newApp(nil, extra)
+}
+
+func newApp(base, extra map[string]any) awscdk.App {
 	ctx := map[string]any{
 		"aws:cdk:enable-path-metadata":  false,
 		"aws:cdk:enable-asset-metadata": false,

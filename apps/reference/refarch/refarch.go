@@ -6,6 +6,7 @@ package refarch
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -47,12 +48,14 @@ type Config struct {
 	MysqlExtendedSupport *bool    `ctx:"mysqlExtendedSupport"`                 // ApimDatabaseProps.ExtendedSupport.
 	KeystoreSecretArn    string   `ctx:"keystoreSecretArn"`                    // Complete ARN. Default: the pack's keystore.
 	AppPasswordRevision  string   `ctx:"appPasswordRevision"`                  // Changed: apply the WSO2 user's new password.
+	ReadReplicas         string   `ctx:"readReplicas"`                         // 0 to 5 read replicas of the database. Default: none.
 }
 
 var (
 	secretArn    = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
 	mysqlVersion = regexp.MustCompile(`^8\.(0|4)\.\d+$`)
 	kmsKeyArn    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
+	readReplicas = regexp.MustCompile(fmt.Sprintf(`^[0-%d]$`, wso2.MaxReadReplicas))
 )
 
 // The layouts the reference app can deploy, and the certificate that lets it synthesize without
@@ -79,6 +82,8 @@ func ConfigFromContext(node constructs.Node) (c Config, err error) {
 		return c, fmt.Errorf("context \"packBucketKeyArn\" needs \"packBucket\": it is the key of an existing bucket (the app's own bucket brings its key)")
 	case c.PackBucketKeyArn != "" && !kmsKeyArn.MatchString(c.PackBucketKeyArn):
 		return c, fmt.Errorf("context \"packBucketKeyArn\" is %q: give the key's ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias", c.PackBucketKeyArn)
+	case c.ReadReplicas != "" && !readReplicas.MatchString(c.ReadReplicas):
+		return c, fmt.Errorf("context \"readReplicas\" is %q: give a number of read replicas from 0 to %d", c.ReadReplicas, wso2.MaxReadReplicas)
 	case c.Layout != Layout4x && c.Layout != Layout32:
 		return c, fmt.Errorf("context \"layout\" is %q: use %q or %q", c.Layout, Layout4x, Layout32)
 	}
@@ -121,6 +126,10 @@ func New(app awscdk.App, c Config) *Deployment {
 		network.InterfaceEndpoints = wso2.RecommendedInterfaceEndpoints()
 	}
 	database := &wso2.ApimDatabaseProps{ExtendedSupport: c.MysqlExtendedSupport, AppPasswordRevision: optional(c.AppPasswordRevision)}
+	if c.ReadReplicas != "" {
+		n, _ := strconv.Atoi(c.ReadReplicas) // checked by ConfigFromContext
+		database.ReadReplicas = jsii.Number(n)
+	}
 	if c.MysqlVersion != "" {
 		database.EngineVersion = awsrds.MysqlEngineVersion_Of(jsii.String(c.MysqlVersion), jsii.String(c.MysqlVersion[:3]))
 	}
@@ -130,6 +139,7 @@ func New(app awscdk.App, c Config) *Deployment {
 		ZoneName:    jsii.String(c.Zone), SchemaPackKey: optional(c.PackKey),
 		NetworkProps: network, DatabaseProps: database, NetworkScope: d.NetworkStack, DataScope: d.DataStack,
 		OperationsProps: &wso2.ApimOperationsProps{DashboardName: jsii.String(c.StackPrefix + "-operations")},
+		BastionProps:    &wso2.BastionProps{SshFrom: list(c.AdminSSH)}, // SSH mode with admin ranges
 	}
 	if c.KeystoreSecretArn != "" {
 		props.KeystoreSecret = awssecretsmanager.Secret_FromSecretCompleteArn(d.AppStack, jsii.String("Keystore"), jsii.String(c.KeystoreSecretArn))
@@ -141,11 +151,7 @@ func New(app awscdk.App, c Config) *Deployment {
 		}
 		props.ExistingPackBucket = awss3.Bucket_FromBucketAttributes(d.DataStack, jsii.String("PackBucket"), attrs)
 	}
-	if len(c.AdminSSH) > 0 {
-		props.BastionProps = &wso2.BastionProps{SshFrom: list(c.AdminSSH)}
-	}
-	// The deployment's own id is hidden from its resources' logical ids ("Default"), which
-	// keeps them as the app named them before the deployment was one construct.
+	// Its id, Default, is left out of logical ids: they stay as the app named them before.
 	d.ApimDeployment = wso2.NewApimDeployment(d.AppStack, "Default", props)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return d

@@ -124,3 +124,13 @@ func TestStacksOthersStandOnAreProtected(t *testing.T) {
 	assert.False(t, *d.AppStack.TerminationProtection(), "Application: nothing stands on it")
 	assert.NotNil(t, d.Profile("control-plane"), "the deployment's parts are reachable from the app")
 }
+
+func TestConfigReadReplicas(t *testing.T) {
+	c, err := configFrom(t, map[string]any{"readReplicas": float64(2)}) // a number in cdk.json
+	require.NoError(t, err)
+	assert.Equal(t, "2", c.ReadReplicas)
+	for _, bad := range []string{"6", "-1", "one", "1.5"} {
+		_, err = configFrom(t, map[string]any{"readReplicas": bad})
+		assert.ErrorContains(t, err, `context "readReplicas" is "`+bad+`": give a number of read replicas from 0 to 5`)
+	}
+}
