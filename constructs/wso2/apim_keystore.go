@@ -83,6 +83,7 @@ func NewApimKeystore(scope constructs.Construct, id string, props *ApimKeystoreP
 
 	k := &ApimKeystore{}
 	constructs.NewConstruct_Override(k, scope, &id)
+	pinFlags(k)
 	stack := awscdk.Stack_Of(k)
 	network := props.Network
 	k.key = props.EncryptionKey
@@ -179,6 +180,7 @@ func NewApimKeystore(scope constructs.Construct, id string, props *ApimKeystoreP
 		Reason: jsii.String("The keystore is replaced on request, with a new Revision: a rotation on a schedule would " +
 			"change the key WSO2 signed its tokens and encrypted its data with, under nodes still using the old one."),
 	}}, jsii.Bool(true))
+	weakenReferences(k)
 	return k
 }
 

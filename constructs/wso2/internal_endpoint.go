@@ -118,6 +118,7 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 
 	e := &ApimInternalEndpoint{target: props.Target}
 	constructs.NewConstruct_Override(e, scope, &id)
+	pinFlags(e)
 	network := props.Network
 
 	sg := awsec2.NewSecurityGroup(e, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
@@ -204,6 +205,7 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 	for _, n := range e.zonal {
 		wiring.endpoints[nameKey{network, strings.ToLower(n.Host)}] = e
 	}
+	weakenReferences(e)
 	return e
 }
 

@@ -164,6 +164,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 
 	p := &TrafficManagerPair{zoneName: zoneName, nodes: nodes}
 	constructs.NewConstruct_Override(p, scope, &id)
+	pinFlags(p)
 	if strings.HasSuffix(zoneName, ".local") || zoneName == "local" {
 		awscdk.Annotations_Of(p).AddWarningV2(jsii.String("apimkit:localZone"), jsii.String(
 			fmt.Sprintf("ZoneName %q: .local is multicast DNS on many Linux resolvers (nss-mdns, systemd-resolved), "+
@@ -215,6 +216,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 	p.groups[1].Connections().AllowTo(p.groups[0], awsec2.Port_Tcp(jsii.Number(p.groups[0].Port(profiles.PortJMS))), jsii.String("tm2 to tm1 event duplication"))
 
 	p.addUpdater(props, ttl, every)
+	weakenReferences(p)
 	return p
 }
 
