@@ -250,14 +250,7 @@ func (d *ApimDeployment) addNetworkAndData(props *ApimDeploymentProps, networkSc
 	d.admin = NewAdminSecret(dataScope, "AdminSecret", d.database.EncryptionKey())
 	d.keystoreSecret = props.KeystoreSecret
 	if d.keystoreSecret == nil && (props.UsePackKeystore == nil || !*props.UsePackKeystore) {
-		zone := "apim.internal"
-		if props.ZoneName != nil {
-			zone = strings.TrimSuffix(strings.ToLower(*props.ZoneName), ".")
-		}
-		if props.ExistingZone != nil {
-			zone = strings.TrimSuffix(*props.ExistingZone.ZoneName(), ".")
-		}
-		kp := &ApimKeystoreProps{Network: d.network, HostNames: []string{"*." + zone, *props.PortalHostname, *props.GatewayHostname}}
+		kp := &ApimKeystoreProps{Network: d.network, HostNames: []string{"*." + zoneNameOf(props), *props.PortalHostname, *props.GatewayHostname}}
 		overrideProps("KeystoreProps", kp, props.KeystoreProps, "Network")
 		d.keystore = NewApimKeystore(dataScope, "Keystore", kp)
 		d.keystoreSecret = d.keystore.Secret()
@@ -265,14 +258,16 @@ func (d *ApimDeployment) addNetworkAndData(props *ApimDeploymentProps, networkSc
 	d.credentials = NewUpdateCredentials(dataScope, "UpdateCredentials", d.database.EncryptionKey())
 	// What an operator acts on after the first deploy: upload the packs, subscribe, store the
 	// WSO2 subscription.
-	for _, out := range []struct{ id, what string }{
-		{"PackBucketName", "bucket of the WSO2 packs and the JDBC driver"},
-		{"AlarmTopicArn", "topic every alarm notifies: subscribe to it"},
-		{"UpdateCredentialsArn", "secret to put the WSO2 subscription's username and password in"},
+	for _, out := range []struct {
+		id    string
+		value *string
+		what  string
+	}{
+		{"PackBucketName", d.packs.BucketName(), "bucket of the WSO2 packs and the JDBC driver"},
+		{"AlarmTopicArn", d.alarms.TopicArn(), "topic every alarm notifies: subscribe to it"},
+		{"UpdateCredentialsArn", d.credentials.SecretArn(), "secret to put the WSO2 subscription's username and password in"},
 	} {
-		value := map[string]*string{"PackBucketName": d.packs.BucketName(), "AlarmTopicArn": d.alarms.TopicArn(),
-			"UpdateCredentialsArn": d.credentials.SecretArn()}[out.id]
-		awscdk.NewCfnOutput(dataScope, jsii.String(out.id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(out.what)})
+		awscdk.NewCfnOutput(dataScope, jsii.String(out.id), &awscdk.CfnOutputProps{Value: out.value, Description: jsii.String(out.what)})
 	}
 }
 
@@ -280,13 +275,7 @@ func (d *ApimDeployment) addNetworkAndData(props *ApimDeploymentProps, networkSc
 // topology's names.
 func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 	t := d.topology
-	zoneName := "apim.internal"
-	if props.ZoneName != nil {
-		zoneName = strings.TrimSuffix(strings.ToLower(*props.ZoneName), ".")
-	}
-	if props.ExistingZone != nil {
-		zoneName = strings.TrimSuffix(*props.ExistingZone.ZoneName(), ".")
-	}
+	zoneName := zoneNameOf(props)
 	zones := len(d.network.AvailabilityZones())
 	service := profiles.Node{Host: t.HubLabel + "." + zoneName}
 	controlPlane := []profiles.Node{service}
@@ -463,6 +452,17 @@ func (d *ApimDeployment) addAccess(props *ApimDeploymentProps) {
 		Value:       d.lb.DnsName(),
 		Description: jsii.String("Point the portal and gateway host names here (CNAME or alias)"),
 	})
+}
+
+// zoneNameOf is the private zone the internal names are published in.
+func zoneNameOf(props *ApimDeploymentProps) string {
+	if props.ExistingZone != nil {
+		return strings.TrimSuffix(*props.ExistingZone.ZoneName(), ".")
+	}
+	if props.ZoneName != nil {
+		return strings.TrimSuffix(strings.ToLower(*props.ZoneName), ".")
+	}
+	return "apim.internal"
 }
 
 func displayName(p profiles.Name) string {
