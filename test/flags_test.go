@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/apimkit/apimkit/apps/reference/refarch"
 	"github.com/apimkit/apimkit/test/testkit"
 )
 
@@ -21,13 +20,7 @@ import (
 // gives it.
 func referenceWithoutFlags(t *testing.T) *testkit.Assembly {
 	return testkit.Fixture(t, "reference-no-flags", func() awscdk.App {
-		app := testkit.NewAppWithoutFlags(nil)
-		cfg, err := refarch.ConfigFromContext(app.Node())
-		if err != nil {
-			panic(err)
-		}
-		refarch.New(app, cfg)
-		return app
+		return buildReference(testkit.NewAppWithoutFlags(nil))
 	})
 }
 

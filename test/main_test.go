@@ -17,15 +17,17 @@ func TestMain(m *testing.M) { testkit.Main(m) }
 // referenceApp builds the reference deployment exactly as `make synth` does: the context of
 // cdk.json plus extra, read by the same ConfigFromContext.
 func referenceApp(extra map[string]any) func() awscdk.App {
-	return func() awscdk.App {
-		app := testkit.NewApp(extra)
-		cfg, err := refarch.ConfigFromContext(app.Node())
-		if err != nil {
-			panic(err)
-		}
-		refarch.New(app, cfg)
-		return app
+	return func() awscdk.App { return buildReference(testkit.NewApp(extra)) }
+}
+
+// buildReference adds the reference deployment to app, configured from app's context.
+func buildReference(app awscdk.App) awscdk.App {
+	cfg, err := refarch.ConfigFromContext(app.Node())
+	if err != nil {
+		panic(err)
 	}
+	refarch.New(app, cfg)
+	return app
 }
 
 // reference is the reference deployment with its defaults.
