@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// The README shows the rule tables of the default plan with one admin range and the interface
+// The ApimNetwork page (docs/constructs/apim-network.md) shows the rule tables of the default plan with one admin range and the interface
 // endpoints, as the reference app has them; this keeps them true.
-func TestReadmeShowsTheRuleTables(t *testing.T) {
-	raw, err := os.ReadFile("../../README.md")
+func TestNetworkPageShowsTheRuleTables(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/constructs/apim-network.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +18,7 @@ func TestReadmeShowsTheRuleTables(t *testing.T) {
 	readme := string(raw)
 	i, j := strings.Index(readme, start), strings.Index(readme, end)
 	if i < 0 || j < i {
-		t.Fatalf("README.md lacks the %q ... %q block", start, end)
+		t.Fatalf("docs/constructs/apim-network.md lacks the %q ... %q block", start, end)
 	}
 	tiers, _ := DefaultTiers(netip.MustParsePrefix(DefaultVpcCidr))
 	want := FormatTables(Acls(Plan{Vpc: netip.MustParsePrefix(DefaultVpcCidr), Tiers: tiers}, AclOptions{
@@ -27,6 +27,6 @@ func TestReadmeShowsTheRuleTables(t *testing.T) {
 		InterfaceEndpoints: true,
 	}))
 	if got := readme[i+len(start) : j]; got != want {
-		t.Errorf("README.md's network ACL tables are out of date; replace the block with:\n%s", want)
+		t.Errorf("docs/constructs/apim-network.md's network ACL tables are out of date; replace the block with:\n%s", want)
 	}
 }

@@ -2,9 +2,6 @@ package wso2_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -229,25 +226,6 @@ func TestApimDeploymentRefusesBadProps(t *testing.T) {
 			assert.Contains(t, msg, tc.want)
 		})
 	}
-}
-
-// The README's first Go block is Example_apimDeployment's body (after its imports), so the example
-// a newcomer reads first is the one `go vet` and `go test` compile.
-func TestReadmeFirstExampleIsTheCompiledExample(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(testkit.RepoRoot(), "README.md"))
-	require.NoError(t, err)
-	block := regexp.MustCompile("(?s)```go\n(.*?)```").FindSubmatch(readme)
-	require.NotNil(t, block, "the README has a Go block")
-	code := string(block[1])
-	if i := strings.Index(code, "\n)\n"); strings.HasPrefix(code, "import (") && i > 0 {
-		code = code[i+3:]
-	}
-	src, err := os.ReadFile("apim_deployment_test.go")
-	require.NoError(t, err)
-	body := regexp.MustCompile(`(?s)func Example_apimDeployment\(\) \{\n(.*?)\n\}\n`).FindSubmatch(src)
-	require.NotNil(t, body)
-	example := regexp.MustCompile(`(?m)^\t`).ReplaceAllString(string(body[1]), "")
-	assert.Equal(t, strings.TrimSpace(example), strings.TrimSpace(code))
 }
 
 // Every node no load balancer checks reports its own health, with an alarm: the traffic managers
