@@ -74,8 +74,8 @@ func TestNagGateReportsFindings(t *testing.T) {
 	assert.Contains(t, findings, "AwsSolutions-VPC3", "a network ACL without a suppression must be reported")
 }
 
-// guardException is a Control Tower rule that a resource is allowed to fail, and why. The README
-// lists the same exceptions.
+// guardException is a Control Tower rule that a resource is allowed to fail, and why. The table
+// of docs/compliance.md lists the same exceptions.
 type guardException struct {
 	control  string // e.g. CT.LAMBDA.PR.3
 	resource string // logical-id prefix
@@ -284,7 +284,7 @@ func TestGuardControlTower(t *testing.T) {
 		}
 	}
 	for i, e := range guardExceptions {
-		assert.True(t, used[i], "guard exception %s for %s no longer matches anything: remove it here and in the README", e.control, e.resource)
+		assert.True(t, used[i], "guard exception %s for %s no longer matches anything: remove it here and in docs/compliance.md", e.control, e.resource)
 	}
 }
 

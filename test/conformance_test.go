@@ -501,7 +501,7 @@ func TestFlowTableCheckCatchesAnExtraRule(t *testing.T) {
 }
 
 // CloudFormation refuses a template over 500 resources or 1 MB; the test logs each stack's size so
-// the README's table can be kept.
+// the table in docs/performance.md can be kept.
 func TestTemplatesWithinCloudFormationLimits(t *testing.T) {
 	fixtures := map[string]*testkit.Assembly{"4.x, 2 zones": reference(t), "4.x, 3 zones": reference3az(t), "3.2, 2 zones": reference32(t)}
 	names := make([]string, 0, len(fixtures))

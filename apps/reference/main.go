@@ -1,5 +1,5 @@
 // Command reference is the CDK app of the reference WSO2 API Manager deployment. cdk.json runs it;
-// see the README for the context values it reads.
+// see docs/deploying.md for the context values it reads.
 package main
 
 import (

@@ -23,7 +23,7 @@ type AclRule struct {
 	Why string
 }
 
-// String renders the rule the way the README's tables show it.
+// String renders the rule the way the ApimNetwork page's tables (docs/constructs/apim-network.md) show it.
 func (r AclRule) String() string {
 	dir, prep := "in ", "from"
 	if r.Egress {
@@ -92,7 +92,7 @@ func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 		in(110, Anywhere, portHTTP, portHTTP, "HTTP to the load balancers, redirected to HTTPS"),
 		// NAT gateways take their source ports from all of 1024-65535, 3389 included, so this
 		// range cannot skip the RDP port without dropping the replies of some connections. This
-		// is one of the two exceptions to AWS Control Tower's CT.EC2.PR.5 (see the README; the
+		// is one of the two exceptions to AWS Control Tower's CT.EC2.PR.5 (see docs/compliance.md; the
 		// other is the application tier's rule 130); nothing in the public tier listens on 3389.
 		in(120, Anywhere, EphemeralFrom, EphemeralTo, "replies: internet to NAT gateways, nodes to load balancers and bastion"),
 		out(100, Anywhere, portHTTPS, portHTTPS, "HTTPS out of the NAT gateways and the bastion"),
@@ -109,7 +109,7 @@ func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 		in(110, mgmt, portSSH, portSSH, "SSH from CI/CD in the management tier"),
 		in(120, p.Vpc, EphemeralFrom, EphemeralTo, "WSO2 service ports from the VPC, and replies inside it"),
 		// The VPC functions (schema, DNS updater) run here, and Lambda picks source ports from all
-		// of 1024-65535, 3389 included: the other exception to CT.EC2.PR.5 (see the README). The
+		// of 1024-65535, 3389 included: the other exception to CT.EC2.PR.5 (see docs/compliance.md). The
 		// tier has no route from the internet.
 		in(130, Anywhere, EphemeralFrom, EphemeralTo, "replies from the internet (through NAT) and S3 to connections the nodes and functions opened"),
 		out(100, Anywhere, portHTTPS, portHTTPS, "HTTPS to AWS APIs, S3, packs and updates (NAT gateway or endpoints)"),
@@ -146,7 +146,7 @@ func Acls(p Plan, o AclOptions) map[Tier][]AclRule {
 }
 
 // FormatTables renders every tier's rules, inbound before outbound and in rule order, the way the
-// README shows them.
+// ApimNetwork page (docs/constructs/apim-network.md) shows them.
 func FormatTables(tables map[Tier][]AclRule) string {
 	var b strings.Builder
 	for _, t := range Tiers() {

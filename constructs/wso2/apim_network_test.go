@@ -255,7 +255,7 @@ func TestPublicAclAdmitsOnlyWebAndAdminSsh(t *testing.T) {
 
 // The private ACLs never admit SSH from the internet, nor RDP, except inside the application
 // tier's reply rule: its Lambda functions pick source ports from all of 1024-65535 (a
-// CT.EC2.PR.5 exception with its reason in the README; the tier has no route from the internet).
+// CT.EC2.PR.5 exception with its reason in docs/compliance.md; the tier has no route from the internet).
 func TestPrivateAclsNeverAdmitSshOrRdpFromTheInternet(t *testing.T) {
 	for _, tier := range []string{"Application", "Management", "Data"} {
 		for _, r := range aclEntries(t, articleTemplate(t))[tier] {

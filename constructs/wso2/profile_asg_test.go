@@ -856,7 +856,7 @@ func TestNodesUseTheDeploymentKeystore(t *testing.T) {
 	}
 	assert.Contains(t, strings.Join(policies, "\n"), ":secret:apim-keystore-??????")
 
-	// The same with a customer key, as the README suggests for one: the suffix still matched.
+	// The same with a customer key, as the ProfileAsg page suggests for one: the suffix still matched.
 	app = testkit.NewApp(nil)
 	env = newNodeEnv(app)
 	p = env.props(profiles.Gateway)

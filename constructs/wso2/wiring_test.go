@@ -24,8 +24,8 @@ type handOptions struct {
 	gatewayRelease    string
 }
 
-// handBuilt is a 4.x deployment composed from the lower-level constructs, as the README's
-// library section does: a control plane named per zone behind its internal endpoint, gateways,
+// handBuilt is a 4.x deployment composed from the lower-level constructs, as ExampleTrafficManagerPair
+// does: a control plane named per zone behind its internal endpoint, gateways,
 // and the traffic-manager pair.
 func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 	app := testkit.NewApp(nil)
@@ -121,7 +121,7 @@ func TestWiringRefusesAMissingEndpointGrant(t *testing.T) {
 	assert.Contains(t, got, "Test/Tms/Tm1 (traffic-manager) is told tcp://cp1.apim.internal:5672")
 }
 
-// The third mistake, which the README's TrafficManagerPair example made: offsets on the
+// The third mistake, which the old README's TrafficManagerPair example made: offsets on the
 // pair while the gateway names the traffic managers itself.
 func TestWiringRefusesTrafficManagerNamesWithTheWrongOffset(t *testing.T) {
 	app, _ := handBuilt(handOptions{tmOffsets: true, gatewayOwnTmNames: true})

@@ -24,7 +24,7 @@ import (
 )
 
 // Config is what the reference deployment can be told from the CDK context (cdk.json, or
-// -c key=value on the command line; the README lists them). The zero value of a field means its
+// -c key=value on the command line; docs/deploying.md lists them). The zero value of a field means its
 // default.
 type Config struct {
 	Account              string   `ctx:"account"`                           // Default: the deploying credentials'.
