@@ -13,7 +13,7 @@ GO ?= go
 NPM_STAMP := node_modules/.installed
 GO_STAMP := .build/go-modules
 
-.PHONY: help deps debian-deps synth test vet unit bench lint diagram clean
+.PHONY: help deps debian-deps synth test vet unit bench lint lambdas diagram clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -45,10 +45,18 @@ unit: deps debian-deps
 
 # The compliance gates (cdk-nag, cfn-guard with the Control Tower rules, cfn-lint) run inside the
 # Go tests of ./test over the synthesized reference app; the last step proves that the pinned CLI
-# still synthesizes the app the way an operator runs it.
-test: vet unit synth ## vet, unit and snapshot tests, compliance gates, then a CLI synth of the reference app
+# still synthesizes the app the way an operator runs it. The lint (gofmt, go vet, shellcheck)
+# comes first: it is what CI enforces on every change.
+test: lint unit synth ## lint, unit and snapshot tests, compliance gates, then a CLI synth of the reference app
 
-bench: deps debian-deps ## measure synth times against the jsii floor, and the wall time of make test
+# The Lambda functions ship prebuilt in internal/lambdazip (one zip per lambda/<name>/ with a
+# main.go), built with the toolchain go.mod pins and fixed flags so the bytes are reproducible;
+# TestShippedLambdasMatchTheirSources fails until this is rerun after a change to a function,
+# go.mod or go.sum.
+lambdas: deps ## rebuild the shipped Lambda zips (internal/lambdazip) from lambda/*/
+	$(GO) run ./internal/lambdabuild/cmd/lambdabuild
+
+bench: deps debian-deps ## measure synth times against the jsii floor, and make test warm and from a fresh clone
 	@./scripts/bench.sh
 
 diagram: synth debian-deps ## draw the synthesized reference app into docs/architecture.svg (Graphviz)

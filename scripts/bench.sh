@@ -4,7 +4,10 @@
 #    resource run the same way: compiled Go binary, cdk.json context, pinned CLI and Node.js);
 #  - the same two syntheses inside one warm Go process (the constructs' own cost);
 #  - the dbinit handler's cold path against a local MariaDB, and its Lambda binary's size;
-#  - the wall time of `make test` with a warm build cache.
+#  - the wall and CPU time of `make test`: warm (Go build cache and node_modules in place, tests run
+#    with -count=1) with the external checkers' memo filled, warm with the memo off
+#    (APIMKIT_TOOL_MEMO=off: cfn-guard and cfn-lint run over every template), and from a fresh
+#    clone of HEAD (npm ci, an empty .build, the machine's Go caches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,21 +54,33 @@ if [[ -z "$dbinit" ]]; then
   echo "$dbinit_out" >&2
   exit 1
 fi
+# The shipped zips (make lambdas), and the binaries inside them.
 lambda_size() {
-  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w" \
-    -o "$work/$1-bootstrap" "./lambda/$1"
-  stat -c %s "$work/$1-bootstrap"
+  unzip -p "internal/lambdazip/$1.zip" bootstrap | wc -c
 }
 dbinit_size=$(lambda_size dbinit)
 tmdns_size=$(lambda_size tmdns)
+zips_size=$(cat internal/lambdazip/*.zip | wc -c)
 tmdns_out=$(go test -run '^$' -bench 'BenchmarkLaunch' -benchtime 2000x -count 1 ./lambda/tmdns/handler)
 tmdns=$(awk '$1 ~ /^BenchmarkLaunch(-[0-9]+)?$/ { print $3 }' <<<"$tmdns_out")
 
-start=$(date +%s.%N)
-make --no-print-directory test >/dev/null
-end=$(date +%s.%N)
+# wall and CPU (user + system, children included) seconds of `make test` run as "$@"
+timed_test() {
+  local dir=$1 t
+  shift
+  t=$( { /usr/bin/time -f '%e %U %S' env "$@" make --no-print-directory -C "$dir" test >/dev/null 2>"$work/make-test.log"; } 2>&1 | tail -1) ||
+    { tail -50 "$work/make-test.log" >&2; echo "bench: make test failed" >&2; exit 1; }
+  awk '{ printf "%.0f s wall, %.0f s CPU", $1, $2 + $3 }' <<<"$t"
+}
+timed_test . >/dev/null # fills the memo for the templates of this checkout
+warm=$(timed_test .)
+warm_nomemo=$(timed_test . APIMKIT_TOOL_MEMO=off)
+clone=$(mktemp -d)
+git clone -q . "$clone/apimkit"
+fresh=$(timed_test "$clone/apimkit")
+rm -rf "$clone"
 
-awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v s="$start" -v f="$end" \
+awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v zs="$zips_size" \
   -v n="$runs" -v cpus="$(nproc)" -v di="$dbinit" -v ds="$dbinit_size" -v cen="$cli_empty_nv" -v crn="$cli_ref_nv" \
   -v ts="$tmdns_size" -v tl="$tmdns" 'BEGIN {
   printf "| measure (%d CPUs; median or mean of %d warm runs) | empty app (floor) | reference app | ratio |\n", cpus, n
@@ -73,10 +88,17 @@ awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v s="
   printf "| `cdk synth`, whole process (guard: ratio <= 2.0) | %.2f s | %.2f s | %.2f |\n", ce, cr, cr / ce
   printf "| `cdk synth` without aws-cdk-lib'"'"'s template validation (`CDK_VALIDATION=false`) | %.2f s | %.2f s | %.2f |\n", cen, crn, crn / cen
   printf "| synth inside one warm Go process | %.3f s | %.3f s | %.1f |\n", ge / 1e9, gr / 1e9, gr / ge
-  printf "| `make test`, warm build cache | | %.0f s | |\n", f - s
   printf "\n| measure | value |\n|---|---|\n"
   printf "| dbinit cold path: databases, user and both schemas (260 tables, 100 indexes) on local MariaDB | %.2f s |\n", di / 1e9
   printf "| dbinit Lambda binary (arm64, stripped) | %.1f MiB |\n", ds / 1048576
   printf "| tmdns Lambda binary (arm64, stripped) | %.1f MiB |\n", ts / 1048576
   printf "| tmdns launch event, handler time against in-memory fakes | %.1f us |\n", tl / 1000
+  printf "| the three shipped Lambda zips (internal/lambdazip) | %.1f MiB |\n", zs / 1048576
 }'
+# shellcheck disable=SC2016 # the backquotes are Markdown
+printf '\n| `make test` (%d CPUs) | time |\n|---|---|\n' "$(nproc)"
+printf '| warm, checkers'"'"' memo filled (unchanged templates) | %s |\n' "$warm"
+# shellcheck disable=SC2016
+printf '| warm, memo off (`APIMKIT_TOOL_MEMO=off`: every checker runs) | %s |\n' "$warm_nomemo"
+# shellcheck disable=SC2016
+printf '| fresh clone (`npm ci`, empty `.build`, the machine'"'"'s Go caches) | %s |\n' "$fresh"

@@ -2,7 +2,8 @@
 # Installs the Debian packages the tests need when they are missing: mariadb-server, whose
 # server the dbinit handler tests start on a loopback port (they never use a system service), and
 # ShellCheck, which lints the boot script, Graphviz, which draws the architecture, and Java's
-# keytool, which checks that the keystore function's PKCS#12 file reads as the nodes read it.
+# keytool, which checks that the keystore function's PKCS#12 file reads as the nodes read it, and
+# unzip, which `make bench` reads the shipped Lambda zips with.
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,7 @@ command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(maria
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v dot >/dev/null || missing+=(graphviz)
 command -v keytool >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v unzip >/dev/null || missing+=(unzip)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 sudo=()

@@ -2,7 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,13 +217,11 @@ func runGuard(t *testing.T, files []string) []guardFinding {
 	t.Helper()
 	bin, rules := guardBinary(t)
 	args := []string{"validate", "--rules", rules, "--output-format", "json", "--show-summary", "none", "--structured"}
-	for _, f := range files {
-		args = append(args, "--data", f)
-	}
-	out, err := exec.Command(bin, args...).Output()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 19) { // 19: some rule failed
-		t.Fatalf("cfn-guard did not run: %v\n%s", err, out)
+	// About a minute of CPU per app on two cores (its allocator maps and unmaps memory for each
+	// rule file and template): remembered for byte-identical templates, rules and binary.
+	out, exit := runChecker(t, "cfn-guard "+treeHash(t, bin, rules), bin, args, "--data", files)
+	if exit != 0 && exit != 19 { // 19: some rule failed
+		t.Fatalf("cfn-guard failed (exit %d):\n%s", exit, out)
 	}
 	var reports []struct {
 		Name         string            `json:"name"`
@@ -317,11 +315,7 @@ func lintClean(t *testing.T, name string, files []string) {
 		t.Log("cfn-lint is not installed; it is optional (pip install cfn-lint)")
 		return
 	}
-	out, err := exec.Command(lint, append([]string{"--format", "json", "--"}, files...)...).Output()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("cfn-lint did not run: %v", err)
-	}
+	out, _ := runChecker(t, "cfn-lint "+cfnLintVersion(t, lint), lint, []string{"--format", "json", "--"}, "", files)
 	var matches []struct {
 		Level    string `json:"Level"`
 		Message  string `json:"Message"`
@@ -429,4 +423,22 @@ func includable(t *testing.T, file, out string) string {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(out, raw, 0o644))
 	return out
+}
+
+var (
+	lintVersionOnce sync.Once
+	lintVersion     string
+)
+
+// cfnLintVersion identifies the installed cfn-lint (its version names its rules and schemas).
+func cfnLintVersion(t *testing.T, lint string) string {
+	t.Helper()
+	lintVersionOnce.Do(func() {
+		out, err := exec.Command(lint, "--version").Output()
+		if err == nil {
+			lintVersion = strings.TrimSpace(string(out))
+		}
+	})
+	require.NotEmpty(t, lintVersion, "cfn-lint --version")
+	return lintVersion
 }

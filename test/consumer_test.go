@@ -1,7 +1,6 @@
 package test
 
 import (
-	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apimkit/apimkit/internal/lambdabuild"
+	"github.com/apimkit/apimkit/internal/lambdazip"
 	"github.com/apimkit/apimkit/test/testkit"
 )
 
@@ -90,8 +91,9 @@ func main() {
 
 // The library works when another module imports it: a consumer module requires it through a
 // read-only copy (as the module cache holds it), builds with -trimpath from its own directory, and
-// synthesizes a deployment with every construct, both Lambdas compiled from the library's sources. Nothing depends on the current
-// directory being this repository.
+// synthesizes a deployment with every construct. The synth compiles nothing: the go command on
+// its PATH is a stub that records any call and fails, and the three functions' assets are the
+// zips the module ships. Nothing depends on the current directory being this repository.
 func TestImportedByAnotherModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a separate module")
@@ -99,7 +101,7 @@ func TestImportedByAnotherModule(t *testing.T) {
 	root := testkit.RepoRoot()
 	work := t.TempDir()
 	lib := filepath.Join(work, "apimkit")
-	for _, p := range []string{"go.mod", "go.sum", "constructs", "lambda"} {
+	for _, p := range []string{"go.mod", "go.sum", "constructs", "internal", "lambda"} {
 		copyTree(t, filepath.Join(root, p), filepath.Join(lib, p))
 	}
 	makeReadOnly(t, lib)
@@ -116,18 +118,28 @@ func TestImportedByAnotherModule(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(app, "go.sum"), sum, 0o644))
 
+	build := exec.Command("go", "build", "-trimpath", "-mod=mod", "-o", filepath.Join(work, "app"), ".")
+	build.Dir = app
+	build.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+	msg, err := build.CombinedOutput()
+	require.NoError(t, err, "building the consumer's app:\n%s", msg)
+
+	// The synth, as `cdk synth` runs the app, with a go command that only records its calls and
+	// a cache directory of its own, so nothing this repository's tests left there is reused.
+	stub := filepath.Join(work, "stub-bin")
+	calls := filepath.Join(work, "go-calls")
+	require.NoError(t, os.MkdirAll(stub, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(stub, "go"),
+		[]byte("#!/bin/sh\necho \"go $*\" >> "+calls+"\nexit 1\n"), 0o755))
 	out := filepath.Join(work, "cdk.out")
-	cmd := exec.Command("go", "run", "-trimpath", "-mod=mod", ".")
+	cmd := exec.Command(filepath.Join(work, "app"))
 	cmd.Dir = app
-	// A cache directory of its own, so no Lambda binary cached by this repository's tests is
-	// reused; the Go build cache stays shared (it is content-addressed), or moving the cache
-	// directory would compile aws-cdk-go from scratch, a minute on two cores.
-	goCache, err := exec.Command("go", "env", "GOCACHE").Output()
-	require.NoError(t, err)
-	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "GOFLAGS=", "GOWORK=off",
-		"XDG_CACHE_HOME="+filepath.Join(work, "cache"), "GOCACHE="+strings.TrimSpace(string(goCache)))
-	msg, err := cmd.CombinedOutput()
+	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "PATH="+stub+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"XDG_CACHE_HOME="+filepath.Join(work, "cache"), "HOME="+filepath.Join(work, "home"))
+	msg, err = cmd.CombinedOutput()
 	require.NoError(t, err, "the consumer's synth failed:\n%s", msg)
+	_, err = os.Stat(calls)
+	assert.True(t, os.IsNotExist(err), "the synth ran the go command:\n%s", readFile(calls))
 
 	templates := map[string]map[string]any{}
 	var files []string
@@ -195,15 +207,25 @@ func TestImportedByAnotherModule(t *testing.T) {
 		assert.True(t, excusedAnywhere(f), "cfn-guard: %s", f)
 	}
 	lintClean(t, "consumer", files)
-	bins, err := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
+	zips, err := filepath.Glob(filepath.Join(out, "asset.*.zip"))
 	require.NoError(t, err)
-	require.Len(t, bins, 3, "the schema function, the DNS updater and the keystore function were bundled")
-	for _, b := range bins {
-		f, err := elf.Open(b)
+	require.Len(t, zips, 3, "the schema function, the DNS updater and the keystore function")
+	shipped := map[string]bool{}
+	for _, n := range lambdazip.Names() {
+		b, err := lambdazip.Zip(n)
 		require.NoError(t, err)
-		assert.Equal(t, elf.EM_AARCH64, f.Machine)
-		f.Close()
+		shipped[lambdabuild.Sum(b)] = true
 	}
+	for _, z := range zips {
+		b, err := os.ReadFile(z)
+		require.NoError(t, err)
+		assert.True(t, shipped[lambdabuild.Sum(b)], "%s is one of the zips the module ships", filepath.Base(z))
+	}
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
 }
 
 // manifestNagFindings reads the cdk-nag errors and warnings a synthesized app recorded in its

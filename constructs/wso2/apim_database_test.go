@@ -1,8 +1,11 @@
 package wso2_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/apimkit/apimkit/constructs/wso2"
+	"github.com/apimkit/apimkit/internal/lambdabuild"
+	"github.com/apimkit/apimkit/internal/lambdazip"
 	"github.com/apimkit/apimkit/lambda/dbinit/rdsca"
 	"github.com/apimkit/apimkit/test/testkit"
 )
@@ -253,19 +258,33 @@ func TestSchemaFunctionAndResource(t *testing.T) {
 	}
 }
 
-// The function's code is a Go binary built at synth for arm64 Linux, named bootstrap.
+// The function's code is the zip this module ships, copied as it is: a Go binary for arm64
+// Linux named bootstrap, executable; nothing is built at synth.
 func TestSchemaFunctionIsBuiltForArm64(t *testing.T) {
 	asm := defaultDatabase(t)
-	matches, err := filepath.Glob(filepath.Join(asm.Dir, "asset.*", "bootstrap"))
+	matches, err := filepath.Glob(filepath.Join(asm.Dir, "asset.*.zip"))
 	require.NoError(t, err)
 	require.Len(t, matches, 1)
-	f, err := elf.Open(matches[0])
+	shipped, err := lambdazip.Zip("dbinit")
 	require.NoError(t, err)
-	defer f.Close()
+	staged, err := os.ReadFile(matches[0])
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(shipped, staged), "the shipped zip, unchanged")
+	// aws-cdk-lib names the asset after the SHA-256 of the custom hash, the zip's SHA-256: the
+	// same on every machine.
+	assert.Equal(t, "asset."+lambdabuild.Sum([]byte(lambdabuild.Sum(shipped)))+".zip", filepath.Base(matches[0]))
+	r, err := zip.NewReader(bytes.NewReader(staged), int64(len(staged)))
+	require.NoError(t, err)
+	require.Len(t, r.File, 1)
+	assert.Equal(t, "bootstrap", r.File[0].Name)
+	assert.NotZero(t, r.File[0].Mode()&0o111, "executable")
+	rc, err := r.File[0].Open()
+	require.NoError(t, err)
+	bin, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	f, err := elf.NewFile(bytes.NewReader(bin))
+	require.NoError(t, err)
 	assert.Equal(t, elf.EM_AARCH64, f.Machine)
-	info, err := os.Stat(matches[0])
-	require.NoError(t, err)
-	assert.NotZero(t, info.Mode()&0o111, "executable")
 }
 
 func TestReplicasAndAlarms(t *testing.T) {

@@ -18,6 +18,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/apimkit/apimkit/internal/lambdabuild"
+	"github.com/apimkit/apimkit/internal/lambdazip"
 )
 
 // modulePath is this library's Go module; its Lambda sources live under lambda/ in it.
@@ -61,31 +64,107 @@ func isModuleRoot(dir string) bool {
 	return err == nil && strings.Contains(string(b), "module "+modulePath+"\n")
 }
 
-// goLambdaCode returns the code of the Go Lambda in lambda/<name>, compiled for arm64 Linux
-// (provided.al2023) on this machine at synth time, without Docker. The asset hash covers the
-// function's directory (its sources and embedded files; not tests), go.mod, go.sum and the Go
-// release, so a change to any of them deploys a new binary.
+// FromSourceEnv names the environment variable that makes a synth build the Lambda functions
+// from this module's sources with the local Go toolchain instead of deploying the zips the module
+// ships prebuilt (internal/lambdazip). Any value but empty or "0" turns it on.
+const FromSourceEnv = "APIMKIT_LAMBDA_FROM_SOURCE"
+
+// goLambdaCode returns the code of the Go Lambda in lambda/<name> (a bootstrap for arm64 Linux,
+// provided.al2023) as a zip asset whose hash is the zip's SHA-256. By default the zip is the one
+// this module ships, built by `make lambdas` and proven to match the sources by the lambdabuild
+// tests, so a synth compiles nothing and every consumer deploys the same bytes under the same
+// hash. With APIMKIT_LAMBDA_FROM_SOURCE set, the function is built here from the module's
+// sources with the same flags (with the pinned Go release, the same bytes and hash).
 func goLambdaCode(name string) awslambda.Code {
-	root, err := moduleRoot()
-	if err != nil {
-		panic(fmt.Errorf("building the %s Lambda: %w", name, err))
+	var (
+		zip []byte
+		err error
+	)
+	if v := os.Getenv(FromSourceEnv); v != "" && v != "0" {
+		zip, err = sourceZip(name)
+	} else {
+		zip, err = lambdazip.Zip(name)
 	}
-	src := filepath.Join(root, "lambda", name)
-	hash, err := sourceHash(root, src)
 	if err != nil {
-		panic(fmt.Errorf("building the %s Lambda: %w", name, err))
+		panic(fmt.Errorf("the %s Lambda: %w", name, err))
 	}
-	return awslambda.Code_FromAsset(jsii.String(src), &awss3assets.AssetOptions{
+	hash := lambdabuild.Sum(zip)
+	path, err := stageZip(hash, zip)
+	if err != nil {
+		panic(fmt.Errorf("the %s Lambda: %w", name, err))
+	}
+	return awslambda.Code_FromAsset(jsii.String(path), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_CUSTOM,
 		AssetHash:     jsii.String(hash),
-		Bundling: &awscdk.BundlingOptions{
-			// Never pulled: the local bundler below always builds, and fails loudly if it cannot.
-			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-only")),
-			Local: &goBundler{root: root, pkg: "./lambda/" + name, hash: hash},
-		},
 	})
 }
 
+// stageZip writes zip where aws-cdk-lib can copy it from: the user's cache directory (or the
+// temporary one) under its hash, written once and reused by later synths.
+func stageZip(hash string, zip []byte) (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	dir = filepath.Join(dir, "apimkit", "lambda")
+	path := filepath.Join(dir, hash+".zip")
+	if b, err := os.ReadFile(path); err == nil && lambdabuild.Sum(b) == hash {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, hash+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	if _, err := tmp.Write(zip); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return path, os.Rename(tmp.Name(), path)
+}
+
+// sourceZip builds the function from the module's sources with the go command on PATH, keeping
+// the zip in the user's cache directory under the sources' hash, so a synth whose sources did
+// not change reuses it instead of linking again.
+func sourceZip(name string) ([]byte, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	hash, err := sourceHash(root, filepath.Join(root, "lambda", name))
+	if err != nil {
+		return nil, err
+	}
+	cached := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		cached = filepath.Join(dir, "apimkit", "lambda-source", hash+".zip")
+		if b, err := os.ReadFile(cached); err == nil {
+			return b, nil
+		}
+	}
+	zips, err := lambdabuild.Build(root, []string{name}, false)
+	if err != nil {
+		return nil, err
+	}
+	if cached != "" && os.MkdirAll(filepath.Dir(cached), 0o755) == nil {
+		// Best effort: a cache that cannot be written only costs the next synth a link.
+		tmp := cached + ".tmp"
+		if os.WriteFile(tmp, zips[name], 0o644) == nil {
+			os.Rename(tmp, cached)
+		}
+	}
+	return zips[name], nil
+}
+
+// sourceHash covers what building lambda/<name> reads: the function's directory (its sources and
+// embedded files; not tests), go.mod, go.sum and the Go release this program was built with.
 func sourceHash(root, src string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintln(h, runtime.Version())
@@ -126,59 +205,6 @@ func sourceHash(root, src string) (string, error) {
 		return add(path)
 	})
 	return hex.EncodeToString(h.Sum(nil)), err
-}
-
-// goBundler builds a Go Lambda with the local Go toolchain. Binaries are kept in the user's cache
-// directory under their source hash, so a synth whose sources did not change copies instead of
-// linking again.
-type goBundler struct {
-	root string // module root, the build's working directory (may be read-only)
-	pkg  string // package to build, relative to root
-	hash string // sourceHash of the package
-}
-
-// TryBundle implements awscdk.ILocalBundling.
-func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	out := filepath.Join(*outputDir, "bootstrap")
-	cached := ""
-	if dir, err := os.UserCacheDir(); err == nil {
-		cached = filepath.Join(dir, "apimkit", "lambda", b.hash, "bootstrap")
-		if copyFile(cached, out) == nil {
-			return jsii.Bool(true)
-		}
-	}
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
-		"-ldflags", "-s -w", "-o", out, b.pkg)
-	cmd.Dir = b.root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOWORK=off")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		panic(fmt.Errorf("building the Lambda %s in %s with the local Go toolchain: %v\n%s", b.pkg, b.root, err, msg))
-	}
-	if cached != "" && os.MkdirAll(filepath.Dir(cached), 0o755) == nil {
-		// Best effort: a cache that cannot be written only costs the next synth a link.
-		tmp := cached + ".tmp"
-		if copyFile(out, tmp) == nil {
-			os.Rename(tmp, cached)
-		}
-	}
-	return jsii.Bool(true)
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	o, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(o, in); err != nil {
-		o.Close()
-		return err
-	}
-	return o.Close()
 }
 
 // vpcFunctionPolicies is the AwsSolutions-IAM4 suppression every Go function in the VPC needs:

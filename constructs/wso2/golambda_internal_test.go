@@ -4,11 +4,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/apimkit/apimkit/internal/lambdabuild"
+	"github.com/apimkit/apimkit/internal/lambdazip"
 )
 
 // The asset hash of a Go Lambda changes with what its build reads (sources, embedded files,
@@ -74,4 +78,46 @@ func TestLambdasImportOnlyTheirOwnPackages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Building from source (APIMKIT_LAMBDA_FROM_SOURCE) uses the shipped zips' flags: with the Go
+// release go.mod pins, the same bytes, so the same asset hash; and the asset is that zip.
+func TestFromSourceBuildsTheShippedBytes(t *testing.T) {
+	root, err := moduleRoot()
+	require.NoError(t, err)
+	pin, err := lambdabuild.Toolchain(root)
+	require.NoError(t, err)
+	if runtime.Version() != pin {
+		t.Skipf("the local Go release is %s, the pin %s: a source build makes other bytes", runtime.Version(), pin)
+	}
+	// No zip cached, so the build really runs; the Go build cache stays where it is (it lives
+	// under XDG_CACHE_HOME unless GOCACHE says otherwise), or this would compile everything.
+	goCache, err := exec.Command("go", "env", "GOCACHE").Output()
+	require.NoError(t, err)
+	t.Setenv("GOCACHE", strings.TrimSpace(string(goCache)))
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	built, err := sourceZip("keystore")
+	require.NoError(t, err)
+	shipped, err := lambdazip.Zip("keystore")
+	require.NoError(t, err)
+	assert.Equal(t, lambdabuild.Sum(shipped), lambdabuild.Sum(built))
+	again, err := sourceZip("keystore") // from the cache this time
+	require.NoError(t, err)
+	assert.Equal(t, built, again)
+}
+
+// The asset is written once under its hash and found there again; a damaged copy is replaced.
+func TestStageZipIsContentAddressed(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	zip := []byte("zip bytes")
+	hash := lambdabuild.Sum(zip)
+	path, err := stageZip(hash, zip)
+	require.NoError(t, err)
+	assert.Equal(t, hash+".zip", filepath.Base(path))
+	require.NoError(t, os.WriteFile(path, []byte("damaged"), 0o644))
+	again, err := stageZip(hash, zip)
+	require.NoError(t, err)
+	b, err := os.ReadFile(again)
+	require.NoError(t, err)
+	assert.Equal(t, zip, b)
 }

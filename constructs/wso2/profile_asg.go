@@ -426,7 +426,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		retention = awslogs.RetentionDays_ONE_YEAR
 	}
 	logBase := fmt.Sprintf("/apimkit/%s/%s", *stack.StackName(), strings.ToLower(id))
-	for kind, cid := range map[string]string{"carbon": "CarbonLogs", "audit": "AuditLogs", "http-access": "HttpAccessLogs"} {
+	// In a fixed order, so the template's bytes are the same at every synth.
+	for _, g := range []struct{ kind, cid string }{{"carbon", "CarbonLogs"}, {"audit", "AuditLogs"}, {"http-access", "HttpAccessLogs"}} {
+		kind, cid := g.kind, g.cid
 		n.logs[kind] = awslogs.NewLogGroup(n, jsii.String(cid), &awslogs.LogGroupProps{
 			LogGroupName:  jsii.String(logBase + "/" + kind),
 			Retention:     retention,

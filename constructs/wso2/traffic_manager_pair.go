@@ -359,10 +359,15 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 
 	if props.AlarmTopic != nil {
 		action := awscloudwatchactions.NewSnsAction(props.AlarmTopic)
-		for id, metric := range map[string]awscloudwatch.IMetric{
-			"UpdaterErrors": p.updater.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))}),
-			"DeadLetters":   p.dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))}),
+		// In a fixed order, so the template's bytes are the same at every synth.
+		for _, a := range []struct {
+			id     string
+			metric awscloudwatch.IMetric
+		}{
+			{"UpdaterErrors", p.updater.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))})},
+			{"DeadLetters", p.dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))})},
 		} {
+			id, metric := a.id, a.metric
 			alarm := awscloudwatch.NewAlarm(p, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
 				Metric: metric, Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
 				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
