@@ -63,6 +63,7 @@ func deployment45Template(t *testing.T) map[string]any {
 			BootCommands:  &wso2.BootCommands{BeforeSetup: []string{"echo before"}, AfterSetup: []string{"echo after"}},
 		}
 		p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {MinCapacity: jsii.Number(3), MaxCapacity: jsii.Number(6)}}
+		p.MachineImageId = jsii.String("ami-0123456789abcdef1")
 		p.LoadBalancerProps = &wso2.ApimLoadBalancerProps{WebAcl: &wso2.ApimWebAclProps{RateLimit: jsii.Number(5000)}}
 		p.TrafficManagerProps = &wso2.TrafficManagerPairProps{NodeOptions: wso2.NodeOptions{
 			MachineImage: awsec2.MachineImage_GenericLinux(&map[string]*string{"us-west-1": jsii.String("ami-0123456789abcdef0")}, nil),
@@ -72,9 +73,16 @@ func deployment45Template(t *testing.T) map[string]any {
 	}).Stack(t, "Test").Template
 }
 
+// arm64Lookup is the context key of the Amazon Linux 2023 (arm64) lookup in the test account
+// and region, as cdk.context.json keeps it, and the image it holds in the 3.2 fixture.
+const (
+	arm64Lookup = "ssm:account=111111111111:parameterName=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64:region=us-west-1"
+	arm64Image  = "ami-0a1b2c3d4e5f60718"
+)
+
 func deployment32Template(t *testing.T) map[string]any {
 	return testkit.Fixture(t, "deployment-3.2", func() awscdk.App {
-		app := testkit.NewApp(nil)
+		app := testkit.NewApp(map[string]any{arm64Lookup: arm64Image})
 		stack := stackIn(app, "us-west-1")
 		deployment32 = wso2.NewApimDeployment(stack, "Apim", deploymentProps(stack, "3.2.0"))
 		return app
@@ -361,4 +369,52 @@ func TestManagedWebAclInFrontOfTheLoadBalancer(t *testing.T) {
 	require.NotNil(t, deployment45.LoadBalancer().WebAclArn())
 	assert.Empty(t, testkit.Resources(deployment32Template(t), "AWS::WAFv2::WebACL"))
 	assert.Nil(t, deployment32.LoadBalancer().WebAclArn(), "no web ACL unless asked for")
+}
+
+// imagesOf maps each launch template and instance of a template to its image id.
+func imagesOf(tmpl map[string]any) map[string]any {
+	out := map[string]any{}
+	for id, lt := range testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate") {
+		if img, ok := testkit.Props(lt)["LaunchTemplateData"].(map[string]any)["ImageId"]; ok {
+			out[id] = img
+		}
+	}
+	for id, inst := range testkit.Resources(tmpl, "AWS::EC2::Instance") {
+		out[id] = testkit.Props(inst)["ImageId"]
+	}
+	return out
+}
+
+// Issue 14: a deployment's machine image is resolved once and kept: every node boots the same
+// image, named in the template itself (from cdk.context.json or MachineImageId), never an SSM
+// parameter that each deploy resolves again, so a deploy that changes something else leaves
+// every group's launch template as it is.
+func TestDeploymentPinsItsMachineImage(t *testing.T) {
+	tmpl := deployment32Template(t)
+	images := imagesOf(tmpl)
+	require.Len(t, images, 8, "six groups, the bastion and the update instance")
+	for id, img := range images {
+		switch {
+		case strings.HasPrefix(id, "ApimUpdater"):
+			// x86, whose lookup the fixture's context does not hold: the placeholder the
+			// template holds until the CLI has looked it up.
+			assert.Equal(t, wso2.PlaceholderImageId, img, id)
+		default:
+			assert.Equal(t, arm64Image, img, "%s boots the image kept in the context", id)
+		}
+	}
+	for name, p := range map[string]any{"3.2": tmpl["Parameters"], "4.5": deployment45Template(t)["Parameters"]} {
+		assert.NotContains(t, fmt.Sprint(p), "AWS::EC2::Image::Id", "%s: no image is resolved at deploy time", name)
+	}
+
+	for id, img := range imagesOf(deployment45Template(t)) {
+		switch {
+		case strings.HasPrefix(id, "ApimTrafficManagers"):
+			assert.Equal(t, "ami-0123456789abcdef0", img, "%s: the pair's own image wins", id)
+		case strings.HasPrefix(id, "ApimControlPlane"), strings.HasPrefix(id, "ApimGateway"):
+			assert.Equal(t, "ami-0123456789abcdef1", img, "%s: MachineImageId", id)
+		default:
+			assert.Equal(t, wso2.PlaceholderImageId, img, id)
+		}
+	}
 }
