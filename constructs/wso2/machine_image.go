@@ -78,7 +78,7 @@ func (d *deploymentImages) of(arch awsec2.AmazonLinuxCpuType) awsec2.IMachineIma
 	if !concrete && !d.warned {
 		d.warned = true
 		awscdk.Annotations_Of(d.scope).AddWarningV2(jsii.String("apimkit:floatingMachineImage"), jsii.String(
-			"The stack has no account and region, so the Amazon Linux 2023 image cannot be looked up once and kept in cdk.context.json: "+
+			"The stack's account or region is not known at synth, so the Amazon Linux 2023 image cannot be looked up once and kept in cdk.context.json: "+
 				"every deploy resolves the latest image, and a deploy after AWS publishes one replaces every node. Give the stack an env "+
 				"(account and region), or MachineImageId, to pin it."), nil)
 	}
