@@ -823,6 +823,14 @@ func TestManagementConsoleIsNotServedToTheInternet(t *testing.T) {
 		assert.Contains(t, blocked[0], "portal.apim.example.com", name)
 		assert.Contains(t, blocked[0], want, name)
 		assert.True(t, strings.HasPrefix(blocked[0], "1 "), "%s: ahead of every route", name)
+		// Issue 14: the portal host is an allowlist; what only nodes call is refused.
+		app := layouts(t)[name].Stack(t, "Application").Template
+		for _, path := range []string{"/internal/data/v1/runtime-artifacts", "/keymanager-operations/dcr/register", "/devportal/../internal/data/v1/keyManagers"} {
+			assert.Regexp(t, "^fixed 4", testkit.ListenerAnswer(app, 443, "portal.apim.example.com", path), "%s %s", name, path)
+		}
+		for _, path := range []string{"/devportal/apis", "/oauth2/token", "/authenticationendpoint/login.do"} {
+			assert.Regexp(t, "^forward ", testkit.ListenerAnswer(app, 443, "portal.apim.example.com", path), "%s %s", name, path)
+		}
 	}
 }
 

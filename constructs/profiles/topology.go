@@ -42,7 +42,8 @@ const (
 type Route struct {
 	Profile Name
 	Host    HostRole
-	// Paths narrow the route on a host shared by several profiles. Empty: every path.
+	// Paths are the paths the route forwards (load balancer path patterns: * any characters, ?
+	// one). A host whose routes all have paths refuses every other path. Empty: every path.
 	Paths []string
 	// Sticky keeps a browser on one node.
 	Sticky bool
@@ -110,7 +111,7 @@ func TopologyOf(v Version) (Topology, error) {
 		}
 		t.Routes = []Route{
 			{Profile: Publisher, Host: PortalHost, Sticky: true, Paths: []string{"/publisher*", "/api/am/publisher*", "/admin*"}},
-			{Profile: DevPortal, Host: PortalHost, Sticky: true},
+			{Profile: DevPortal, Host: PortalHost, Sticky: true, Paths: portalPaths(v)},
 			{Profile: Gateway, Host: GatewayHost, RequestsPerTarget: 3000, WebSocket: true},
 		}
 		return t, nil
@@ -125,7 +126,7 @@ func TopologyOf(v Version) (Topology, error) {
 		{ControlPlane, PeerHubNodes, []int{PortJMS, PortBinary, PortBinaryAuth}, "events shared between the control-plane nodes"},
 	}
 	t.Routes = []Route{
-		{Profile: ControlPlane, Host: PortalHost, Sticky: true},
+		{Profile: ControlPlane, Host: PortalHost, Sticky: true, Paths: portalPaths(v)},
 		{Profile: Gateway, Host: GatewayHost, RequestsPerTarget: 3000, WebSocket: true},
 	}
 	return t, nil
@@ -154,4 +155,56 @@ func (t Topology) HubNodeLabels(zones int) []string {
 		out = append(out, fmt.Sprintf("%s%d", t.HubLabel, i+1))
 	}
 	return out
+}
+
+// portalPaths are the paths of the portal host that browsers and API clients use, but those of
+// the 3.2 publisher's own route: the portals' web applications, the REST APIs they call (and
+// apictl calls), the OAuth 2.0, OpenID Connect and login endpoints, account recovery and self
+// sign-up. What only other nodes call (internal/data/v1, keymanager-operations, the SOAP admin
+// services, the gateway and devops REST APIs) and the management console are left out, so the
+// load balancer refuses them. The web applications are those each release's distribution ships
+// (product-apim's assembly, the 4.5.0 pack's webapps); the endpoints are its identity
+// configuration's (oauth2, oidc, commonauth, logincontext, .well-known).
+func portalPaths(v Version) []string {
+	login := []string{
+		"/oauth2/*", "/oidc/*", "/commonauth*", "/logincontext*",
+		"/authenticationendpoint/*", "/accountrecoveryendpoint/*",
+		// Account recovery and self sign-up call the identity REST APIs through the public
+		// name; apictl registers its client through client-registration.
+		"/api/identity/*", "/client-registration/*", "/.well-known/*",
+	}
+	if v.Major == 3 {
+		// 3.2's developer portal and its REST API (store), the admin REST API both portals
+		// deploy, and the SOAP services its account recovery calls through the public name.
+		return append([]string{"/devportal*", "/api/am/store/*", "/api/am/admin/*"}, append(login, "/services/*")...)
+	}
+	paths := []string{
+		"/publisher*", "/devportal*", "/admin*",
+		"/api/am/publisher/*", "/api/am/devportal/*", "/api/am/admin/*", "/api/am/service-catalog/*",
+	}
+	if v.Minor >= 5 {
+		// 4.5 adds the governance REST API the publisher and admin portals call.
+		paths = append(paths, "/api/am/governance/*")
+	}
+	return append(paths, login...)
+}
+
+// PathPatternMatches reports whether a load balancer path pattern matches path: case-sensitive,
+// * any run of characters (slashes included), ? exactly one.
+func PathPatternMatches(pattern, path string) bool {
+	if pattern == "" {
+		return path == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(path); i++ {
+			if PathPatternMatches(pattern[1:], path[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return path != "" && PathPatternMatches(pattern[1:], path[1:])
+	}
+	return path != "" && path[0] == pattern[0] && PathPatternMatches(pattern[1:], path[1:])
 }

@@ -77,8 +77,18 @@ type ApimDeploymentProps struct {
 	ZoneName *string
 
 	// Nodes are the settings of every WSO2 node, the traffic managers' included.
-	// Default: ProfileAsg's.
+	// Default: ProfileAsg's, but the machine image (MachineImageId).
 	Nodes *NodeOptions
+	// MachineImageId is the AMI every WSO2 node boots (an Amazon Linux 2023 image of the nodes'
+	// Architecture, in the stack's region), so nodes roll onto a new image only when this
+	// changes. A MachineImage in Nodes, Profiles or TrafficManagerProps wins over it.
+	// Default: in a stack with an account and region, Amazon Linux 2023 of each architecture
+	// the deployment uses, looked up at the first synth and kept in cdk.context.json (commit
+	// it; `cdk context --reset <key>` then a deploy moves every instance to the current image);
+	// in an environment-agnostic stack, where nothing can be looked up, the latest image at
+	// each deploy, with a synth warning. The bastion and the update instance take the same
+	// lookup of their own architecture.
+	MachineImageId *string
 	// Profiles override a group's props by profile (capacity, instance types, ...), over Nodes.
 	// profiles.TrafficManager is refused here: use TrafficManagerProps.
 	Profiles map[profiles.Name]*ProfileAsgProps
@@ -121,6 +131,7 @@ type ApimDeployment struct {
 	credentials    awssecretsmanager.ISecret
 	tms            *TrafficManagerPair
 	groups         map[profiles.Name]*ProfileAsg
+	images         *deploymentImages
 	hub            *ApimInternalEndpoint
 	lb             *ApimLoadBalancer
 	bastion        *Bastion
@@ -209,6 +220,7 @@ func NewApimDeployment(scope constructs.Construct, id string, props *ApimDeploym
 
 	d := &ApimDeployment{topology: topology, groups: map[profiles.Name]*ProfileAsg{}}
 	constructs.NewConstruct_Override(d, scope, &id)
+	d.images = newDeploymentImages(d, props.MachineImageId)
 	pinFlags(d)
 	networkScope, dataScope := props.NetworkScope, props.DataScope
 	if networkScope == nil {
@@ -299,6 +311,9 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 	overrideProps("TrafficManagerProps", tp, props.TrafficManagerProps,
 		"Network", "Version", "Database", "AdminSecret", "PackBucket", "ControlPlane", "ControlPlaneService", "ZoneName", "ExistingZone",
 		"KeystoreSecret", "UsePackKeystore")
+	if tp.MachineImage == nil {
+		tp.MachineImage = d.images.node(tp.Architecture)
+	}
 	d.tms = NewTrafficManagerPair(d, "TrafficManagers", tp)
 
 	for _, p := range t.Profiles {
@@ -325,6 +340,9 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 		}
 		overrideProps(fmt.Sprintf("Profiles[%q]", p), gp, props.Profiles[p],
 			"Network", "Profile", "Version", "Wiring", "Database", "AdminSecret", "PackBucket", "KeystoreSecret", "UsePackKeystore")
+		if gp.MachineImage == nil {
+			gp.MachineImage = d.images.node(gp.Architecture)
+		}
 		d.groups[p] = NewProfileAsg(d, constructIDs[p], gp)
 	}
 
@@ -419,6 +437,9 @@ func (d *ApimDeployment) addAccess(props *ApimDeploymentProps) {
 	// A2: Session Manager by default; SSH from the admin ranges when they are given.
 	bp := &BastionProps{Network: d.network, AlarmTopic: d.alarms}
 	overrideProps("BastionProps", bp, props.BastionProps, "Network")
+	if bp.MachineImage == nil {
+		bp.MachineImage = d.images.forInstanceType(bastionInstanceType(bp))
+	}
 	d.bastion = NewBastion(d, "Bastion", bp)
 	var refresh []constructs.IConstruct
 	for _, g := range d.Groups() {
@@ -437,6 +458,9 @@ func (d *ApimDeployment) addAccess(props *ApimDeploymentProps) {
 		Version: jsii.String(t.Version.String()), RefreshTargets: refresh,
 	}
 	overrideProps("UpdaterProps", up, props.UpdaterProps, "Network", "PackBucket", "CredentialsSecret", "Version")
+	if up.MachineImage == nil {
+		up.MachineImage = d.images.forInstanceType(updaterInstanceType(up))
+	}
 	d.updater = NewWumUpdater(d, "Updater", up)
 	op := &ApimOperationsProps{
 		AlarmTopic: d.alarms, LoadBalancer: d.lb, Groups: d.Groups(),
@@ -447,6 +471,10 @@ func (d *ApimDeployment) addAccess(props *ApimDeploymentProps) {
 	awscdk.NewCfnOutput(d, jsii.String("BastionSessionDocument"), &awscdk.CfnOutputProps{
 		Value:       d.bastion.SessionDocumentName(),
 		Description: jsii.String("aws ssm start-session --target <bastion instance> --document-name <this>"),
+	})
+	awscdk.NewCfnOutput(d, jsii.String("BastionSessionPolicyArn"), &awscdk.CfnOutputProps{
+		Value:       d.bastion.SessionPolicy().ManagedPolicyArn(),
+		Description: jsii.String("Attach to the operators' roles: sessions to the bastion through the logged document only"),
 	})
 	awscdk.NewCfnOutput(d, jsii.String("LoadBalancerDns"), &awscdk.CfnOutputProps{
 		Value:       d.lb.DnsName(),

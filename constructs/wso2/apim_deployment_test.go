@@ -60,6 +60,8 @@ func deployment45Template(t *testing.T) map[string]any {
 			BootCommands:  &wso2.BootCommands{BeforeSetup: []string{"echo before"}, AfterSetup: []string{"echo after"}},
 		}
 		p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {MinCapacity: jsii.Number(3), MaxCapacity: jsii.Number(6)}}
+		p.MachineImageId = jsii.String("ami-0123456789abcdef1")
+		p.LoadBalancerProps = &wso2.ApimLoadBalancerProps{WebAcl: &wso2.ApimWebAclProps{RateLimit: jsii.Number(5000)}}
 		p.TrafficManagerProps = &wso2.TrafficManagerPairProps{NodeOptions: wso2.NodeOptions{
 			MachineImage: awsec2.MachineImage_GenericLinux(&map[string]*string{"us-west-1": jsii.String("ami-0123456789abcdef0")}, nil),
 		}}
@@ -68,9 +70,16 @@ func deployment45Template(t *testing.T) map[string]any {
 	}).Stack(t, "Test").Template
 }
 
+// arm64Lookup is the context key of the Amazon Linux 2023 (arm64) lookup in the test account
+// and region, as cdk.context.json keeps it, and the image it holds in the 3.2 fixture.
+const (
+	arm64Lookup = "ssm:account=111111111111:parameterName=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64:region=us-west-1"
+	arm64Image  = "ami-0a1b2c3d4e5f60718"
+)
+
 func deployment32Template(t *testing.T) map[string]any {
 	return testkit.Fixture(t, "deployment-3.2", func() awscdk.App {
-		app := testkit.NewApp(nil)
+		app := testkit.NewApp(map[string]any{arm64Lookup: arm64Image})
 		stack := stackIn(app, "us-west-1")
 		deployment32 = wso2.NewApimDeployment(stack, "Apim", deploymentProps(stack, "3.2.0"))
 		return app
@@ -273,5 +282,117 @@ func TestDeploymentAlarmsOnNodesThatReportThemselvesUnhealthy(t *testing.T) {
 	assert.Contains(t, testkit.UserData(lt["LaunchTemplateData"].(map[string]any)), "\nREPORT_HEALTH=0\n", "decided once the internal endpoint took it")
 	for _, g := range deployment32.Groups() {
 		assert.Equal(t, g.Profile().Name == profiles.TrafficManager, g.ReportsHealth(), *g.Node().Id())
+	}
+}
+
+// Issue 14: on the portal host, what only nodes call is refused and what browsers and API
+// clients use is forwarded to the profile that serves it, in both layouts; the gateway host
+// forwards every path to the gateways.
+func TestPortalHostForwardsOnlyWhatBrowsersUse(t *testing.T) {
+	for release, c := range map[string]struct {
+		tmpl    map[string]any
+		forward map[string]string // path: target group id prefix
+	}{
+		"4.5.0": {deployment45Template(t), map[string]string{
+			"/publisher/apis": "ApimLoadBalancerControlPlane", "/devportal/": "ApimLoadBalancerControlPlane", "/admin/": "ApimLoadBalancerControlPlane",
+			"/api/am/publisher/v4/apis": "ApimLoadBalancerControlPlane", "/api/am/devportal/v3/apis": "ApimLoadBalancerControlPlane",
+			"/api/am/admin/v4/settings": "ApimLoadBalancerControlPlane", "/api/am/governance/v1/rulesets": "ApimLoadBalancerControlPlane",
+			"/api/am/service-catalog/v1/services": "ApimLoadBalancerControlPlane", "/oauth2/token": "ApimLoadBalancerControlPlane",
+			"/oidc/logout": "ApimLoadBalancerControlPlane", "/commonauth": "ApimLoadBalancerControlPlane",
+			"/authenticationendpoint/login.do": "ApimLoadBalancerControlPlane", "/.well-known/webfinger": "ApimLoadBalancerControlPlane",
+		}},
+		"3.2.0": {deployment32Template(t), map[string]string{
+			"/publisher/apis": "ApimLoadBalancerPublisher", "/admin/": "ApimLoadBalancerPublisher", "/api/am/publisher/v1/apis": "ApimLoadBalancerPublisher",
+			"/devportal/": "ApimLoadBalancerDevPortal", "/api/am/store/v1/apis": "ApimLoadBalancerDevPortal", "/oauth2/token": "ApimLoadBalancerDevPortal",
+			"/commonauth": "ApimLoadBalancerDevPortal", "/authenticationendpoint/login.do": "ApimLoadBalancerDevPortal",
+			"/.well-known/webfinger": "ApimLoadBalancerDevPortal",
+		}},
+	} {
+		for path, want := range c.forward {
+			got := testkit.ListenerAnswer(c.tmpl, 443, "portal.example.com", path)
+			assert.True(t, strings.HasPrefix(got, "forward "+want), "%s %s: %s", release, path, got)
+		}
+		for _, path := range []string{
+			"/internal/data/v1/runtime-artifacts", "/keymanager-operations/dcr/register", "/api/am/gateway/v2/redeploy-api",
+			"/carbon/admin/login.jsp", "/t/example.com/carbon/", "/", "/scim2/Users",
+			"/devportal/../internal/data/v1/runtime-artifacts", "/api/am/publisher/%2e%2e/%2e%2e/keymanager-operations/dcr/register",
+		} {
+			got := testkit.ListenerAnswer(c.tmpl, 443, "portal.example.com", path)
+			assert.True(t, strings.HasPrefix(got, "fixed "), "%s %s must be refused on the portal host: %s", release, path, got)
+		}
+		assert.True(t, strings.HasPrefix(testkit.ListenerAnswer(c.tmpl, 443, "api.example.com", "/pizzashack/1.0.0/menu"), "forward ApimLoadBalancerGateway"), release)
+		assert.Equal(t, "fixed 404", testkit.ListenerAnswer(c.tmpl, 443, "other.example.com", "/publisher"), release)
+	}
+}
+
+// Issue 14: WebAcl creates a regional web ACL of AWS managed rules and a rate limit, associated
+// with the public load balancer, logging the requests it blocks.
+func TestManagedWebAclInFrontOfTheLoadBalancer(t *testing.T) {
+	tmpl := deployment45Template(t)
+	aclID, acl := one(t, tmpl, "AWS::WAFv2::WebACL")
+	p := testkit.Props(acl)
+	assert.Equal(t, "REGIONAL", p["Scope"])
+	rules := fmt.Sprint(p["Rules"])
+	for _, group := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} {
+		assert.Contains(t, rules, "Name:"+group)
+	}
+	assert.Contains(t, rules, "RateBasedStatement:map[AggregateKeyType:IP EvaluationWindowSec:300 Limit:5000]")
+	assert.Contains(t, rules, "Name:SizeRestrictions_BODY", "API definitions and API bodies exceed the body-size rule: it only counts")
+	_, assoc := one(t, tmpl, "AWS::WAFv2::WebACLAssociation")
+	assert.Equal(t, map[string]any{"Fn::GetAtt": []any{aclID, "Arn"}}, testkit.Props(assoc)["WebACLArn"])
+	assert.Contains(t, fmt.Sprint(testkit.Props(assoc)["ResourceArn"]), "ApimLoadBalancer")
+	_, logging := one(t, tmpl, "AWS::WAFv2::LoggingConfiguration")
+	assert.Contains(t, fmt.Sprint(testkit.Props(logging)["LogDestinationConfigs"]), "aws-waf-logs-")
+	assert.Contains(t, fmt.Sprint(testkit.Props(logging)["LoggingFilter"]), "Action:BLOCK")
+	require.NotNil(t, deployment45.LoadBalancer().WebAclArn())
+	assert.Empty(t, testkit.Resources(deployment32Template(t), "AWS::WAFv2::WebACL"))
+	assert.Nil(t, deployment32.LoadBalancer().WebAclArn(), "no web ACL unless asked for")
+}
+
+// imagesOf maps each launch template and instance of a template to its image id.
+func imagesOf(tmpl map[string]any) map[string]any {
+	out := map[string]any{}
+	for id, lt := range testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate") {
+		if img, ok := testkit.Props(lt)["LaunchTemplateData"].(map[string]any)["ImageId"]; ok {
+			out[id] = img
+		}
+	}
+	for id, inst := range testkit.Resources(tmpl, "AWS::EC2::Instance") {
+		out[id] = testkit.Props(inst)["ImageId"]
+	}
+	return out
+}
+
+// Issue 14: a deployment's machine image is resolved once and kept: every node boots the same
+// image, named in the template itself (from cdk.context.json or MachineImageId), never an SSM
+// parameter that each deploy resolves again, so a deploy that changes something else leaves
+// every group's launch template as it is.
+func TestDeploymentPinsItsMachineImage(t *testing.T) {
+	tmpl := deployment32Template(t)
+	images := imagesOf(tmpl)
+	require.Len(t, images, 8, "six groups, the bastion and the update instance")
+	for id, img := range images {
+		switch {
+		case strings.HasPrefix(id, "ApimUpdater"):
+			// x86, whose lookup the fixture's context does not hold: the placeholder the
+			// template holds until the CLI has looked it up.
+			assert.Equal(t, wso2.PlaceholderImageId, img, id)
+		default:
+			assert.Equal(t, arm64Image, img, "%s boots the image kept in the context", id)
+		}
+	}
+	for name, p := range map[string]any{"3.2": tmpl["Parameters"], "4.5": deployment45Template(t)["Parameters"]} {
+		assert.NotContains(t, fmt.Sprint(p), "AWS::EC2::Image::Id", "%s: no image is resolved at deploy time", name)
+	}
+
+	for id, img := range imagesOf(deployment45Template(t)) {
+		switch {
+		case strings.HasPrefix(id, "ApimTrafficManagers"):
+			assert.Equal(t, "ami-0123456789abcdef0", img, "%s: the pair's own image wins", id)
+		case strings.HasPrefix(id, "ApimControlPlane"), strings.HasPrefix(id, "ApimGateway"):
+			assert.Equal(t, "ami-0123456789abcdef1", img, "%s: MachineImageId", id)
+		default:
+			assert.Equal(t, wso2.PlaceholderImageId, img, id)
+		}
 	}
 }

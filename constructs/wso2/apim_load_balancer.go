@@ -2,6 +2,7 @@ package wso2
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,8 +27,12 @@ type LoadBalancedProfile struct {
 	Profile *ProfileAsg
 	// Hostname routes requests for this host to the profile.
 	Hostname *string
-	// PathPatterns narrows the route (for the 3.2 layout, where publisher and developer portal
-	// share the portal host). Default: every path.
+	// PathPatterns are the only paths the route forwards (load balancer path patterns, * any
+	// characters and ? one, case-sensitive). A host whose routes all have paths answers every
+	// other path with the listener's 404. The patterns go three to a listener rule (what a rule's
+	// five match evaluations leave beside the host), at consecutive priorities from the route's:
+	// a route of 7 patterns holds Priority, Priority+1 and Priority+2, the first rule keeping the
+	// route's id. Default: every path.
 	PathPatterns *[]*string
 	// Sticky keeps a browser on one node (portals). Default: false.
 	Sticky *bool
@@ -56,8 +61,13 @@ type ApimLoadBalancerProps struct {
 	CertificateArn *string
 	// Routes lists the profiles the load balancer serves, by host name. Required.
 	Routes []LoadBalancedProfile
-	// WebAclArn associates an AWS WAF web ACL. Default: none.
+	// WebAclArn associates an AWS WAF web ACL of your own. Not with WebAcl.
+	// Default: none.
 	WebAclArn *string
+	// WebAcl creates a regional AWS WAF web ACL of AWS managed rules and associates it (see
+	// ApimWebAclProps). Not with WebAclArn.
+	// Default: none.
+	WebAcl *ApimWebAclProps
 	// AccessLogBucket receives the access logs (SSE-S3, as load balancers require).
 	// Default: a new encrypted, TLS-only, retained bucket.
 	AccessLogBucket awss3.IBucket
@@ -69,10 +79,17 @@ type ApimLoadBalancerProps struct {
 	// which routes must leave free): WSO2's management console and SOAP admin services, which
 	// WSO2 advises keeping off the internet. The load balancer matches the path as sent, so a
 	// path encoded or padded (//carbon, %63arbon) is not matched: put a WAF rule that decodes
-	// paths in front for more. At most 3 patterns; an empty list blocks nothing.
+	// paths in front for more (WebAcl). At most 3 patterns; an empty list blocks nothing.
 	// Default: DefaultBlockedPaths().
 	BlockedPaths *[]*string
 }
+
+// TraversalPaths are refused (400) on every host served from the nodes' servlet port, in the
+// rule after the host's BlockedPaths rule: a dot-dot segment, raw or percent-encoded. The load
+// balancer matches the path as sent, while Tomcat resolves "/devportal/../internal/data/v1" (and
+// "/devportal/..;/") to a path the portal host refuses, so without this rule an allowed prefix
+// would carry a request past the allowlist. No portal or OAuth path has one.
+func TraversalPaths() []string { return []string{"*/..*", "*%2e*", "*%2E*"} }
 
 // DefaultBlockedPaths are the paths ApimLoadBalancer refuses on the portal hosts by default: the
 // management console (also a tenant's, /t/<domain>/carbon) and the SOAP admin services.
@@ -88,6 +105,7 @@ type ApimLoadBalancer struct {
 	logs   awss3.IBucket
 	groups map[string]awselasticloadbalancingv2.ApplicationTargetGroup
 	routes []lbRoute // every route's target group, in route order
+	webAcl awswafv2.CfnWebACL
 }
 
 // lbRoute is one route of the load balancer and its target group.
@@ -140,17 +158,25 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 	if len(*blocked) > 3 {
 		propsError(loadBalancerName, "BlockedPaths has %d patterns: a load balancer path condition takes at most 3", len(*blocked))
 	}
-	// One blocking rule per portal host, in host order, at priorities 1, 2, ...
+	if props.WebAcl != nil && props.WebAclArn != nil {
+		propsError(loadBalancerName, "WebAcl and WebAclArn were both given: a load balancer takes one web ACL; drop one of them")
+	}
+	props.WebAcl.validate()
+	// One blocking rule per portal host, in host order, at priorities 1, 2, ... (when there are
+	// blocked paths), then one traversal rule per portal host after them.
+	var portalHosts []string
+	for _, r := range props.Routes {
+		if r.Profile != nil && r.Hostname != nil && r.Profile.Profile().Exposure != nil &&
+			r.Profile.Profile().Exposure.TargetPort == profiles.PortServletHTTPS && !slices.Contains(portalHosts, *r.Hostname) {
+			portalHosts = append(portalHosts, *r.Hostname)
+		}
+	}
+	slices.Sort(portalHosts)
 	var blockedHosts []string
 	if len(*blocked) > 0 {
-		for _, r := range props.Routes {
-			if r.Profile != nil && r.Hostname != nil && r.Profile.Profile().Exposure != nil &&
-				r.Profile.Profile().Exposure.TargetPort == profiles.PortServletHTTPS && !slices.Contains(blockedHosts, *r.Hostname) {
-				blockedHosts = append(blockedHosts, *r.Hostname)
-			}
-		}
-		slices.Sort(blockedHosts)
+		blockedHosts = portalHosts
 	}
+	reserved := len(blockedHosts) + len(portalHosts)
 	seen := map[string]bool{}
 	priorities := map[float64]int{}
 	for i, r := range props.Routes {
@@ -169,21 +195,34 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		}
 		seen[key] = true
 		// An ALB condition compares at most 3 values, and a rule at most 5 (the host and, for
-		// WebSocket, the Upgrade header are one each).
-		if r.PathPatterns != nil && len(*r.PathPatterns) > 3 {
-			propsError(loadBalancerName, "Routes[%d] has %d PathPatterns: a load balancer path condition takes at most 3; split them over two routes to the same profile", i, len(*r.PathPatterns))
+		// WebSocket, the Upgrade header are one each): more patterns take more rules.
+		if r.PathPatterns != nil {
+			if len(*r.PathPatterns) == 0 {
+				propsError(loadBalancerName, "Routes[%d].PathPatterns is empty: leave it out to forward every path", i)
+			}
+			if r.WebSocket != nil && *r.WebSocket && len(*r.PathPatterns) > 3 {
+				propsError(loadBalancerName, "Routes[%d] serves WebSocket with %d PathPatterns: its WebSocket rule takes at most 3", i, len(*r.PathPatterns))
+			}
+			for _, p := range *r.PathPatterns {
+				if p == nil || *p == "" || len(*p) > 128 || !strings.HasPrefix(*p, "/") && !strings.HasPrefix(*p, "*") {
+					propsError(loadBalancerName, "Routes[%d].PathPatterns: %s is not a load balancer path pattern (a path of at most 128 characters, such as /publisher*)", i, given(p))
+				}
+			}
 		}
-		priority := routePriority(i, r)
-		if priority < 1 || priority > 50000 || priority != float64(int(priority)) {
-			propsError(loadBalancerName, "Routes[%d].Priority %v must be a whole number from 1 to 50000", i, priority)
+		first := routePriority(i, r)
+		if first < 1 || first+float64(ruleCount(r))-1 > 50000 || first != float64(int(first)) {
+			propsError(loadBalancerName, "Routes[%d].Priority %v must be a whole number from 1 to 50000 (the route's %d rules included)", i, first, ruleCount(r))
 		}
-		if j, taken := priorities[priority]; taken {
-			propsError(loadBalancerName, "Routes[%d] and Routes[%d] both have priority %v", j, i, priority)
+		if first <= float64(reserved) {
+			propsError(loadBalancerName, "Routes[%d].Priority %v: priorities 1 to %d are the BlockedPaths and traversal rules of the portal hosts", i, first, reserved)
 		}
-		if priority <= float64(len(blockedHosts)) {
-			propsError(loadBalancerName, "Routes[%d].Priority %v: priorities 1 to %d are the BlockedPaths rules of the portal hosts", i, priority, len(blockedHosts))
+		for k := range ruleCount(r) {
+			priority := first + float64(k)
+			if j, taken := priorities[priority]; taken {
+				propsError(loadBalancerName, "Routes[%d] and Routes[%d] both have priority %v (a route of more than 3 PathPatterns holds one priority per 3)", j, i, priority)
+			}
+			priorities[priority] = i
 		}
-		priorities[priority] = i
 	}
 	for i, r := range props.Routes {
 		if r.WebSocket == nil || !*r.WebSocket {
@@ -196,8 +235,8 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		if ws < 1 {
 			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v for its WebSocket rule, one ahead of the route's: give the route a priority of 2 or more", i, ws)
 		}
-		if ws <= float64(len(blockedHosts)) {
-			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v for its WebSocket rule, which the BlockedPaths rules hold: give the route a priority of %d or more", i, ws, len(blockedHosts)+2)
+		if ws <= float64(reserved) {
+			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v for its WebSocket rule, which the BlockedPaths and traversal rules hold: give the route a priority of %d or more", i, ws, reserved+2)
 		}
 		if j, taken := priorities[ws]; taken {
 			propsError(loadBalancerName, "Routes[%d].WebSocket needs priority %v free for its WebSocket rule, one ahead of the route's; Routes[%d] has it", i, ws, j)
@@ -211,9 +250,9 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			continue
 		}
 		for j, o := range props.Routes {
-			if o.PathPatterns != nil && *o.Hostname == *r.Hostname && routePriority(j, o) > routePriority(i, r) {
+			if last := routePriority(j, o) + float64(ruleCount(o)) - 1; o.PathPatterns != nil && *o.Hostname == *r.Hostname && last > routePriority(i, r) {
 				propsError(loadBalancerName, "Routes[%d] (paths on %s) has priority %v, after the host's catch-all Routes[%d] (%v), which would hide it",
-					j, *r.Hostname, routePriority(j, o), i, routePriority(i, r))
+					j, *r.Hostname, last, i, routePriority(i, r))
 			}
 		}
 	}
@@ -300,7 +339,21 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			}),
 		})
 	}
+	for i, host := range portalHosts {
+		awselasticloadbalancingv2.NewApplicationListenerRule(lb, jsii.String(fmt.Sprintf("Traversal%d", i+1)), &awselasticloadbalancingv2.ApplicationListenerRuleProps{
+			Listener: https,
+			Priority: jsii.Number(float64(len(blockedHosts) + i + 1)),
+			Conditions: &[]awselasticloadbalancingv2.ListenerCondition{
+				awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(host)),
+				awselasticloadbalancingv2.ListenerCondition_PathPatterns(jsii.Strings(TraversalPaths()...)),
+			},
+			Action: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(400), &awselasticloadbalancingv2.FixedResponseOptions{
+				ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Bad request"),
+			}),
+		})
+	}
 
+	hostWidth := map[string]int{}
 	for i, r := range props.Routes {
 		p := r.Profile.Profile()
 		// A route that names its priority is identified by it, so its target group and rule
@@ -315,15 +368,25 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		if health.Port != p.Exposure.TargetPort {
 			r.Profile.Connections().AllowFrom(sg, awsec2.Port_Tcp(jsii.Number(r.Profile.Port(health.Port))), jsii.String("load balancer health checks"))
 		}
-		conditions := []awselasticloadbalancingv2.ListenerCondition{awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(*r.Hostname))}
+		host := awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(*r.Hostname))
+		conditions := []awselasticloadbalancingv2.ListenerCondition{host}
 		if r.PathPatterns != nil {
-			conditions = append(conditions, awselasticloadbalancingv2.ListenerCondition_PathPatterns(r.PathPatterns))
+			conditions = append(conditions, awselasticloadbalancingv2.ListenerCondition_PathPatterns(jsii.Strings(chunk(*r.PathPatterns, 0)...)))
 		}
 		https.AddTargetGroups(jsii.String(name+"Route"), &awselasticloadbalancingv2.AddApplicationTargetGroupsProps{
 			TargetGroups: &[]awselasticloadbalancingv2.IApplicationTargetGroup{tg},
 			Conditions:   &conditions,
 			Priority:     jsii.Number(routePriority(i, r)),
 		})
+		// The route's further patterns, three to a rule, at the next priorities.
+		for k := 1; k < ruleCount(r); k++ {
+			https.AddTargetGroups(jsii.String(fmt.Sprintf("%sRoute%d", name, k+1)), &awselasticloadbalancingv2.AddApplicationTargetGroupsProps{
+				TargetGroups: &[]awselasticloadbalancingv2.IApplicationTargetGroup{tg},
+				Conditions: &[]awselasticloadbalancingv2.ListenerCondition{host,
+					awselasticloadbalancingv2.ListenerCondition_PathPatterns(jsii.Strings(chunk(*r.PathPatterns, k)...))},
+				Priority: jsii.Number(routePriority(i, r) + float64(k)),
+			})
+		}
 		if r.RequestsPerTarget != nil {
 			// What ScaleOnRequestCount builds (same id), which refuses a group in several target
 			// groups, as a gateway serving WebSocket APIs is: the route's requests per node.
@@ -336,10 +399,10 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			})
 			policy.Node().AddDependency(tg.LoadBalancerAttached())
 		}
-		// A host's group is its catch-all route's: a route with paths takes it only while the
-		// host has none.
-		if _, taken := lb.groups[*r.Hostname]; !taken || r.PathPatterns == nil {
-			lb.groups[*r.Hostname] = tg
+		// A host's group is its catch-all route's, else that of its route with the most paths
+		// (the first of equals): the 3.2 developer portal's, which serves the host's sign-in.
+		if width(r) > hostWidth[*r.Hostname] {
+			lb.groups[*r.Hostname], hostWidth[*r.Hostname] = tg, width(r)
 		}
 		lb.routes = append(lb.routes, lbRoute{host: *r.Hostname, profile: p.Name, id: name, group: tg})
 		if r.WebSocket != nil && *r.WebSocket {
@@ -361,6 +424,13 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		awswafv2.NewCfnWebACLAssociation(lb, jsii.String("WebAcl"), &awswafv2.CfnWebACLAssociationProps{
 			ResourceArn: lb.alb.LoadBalancerArn(),
 			WebAclArn:   props.WebAclArn,
+		})
+	}
+	if props.WebAcl != nil {
+		lb.webAcl = newManagedWebAcl(lb, props.WebAcl)
+		awswafv2.NewCfnWebACLAssociation(lb, jsii.String("WebAcl"), &awswafv2.CfnWebACLAssociationProps{
+			ResourceArn: lb.alb.LoadBalancerArn(),
+			WebAclArn:   lb.webAcl.AttrArn(),
 		})
 	}
 	weakenReferences(lb)
@@ -393,7 +463,32 @@ func nodeTargetGroup(scope constructs.Construct, id string, network *ApimNetwork
 	return tg
 }
 
-// routePriority is the listener rule priority of Routes[i].
+// width orders a host's routes for TargetGroup: a catch-all first, then by its number of paths.
+func width(r LoadBalancedProfile) int {
+	if r.PathPatterns == nil {
+		return math.MaxInt
+	}
+	return len(*r.PathPatterns)
+}
+
+// ruleCount is how many listener rules a route's paths take, three patterns to a rule.
+func ruleCount(r LoadBalancedProfile) int {
+	if r.PathPatterns == nil || len(*r.PathPatterns) == 0 {
+		return 1
+	}
+	return (len(*r.PathPatterns) + 2) / 3
+}
+
+// chunk is the k-th rule's patterns of a route's: three at a time, in the given order.
+func chunk(patterns []*string, k int) []string {
+	var out []string
+	for _, p := range patterns[3*k : min(3*k+3, len(patterns))] {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// routePriority is the listener rule priority of Routes[i] (of its first rule).
 func routePriority(i int, r LoadBalancedProfile) float64 {
 	if r.Priority != nil {
 		return *r.Priority
@@ -430,11 +525,19 @@ func (lb *ApimLoadBalancer) LoadBalancer() awselasticloadbalancingv2.IApplicatio
 // DnsName is the load balancer's name; point the public host names at it (alias records).
 func (lb *ApimLoadBalancer) DnsName() *string { return lb.alb.LoadBalancerDnsName() }
 
+// WebAclArn returns the ARN of the web ACL the load balancer created (WebAcl), or nil.
+func (lb *ApimLoadBalancer) WebAclArn() *string {
+	if lb.webAcl == nil {
+		return nil
+	}
+	return lb.webAcl.AttrArn()
+}
+
 // AccessLogBucket returns the bucket that receives the access logs.
 func (lb *ApimLoadBalancer) AccessLogBucket() awss3.IBucket { return lb.logs }
 
 // TargetGroup returns the target group that serves a host name (of several routes on one host,
-// the catch-all route's, else the first's), or nil.
+// the catch-all route's, else that of the route with the most paths, the first of equals), or nil.
 func (lb *ApimLoadBalancer) TargetGroup(hostname string) awselasticloadbalancingv2.ApplicationTargetGroup {
 	return lb.groups[hostname]
 }

@@ -42,6 +42,10 @@ type BastionProps struct {
 	SessionLogRetention awslogs.RetentionDays
 	// AlarmTopic is told when the instance is recovered. Default: none.
 	AlarmTopic awssns.ITopic
+	// MachineImage is the bastion's AMI, Amazon Linux 2023 of its instance type's architecture:
+	// a new one replaces the instance. ApimDeployment gives the deployment's pinned image.
+	// Default: the latest Amazon Linux 2023, resolved at each deploy.
+	MachineImage awsec2.IMachineImage
 }
 
 // Bastion is the hardened administrative entry of property A2: by default an instance reached only
@@ -54,7 +58,9 @@ type Bastion struct {
 	instance awsec2.Instance
 	logs     awslogs.LogGroup
 	document awsssm.CfnDocument
-	eip      awsec2.CfnEIP
+	// sessionPolicy is the operators' policy (SessionPolicy).
+	sessionPolicy awsiam.ManagedPolicy
+	eip           awsec2.CfnEIP
 }
 
 const bastionName = "Bastion"
@@ -152,10 +158,10 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 	}
 
 	role := awsiam.NewRole(b, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
-		Description:     jsii.String("Bastion: Session Manager and its own session log only"),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))},
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description: jsii.String("Bastion: Session Manager and its own session log only"),
 	})
+	grantAgentChannels(role, "SessionManagerChannel", sessionChannel)
 	b.logs.GrantWrite(role)
 	key.GrantEncryptDecrypt(role)
 	// With cloudWatchEncryptionEnabled, the agent checks that the log group is encrypted before
@@ -171,10 +177,7 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 		Resources: jsii.Strings(*b.logs.LogGroupArn()),
 	}))
 
-	instanceType := props.InstanceType
-	if instanceType == nil {
-		instanceType = awsec2.InstanceType_Of(awsec2.InstanceClass_C7G, awsec2.InstanceSize_MEDIUM)
-	}
+	instanceType := bastionInstanceType(props)
 	var keyPair awsec2.IKeyPair
 	if props.KeyPairName != nil {
 		keyPair = awsec2.KeyPair_FromKeyPairName(b, jsii.String("KeyPair"), props.KeyPairName)
@@ -184,7 +187,7 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 		Vpc:                       network.Vpc(),
 		VpcSubnets:                subnets,
 		InstanceType:              instanceType,
-		MachineImage:              latestAmazonLinuxFor(instanceType),
+		MachineImage:              imageOr(props.MachineImage, instanceType),
 		SecurityGroup:             sg,
 		Role:                      role,
 		DetailedMonitoring:        jsii.Bool(true),
@@ -237,14 +240,10 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(b, &[]*cdknag.NagPackSuppression{
 		{
-			Id:        jsii.String("AwsSolutions-IAM4"),
-			Reason:    jsii.String("Session Manager needs exactly what AWS maintains in AmazonSSMManagedInstanceCore."),
-			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"},
-		},
-		{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("The log-stream wildcard is within the bastion's own session log group; the KMS action groups are aws-cdk-lib's grant on the bastion's own key; " +
-				"logs:DescribeLogGroups lists groups by prefix and takes no narrower resource, and the SSM agent needs it to see that the session log is encrypted."),
+				"logs:DescribeLogGroups lists groups by prefix and takes no narrower resource, and the SSM agent needs it to see that the session log is encrypted; " +
+				"Session Manager's channel (ssm:UpdateInstanceInformation and the four ssmmessages actions) takes no resource narrower than *."),
 		},
 		{
 			Id: jsii.String("AwsSolutions-EC29"),
@@ -252,8 +251,59 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 				"replacing it; it is recovered automatically instead."),
 		},
 	}, jsii.Bool(true))
+	b.sessionPolicy = newSessionPolicy(b, stack, b.instance, b.document, key)
 	weakenReferences(b)
 	return b
+}
+
+// newSessionPolicy is the policy an operator's role needs to reach the bastion: sessions to the
+// bastion only, and only with its logged document (ssm:SessionDocumentAccessCheck makes
+// Session Manager refuse a session that names no document, which would run the account's
+// default, unlogged one), ending or resuming only the caller's own sessions.
+func newSessionPolicy(b *Bastion, stack awscdk.Stack, instance awsec2.Instance, document awsssm.CfnDocument, key awskms.IKey) awsiam.ManagedPolicy {
+	arn := func(service, resource string, name *string) string {
+		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ResourceName: name})
+	}
+	policy := awsiam.NewManagedPolicy(b, jsii.String("SessionPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Operators: Session Manager sessions to the WSO2 bastion through its logged document only"),
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("StartLoggedSessionsToTheBastion"),
+				Actions:    jsii.Strings("ssm:StartSession"),
+				Resources:  jsii.Strings(arn("ec2", "instance", instance.InstanceId()), arn("ssm", "document", document.Ref())),
+				Conditions: &map[string]any{"BoolIfExists": map[string]any{"ssm:SessionDocumentAccessCheck": "true"}},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("OwnSessionsOnly"),
+				Actions:   jsii.Strings("ssm:TerminateSession", "ssm:ResumeSession"),
+				Resources: jsii.Strings(arn("ssm", "session", jsii.String("${aws:userid}-*"))),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("EncryptTheSession"),
+				Actions:   jsii.Strings("kms:GenerateDataKey"),
+				Resources: jsii.Strings(*key.KeyArn()),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("FindTheBastion"),
+				Actions:   jsii.Strings("ssm:DescribeSessions", "ssm:GetConnectionStatus", "ssm:DescribeInstanceInformation", "ec2:DescribeInstances"),
+				Resources: jsii.Strings("*"),
+			}),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("The session-ARN wildcard is the caller's own sessions (${aws:userid}-*); the describe calls the console and CLI " +
+			"make to find the bastion and list sessions take no resource."),
+	}}, jsii.Bool(true))
+	return policy
+}
+
+// bastionInstanceType is the bastion's instance type: c7g.medium unless given.
+func bastionInstanceType(props *BastionProps) awsec2.InstanceType {
+	if props.InstanceType != nil {
+		return props.InstanceType
+	}
+	return awsec2.InstanceType_Of(awsec2.InstanceClass_C7G, awsec2.InstanceSize_MEDIUM)
 }
 
 // allowEc2ToUseKey lets EC2 use the key for the instance's encrypted volume, through grants for
@@ -276,6 +326,11 @@ func (b *Bastion) Instance() awsec2.Instance { return b.instance }
 
 // SessionLogGroup returns the encrypted log group of session transcripts.
 func (b *Bastion) SessionLogGroup() awslogs.ILogGroup { return b.logs }
+
+// SessionPolicy is the managed policy to attach to the operators' roles (or permission sets):
+// Session Manager sessions to the bastion, through its logged document only. It grants no
+// session to any other instance: reach the nodes from the bastion.
+func (b *Bastion) SessionPolicy() awsiam.IManagedPolicy { return b.sessionPolicy }
 
 // SessionDocumentName names the Session Manager document that logs sessions; start sessions with
 // `aws ssm start-session --target <id> --document-name <name>`.

@@ -71,10 +71,6 @@ func TestBastionIsHardened(t *testing.T) {
 		assert.Equal(t, "required", lt["MetadataOptions"].(map[string]any)["HttpTokens"], "IMDSv2")
 		assert.Contains(t, fmt.Sprint(p["LaunchTemplate"]), "BastionLaunchTemplate")
 
-		role := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::IAM::Role", "BastionRole"))
-		assert.Equal(t, 1, len(role["ManagedPolicyArns"].([]any)), "Session Manager only")
-		assert.Contains(t, fmt.Sprint(role["ManagedPolicyArns"]), "AmazonSSMManagedInstanceCore")
-
 		_, doc := one(t, tmpl, "AWS::SSM::Document")
 		inputs := testkit.Props(doc)["Content"].(map[string]any)["inputs"].(map[string]any)
 		assert.Equal(t, true, inputs["cloudWatchEncryptionEnabled"])
@@ -168,4 +164,37 @@ func TestBastionRefusesANetworkWithoutAManagementTier(t *testing.T) {
 	msg := panicMessage(func() { wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: net}) })
 	assert.Contains(t, msg, "Bastion: the network has no management tier for the bastion: give the network a management tier "+
 		"(ApimNetwork creates one; with ExistingVpc, map ExistingSubnets.Management), or use SSH mode (SshFrom)")
+}
+
+// Issue 14: the bastion's role carries Session Manager's channel and its session log, not
+// AmazonSSMManagedInstanceCore (every parameter and document of the account), and the operators'
+// policy starts sessions to the bastion through its logged document only.
+func TestBastionRoleIsSessionManagerOnly(t *testing.T) {
+	for _, tmpl := range []map[string]any{ssmBastion(t), sshBastion(t)} {
+		role := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::IAM::Role", "BastionRole"))
+		assert.Nil(t, role["ManagedPolicyArns"], "no managed policy")
+		d := policyDocuments(tmpl, "BastionRole")
+		assert.Contains(t, d, `"Action":["ssm:UpdateInstanceInformation","ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel","ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel"],"Effect":"Allow","Resource":"*","Sid":"SessionManagerChannel"`)
+		for _, broad := range []string{"ssm:GetParameter", "ssm:GetDocument", "ssm:ListAssociations", "ec2messages:", "s3:GetObject", "ssm:*"} {
+			assert.NotContains(t, d, broad)
+		}
+
+		_, policy := resourceWithPrefixID(t, tmpl, "AWS::IAM::ManagedPolicy", "BastionSessionPolicy")
+		doc := testkit.Props(policy)["PolicyDocument"].(map[string]any)
+		var start map[string]any
+		for _, s := range doc["Statement"].([]any) {
+			if s.(map[string]any)["Action"] == "ssm:StartSession" {
+				start = s.(map[string]any)
+			}
+		}
+		require.NotNil(t, start, "the operators may start sessions")
+		assert.Equal(t, map[string]any{"BoolIfExists": map[string]any{"ssm:SessionDocumentAccessCheck": "true"}}, start["Condition"],
+			"a session must name a document the policy allows: the default, unlogged one is refused")
+		resources := fmt.Sprint(start["Resource"])
+		assert.Contains(t, resources, "instance/")
+		assert.Contains(t, resources, "instance/ map[Ref:Bastion", "the bastion instance")
+		assert.Contains(t, resources, "BastionSessionDocument", "the logged document only")
+		assert.NotContains(t, resources, "instance/*", "the bastion only")
+		assert.Contains(t, fmt.Sprint(doc["Statement"]), "session/${aws:userid}-*", "operators end their own sessions only")
+	}
 }

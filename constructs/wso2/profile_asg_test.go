@@ -289,10 +289,13 @@ func TestLoadBalancer(t *testing.T) {
 	// the gateway host, which serves APIs, is left alone.
 	var blocked []map[string]any
 	for _, r := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::ListenerRule") {
-		if strings.Contains(fmt.Sprint(testkit.Props(r)["Actions"]), "fixed-response") {
+		if strings.Contains(fmt.Sprint(testkit.Props(r)["Actions"]), "StatusCode:403") {
 			blocked = append(blocked, testkit.Props(r))
 		}
 	}
+	assert.Equal(t, "fixed 400", testkit.ListenerAnswer(tmpl, 443, "portal.example.com", "/publisher/..;/internal/data/v1/keyManagers"),
+		"a dot-dot segment that Tomcat would resolve is refused ahead of the routes")
+	assert.Equal(t, "fixed 403", testkit.ListenerAnswer(tmpl, 443, "portal.example.com", "/carbon/admin/index.jsp"))
 	require.Len(t, blocked, 1, "one blocking rule, for the portal host")
 	assert.EqualValues(t, 1, blocked[0]["Priority"])
 	conditions := fmt.Sprint(blocked[0]["Conditions"])
@@ -543,9 +546,9 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
 				Network: e.network, CertificateArn: jsii.String(testCertificate),
-				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(1)}},
+				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(2)}},
 			})
-		}, []string{"Routes[0].Priority 1: priorities 1 to 1 are the BlockedPaths rules of the portal hosts"}},
+		}, []string{"Routes[0].Priority 2: priorities 1 to 2 are the BlockedPaths and traversal rules of the portal hosts"}},
 		{"more blocked paths than a rule takes", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
@@ -554,14 +557,31 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				Routes:       []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com")}},
 			})
 		}, []string{"BlockedPaths has 4 patterns: a load balancer path condition takes at most 3"}},
-		{"more path patterns than a rule takes", func(e nodeEnv) {
+		{"a route's further rules on another route's priority", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
 				Network: e.network, CertificateArn: jsii.String(testCertificate),
-				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"),
-					PathPatterns: jsii.Strings("/publisher*", "/devportal*", "/admin*", "/carbon*")}},
+				Routes: []wso2.LoadBalancedProfile{
+					{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(10),
+						PathPatterns: jsii.Strings("/publisher*", "/devportal*", "/admin*", "/oauth2/*")},
+					{Profile: cp, Hostname: jsii.String("other.example.com"), Priority: jsii.Number(11)},
+				},
 			})
-		}, []string{"Routes[0] has 4 PathPatterns: a load balancer path condition takes at most 3; split them over two routes to the same profile"}},
+		}, []string{"Routes[0] and Routes[1] both have priority 11 (a route of more than 3 PathPatterns holds one priority per 3)"}},
+		{"web ACL twice", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate), WebAclArn: jsii.String(testWebAcl), WebAcl: &wso2.ApimWebAclProps{},
+				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com")}},
+			})
+		}, []string{"WebAcl and WebAclArn were both given"}},
+		{"rate limit out of range", func(e nodeEnv) {
+			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, CertificateArn: jsii.String(testCertificate), WebAcl: &wso2.ApimWebAclProps{RateLimit: jsii.Number(10)},
+				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com")}},
+			})
+		}, []string{"WebAcl.RateLimit 10 must be a whole number of requests from 100 to 2,000,000,000"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -683,11 +703,14 @@ func TestRoutesWithPrioritiesKeepTheirIds(t *testing.T) {
 		return out
 	}
 	before := rules([]int{0, 1})
-	require.Len(t, before, 3, "two routes and the portal host's BlockedPaths rule")
+	require.Len(t, before, 4, "two routes and the portal host's BlockedPaths and traversal rules")
 	assert.Equal(t, before, rules([]int{1, 0}))
 	for id := range before {
 		if strings.Contains(id, "Blocked") {
 			assert.True(t, strings.HasPrefix(id, "LbBlocked1"), "%s: named by its priority, so a renamed host updates it in place", id)
+		}
+		if strings.Contains(id, "Traversal") {
+			assert.True(t, strings.HasPrefix(id, "LbTraversal1"), "%s: named by its priority, so a renamed host updates it in place", id)
 		}
 	}
 }

@@ -51,6 +51,10 @@ type WumUpdaterProps struct {
 	// InstanceType of the update instance. Default: c7i.large (x86-64, for which WSO2 ships its
 	// update tool; on Graviton the packs must carry wso2update_linux_arm64).
 	InstanceType awsec2.InstanceType
+	// MachineImage is the update instance's AMI, Amazon Linux 2023 of its instance type's
+	// architecture: a new one replaces the instance. ApimDeployment gives the deployment's
+	// pinned image. Default: the latest Amazon Linux 2023, resolved at each deploy.
+	MachineImage awsec2.IMachineImage
 }
 
 // WumUpdater is property A1: an update instance in the application tier, whose only way out is
@@ -165,10 +169,12 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	})
 	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS to WSO2's update servers and AWS APIs"), jsii.Bool(false))
 	role := awsiam.NewRole(u, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
-		Description:     jsii.String("WSO2 update instance"),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))},
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description: jsii.String("WSO2 update instance"),
 	})
+	// The agent's channels for Run Command, which runs the updates, and nothing else of
+	// AmazonSSMManagedInstanceCore.
+	grantAgentChannels(role, "RunCommandChannel", sessionChannel, commandChannel)
 	if key := props.CredentialsSecret.EncryptionKey(); key != nil {
 		grantSecretRead(role, props.CredentialsSecret, key)
 	} else {
@@ -213,18 +219,14 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 		jsii.String("base64 -d > /usr/local/sbin/apimkit-update <<'APIMKIT_B64'\n"+bootscript.Base64Lines([]byte(packupdate.Script))+"\nAPIMKIT_B64"),
 		jsii.String("chmod 0755 /usr/local/sbin/apimkit-update"),
 	)
-	instanceType := props.InstanceType
-	if instanceType == nil {
-		// x86: WSO2 ships its update tool for Linux on x86-64; an arm64 build is not in every pack.
-		instanceType = awsec2.InstanceType_Of(awsec2.InstanceClass_C7I, awsec2.InstanceSize_LARGE)
-	}
+	instanceType := updaterInstanceType(props)
 	key := newKey(u, "Key", "Encrypts the WSO2 update instance's volume")
 	allowEc2ToUseKey(key)
 	u.instance = awsec2.NewInstance(u, jsii.String("Resource"), &awsec2.InstanceProps{
 		Vpc:                       network.Vpc(),
 		VpcSubnets:                network.SubnetsInAz(TierApplication, network.AvailabilityZones()[0]),
 		InstanceType:              instanceType,
-		MachineImage:              latestAmazonLinuxFor(instanceType),
+		MachineImage:              imageOr(props.MachineImage, instanceType),
 		SecurityGroup:             sg,
 		Role:                      role,
 		UserData:                  ud,
@@ -264,13 +266,9 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 
 	cdknag.NagSuppressions_AddResourceSuppressions(u, &[]*cdknag.NagPackSuppression{
 		{
-			Id:        jsii.String("AwsSolutions-IAM4"),
-			Reason:    jsii.String("Run Command needs the Systems Manager agent's permissions in AmazonSSMManagedInstanceCore."),
-			AppliesTo: &[]any{"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"},
-		},
-		{
 			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("The KMS action groups come from aws-cdk-lib's grant on the credentials secret's key; " +
+			Reason: jsii.String("Run Command's agent channels (ssm:UpdateInstanceInformation, ssmmessages and ec2messages) take no resource narrower than *; " +
+				"the KMS action groups come from aws-cdk-lib's grant on the credentials secret's key; " +
 				"DescribeInstanceRefreshes, to wait for one traffic manager's refresh before the next, has no resource-level permissions; " +
 				"PutMetricData, to report each run's outcome, takes no resource and is limited to the apimkit/Updates namespace."),
 		},
@@ -342,4 +340,13 @@ func grantObjectWrite(grantee awsiam.IGrantable, bucket awss3.IBucket, keys ...s
 			},
 		}))
 	}
+}
+
+// updaterInstanceType is the update instance's type: c7i.large unless given (x86: WSO2 ships its
+// update tool for Linux on x86-64; an arm64 build is not in every pack).
+func updaterInstanceType(props *WumUpdaterProps) awsec2.InstanceType {
+	if props.InstanceType != nil {
+		return props.InstanceType
+	}
+	return awsec2.InstanceType_Of(awsec2.InstanceClass_C7I, awsec2.InstanceSize_LARGE)
 }

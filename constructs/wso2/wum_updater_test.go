@@ -195,3 +195,18 @@ func TestUpdaterRefreshesTrafficManagersOneByOne(t *testing.T) {
 	}
 	assert.Contains(t, strings.Join(policies, "\n"), "Action:autoscaling:DescribeInstanceRefreshes Effect:Allow Resource:* Sid:FollowTheRefreshes")
 }
+
+// Issue 14: the updater's role carries the agent's channels for Run Command, not
+// AmazonSSMManagedInstanceCore.
+func TestUpdaterRoleHasNoManagedInstanceCore(t *testing.T) {
+	tmpl := updaterTemplate(t)
+	role := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::IAM::Role", "UpdaterRole"))
+	assert.Nil(t, role["ManagedPolicyArns"], "no managed policy")
+	d := policyDocuments(tmpl, "UpdaterRole")
+	for _, action := range []string{"ssm:UpdateInstanceInformation", "ssmmessages:OpenControlChannel", "ec2messages:GetMessages", "ec2messages:SendReply"} {
+		assert.Contains(t, d, action)
+	}
+	for _, broad := range []string{"ssm:GetParameter", "ssm:GetDocument", "ssm:ListInstanceAssociations", "ssm:*"} {
+		assert.NotContains(t, d, broad)
+	}
+}

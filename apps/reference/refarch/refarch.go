@@ -49,6 +49,8 @@ type Config struct {
 	KeystoreSecretArn    string   `ctx:"keystoreSecretArn"`                    // Complete ARN. Default: the pack's keystore.
 	AppPasswordRevision  string   `ctx:"appPasswordRevision"`                  // Changed: apply the WSO2 user's new password.
 	ReadReplicas         string   `ctx:"readReplicas"`                         // 0 to 5 read replicas of the database. Default: none.
+	WebAcl               bool     `ctx:"webAcl" default:"true"`                // A web ACL of AWS managed rules in front of the load balancer.
+	MachineImageId       string   `ctx:"machineImageId"`                       // The nodes' AMI. Default: looked up once (with an account).
 }
 
 var (
@@ -56,6 +58,7 @@ var (
 	mysqlVersion = regexp.MustCompile(`^8\.(0|4)\.\d+$`)
 	kmsKeyArn    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
 	readReplicas = regexp.MustCompile(fmt.Sprintf(`^[0-%d]$`, wso2.MaxReadReplicas))
+	amiID        = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
 )
 
 // The layouts the reference app can deploy, and the certificate that lets it synthesize without
@@ -84,6 +87,8 @@ func ConfigFromContext(node constructs.Node) (c Config, err error) {
 		return c, fmt.Errorf("context \"packBucketKeyArn\" is %q: give the key's ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias", c.PackBucketKeyArn)
 	case c.ReadReplicas != "" && !readReplicas.MatchString(c.ReadReplicas):
 		return c, fmt.Errorf("context \"readReplicas\" is %q: give a number of read replicas from 0 to %d", c.ReadReplicas, wso2.MaxReadReplicas)
+	case c.MachineImageId != "" && !amiID.MatchString(c.MachineImageId):
+		return c, fmt.Errorf("context \"machineImageId\" is %q: give an AMI id (ami- and 8 or 17 hexadecimal digits) of Amazon Linux 2023 in %s", c.MachineImageId, c.Region)
 	case c.Layout != Layout4x && c.Layout != Layout32:
 		return c, fmt.Errorf("context \"layout\" is %q: use %q or %q", c.Layout, Layout4x, Layout32)
 	}
@@ -136,10 +141,13 @@ func New(app awscdk.App, c Config) *Deployment {
 	props := &wso2.ApimDeploymentProps{
 		Release: jsii.String(c.Version), PortalHostname: jsii.String(c.PortalHostname), GatewayHostname: jsii.String(c.GatewayHostname),
 		Certificate: awscertificatemanager.Certificate_FromCertificateArn(d.AppStack, jsii.String("Certificate"), jsii.String(c.CertificateArn)),
-		ZoneName:    jsii.String(c.Zone), SchemaPackKey: optional(c.PackKey),
+		ZoneName:    jsii.String(c.Zone), SchemaPackKey: optional(c.PackKey), MachineImageId: optional(c.MachineImageId),
 		NetworkProps: network, DatabaseProps: database, NetworkScope: d.NetworkStack, DataScope: d.DataStack,
 		OperationsProps: &wso2.ApimOperationsProps{DashboardName: jsii.String(c.StackPrefix + "-operations")},
 		BastionProps:    &wso2.BastionProps{SshFrom: list(c.AdminSSH)}, // SSH mode with admin ranges
+	}
+	if c.WebAcl {
+		props.LoadBalancerProps = &wso2.ApimLoadBalancerProps{WebAcl: &wso2.ApimWebAclProps{}}
 	}
 	if c.KeystoreSecretArn != "" {
 		props.KeystoreSecret = awssecretsmanager.Secret_FromSecretCompleteArn(d.AppStack, jsii.String("Keystore"), jsii.String(c.KeystoreSecretArn))

@@ -30,7 +30,16 @@ func TestConfigDefaultsAreTheArticlesLayout(t *testing.T) {
 		Version:            "4.3.0",
 		Zone:               "apim.internal",
 		Layout:             Layout4x,
+		WebAcl:             true,
 	}, c)
+}
+
+func TestConfigMachineImage(t *testing.T) {
+	c, err := configFrom(t, map[string]any{"machineImageId": "ami-0123456789abcdef0"})
+	require.NoError(t, err)
+	assert.Equal(t, "ami-0123456789abcdef0", c.MachineImageId)
+	_, err = configFrom(t, map[string]any{"machineImageId": "al2023"})
+	assert.ErrorContains(t, err, `context "machineImageId" is "al2023": give an AMI id`)
 }
 
 func TestConfigReadsCommandLineAndJsonForms(t *testing.T) {
