@@ -142,7 +142,7 @@ func TestBadPropertiesNameTheField(t *testing.T) {
 		props map[string]any
 		want  string
 	}{
-		"staged outside staging": {map[string]any{"Bucket": bucket, "StagedKey": "packs/a.zip", "PromotedKey": "packs/a.zip"}, "StagedKey \"packs/a.zip\" must lie under staging/"},
+		"staged outside staging":  {map[string]any{"Bucket": bucket, "StagedKey": "packs/a.zip", "PromotedKey": "packs/a.zip"}, "StagedKey \"packs/a.zip\" must lie under staging/"},
 		"promoted inside staging": {map[string]any{"Bucket": bucket, "StagedKey": "staging/a.zip", "PromotedKey": "staging/b.zip"}, "PromotedKey \"staging/b.zip\" must lie outside staging/"},
 		"bad version":             {map[string]any{"Bucket": bucket, "StagedKey": "staging/a.zip", "PromotedKey": "packs/a.zip", "StagedVersionId": "a b"}, "StagedVersionId"},
 		"bad bucket":              {map[string]any{"Bucket": "A_B", "StagedKey": "staging/a.zip", "PromotedKey": "packs/a.zip"}, "Bucket"},
