@@ -197,7 +197,7 @@ func TestImportedByAnotherModule(t *testing.T) {
 	lintClean(t, "consumer", files)
 	bins, err := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
 	require.NoError(t, err)
-	require.Len(t, bins, 3, "the schema function, the DNS updater and the keystore function were bundled")
+	require.Len(t, bins, 4, "the schema function, the DNS updater, the keystore function and the pack promoter were bundled")
 	for _, b := range bins {
 		f, err := elf.Open(b)
 		require.NoError(t, err)
