@@ -99,10 +99,75 @@ type Input struct {
 // Render returns the deployment.toml of a node. A missing input the profile needs is an error
 // that names it.
 func Render(in Input) ([]byte, error) {
-	p, err := Lookup(in.Version, in.Profile)
+	p, in, err := resolve(in)
 	if err != nil {
 		return nil, err
 	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# WSO2 API Manager %s, %s node. Rendered by apimkit; secrets are $env{...}\n# references resolved at start.\n\n", in.Version, p.Name)
+	enc := toml.NewEncoder(&buf)
+	enc.SetIndentTables(false)
+	if err := enc.Encode(document(p, in)); err != nil {
+		return nil, fmt.Errorf("deployment.toml for %s %s: %w", p.Name, in.Version, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// resolve looks the profile up, checks that in gives what the profile needs, and fills the
+// defaults of the fields left empty.
+func resolve(in Input) (Profile, Input, error) {
+	p, err := Lookup(in.Version, in.Profile)
+	if err != nil {
+		return Profile{}, in, err
+	}
+	fail := func(format string, args ...any) (Profile, Input, error) {
+		return Profile{}, in, fmt.Errorf("deployment.toml for %s %s: "+format, append([]any{p.Name, in.Version}, args...)...)
+	}
+	if missing := missingInputs(p, in); len(missing) > 0 {
+		return fail("missing %s", strings.Join(missing, ", "))
+	}
+	for _, db := range p.Databases {
+		d := in.Databases[db]
+		if d.TrustStore == "" && d.TrustStorePassword == "" {
+			continue
+		}
+		if !urlWord.MatchString(d.TrustStore) || !strings.HasPrefix(d.TrustStore, "/") || !urlWord.MatchString(d.TrustStorePassword) ||
+			len(d.TrustStorePassword) < 6 {
+			return fail("Databases[%s] needs an absolute TrustStore path and a TrustStorePassword "+
+				"of at least 6 characters (keytool's minimum), both of letters, digits and ._/- only (they go into the JDBC URL)", db)
+		}
+	}
+	for field, nodes := range map[string][]Node{"ControlPlane": in.ControlPlane, "TrafficManagers": in.TrafficManagers} {
+		seen := map[string]bool{}
+		for i, n := range nodes {
+			addr := fmt.Sprintf("%s:%d", n.Host, Port(PortBinary, n.Offset))
+			if seen[addr] {
+				return fail("%s[%d] repeats %s: each node needs its own host or offset", field, i, addr)
+			}
+			seen[addr] = true
+		}
+	}
+	if p.Name == ControlPlane && len(in.ControlPlane) > 1 && !hasHost(in.ControlPlane, in.Self.Host) {
+		return fail("ControlPlane names %d nodes and Self is none of them: "+
+			"name this node as Self, or give one name for the whole group", len(in.ControlPlane))
+	}
+	if in.AdminUsername == "" {
+		in.AdminUsername = "admin"
+	}
+	if in.Keystore == nil {
+		in.Keystore = &Keystore{File: "wso2carbon.jks", Alias: "wso2carbon"}
+	}
+	if in.GatewayEnvironment == "" {
+		in.GatewayEnvironment = "Default"
+	}
+	if in.ControlPlaneService.Host == "" && len(in.ControlPlane) > 0 {
+		in.ControlPlaneService = in.ControlPlane[0]
+	}
+	return p, in, nil
+}
+
+// missingInputs names the fields of in that profile p needs and in leaves empty.
+func missingInputs(p Profile, in Input) []string {
 	var missing []string
 	need := func(ok bool, name string) {
 		if !ok {
@@ -114,8 +179,7 @@ func Render(in Input) ([]byte, error) {
 		d, ok := in.Databases[db]
 		need(ok && d.Host != "" && d.Port > 0 && d.Name != "" && d.Username != "", "Databases["+db+"] (Host, Port, Name, Username)")
 	}
-	usesCP := p.Name != ControlPlane
-	need(!usesCP || len(in.ControlPlane) > 0, "ControlPlane")
+	need(p.Name == ControlPlane || len(in.ControlPlane) > 0, "ControlPlane")
 	// Every profile talks to the traffic managers: the 3.2 portals and key manager publish
 	// their events there too.
 	need(len(in.TrafficManagers) > 0, "TrafficManagers")
@@ -123,44 +187,13 @@ func Render(in Input) ([]byte, error) {
 		need(in.GatewayHostname != "", "GatewayHostname")
 		need(in.PortalHostname != "", "PortalHostname")
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("deployment.toml for %s %s: missing %s", p.Name, in.Version, strings.Join(missing, ", "))
-	}
-	for _, db := range p.Databases {
-		d := in.Databases[db]
-		if d.TrustStore == "" && d.TrustStorePassword == "" {
-			continue
-		}
-		if !urlWord.MatchString(d.TrustStore) || !strings.HasPrefix(d.TrustStore, "/") || !urlWord.MatchString(d.TrustStorePassword) ||
-			len(d.TrustStorePassword) < 6 {
-			return nil, fmt.Errorf("deployment.toml for %s %s: Databases[%s] needs an absolute TrustStore path and a TrustStorePassword "+
-				"of at least 6 characters (keytool's minimum), both of letters, digits and ._/- only (they go into the JDBC URL)", p.Name, in.Version, db)
-		}
-	}
-	for field, nodes := range map[string][]Node{"ControlPlane": in.ControlPlane, "TrafficManagers": in.TrafficManagers} {
-		seen := map[string]bool{}
-		for i, n := range nodes {
-			addr := fmt.Sprintf("%s:%d", n.Host, Port(PortBinary, n.Offset))
-			if seen[addr] {
-				return nil, fmt.Errorf("deployment.toml for %s %s: %s[%d] repeats %s: each node needs its own host or offset", p.Name, in.Version, field, i, addr)
-			}
-			seen[addr] = true
-		}
-	}
-	if p.Name == ControlPlane && len(in.ControlPlane) > 1 && !hasHost(in.ControlPlane, in.Self.Host) {
-		return nil, fmt.Errorf("deployment.toml for %s %s: ControlPlane names %d nodes and Self is none of them: "+
-			"name this node as Self, or give one name for the whole group", p.Name, in.Version, len(in.ControlPlane))
-	}
-	if in.AdminUsername == "" {
-		in.AdminUsername = "admin"
-	}
-	if in.Keystore == nil {
-		in.Keystore = &Keystore{File: "wso2carbon.jks", Alias: "wso2carbon"}
-	}
-	if in.GatewayEnvironment == "" {
-		in.GatewayEnvironment = "Default"
-	}
+	return missing
+}
 
+// document is the deployment.toml of a resolved input as TOML tables: what every node has, then
+// the [apim] settings of the profile's side (portals and key management, gateway or traffic
+// manager).
+func document(p Profile, in Input) map[string]any {
 	doc := map[string]any{
 		"server": map[string]any{
 			"hostname":    in.Hostname,
@@ -194,130 +227,13 @@ func Render(in Input) ([]byte, error) {
 	doc["database"] = dbs
 
 	apim := map[string]any{}
-	cp := in.ControlPlane
-	svc := in.ControlPlaneService
-	if svc.Host == "" && len(cp) > 0 {
-		svc = cp[0]
-	}
 	switch p.Name {
 	case ControlPlane, Publisher, DevPortal, KeyManager:
-		if p.Name != KeyManager {
-			apim["gateway"] = map[string]any{"environment": []any{gatewayEnvironment(in)}}
-		}
-		if p.Name == ControlPlane {
-			// The node's own event hub, services and token-revocation endpoint are reached on
-			// localhost: its hostname is the public portal name, whose load balancer serves 443
-			// only, and the default certificate names localhost.
-			self := Node{"localhost", in.Offset}
-			hub := eventHub(self, []Node{self})
-			if hasHost(cp, in.Self.Host) {
-				// The list names each control-plane node: publish to every hub's stream (this
-				// node's own on localhost: its name may lead through a load balancer, which
-				// cannot send a node's connection back to it) and pass the events received here
-				// on to the others.
-				peers := others(cp, in.Self)
-				hub["publish"] = map[string]any{"url_group": urlGroups(append([]Node{self}, peers...), "urls", "auth_urls")}
-				if len(peers) > 0 {
-					hub["event_duplicate_url"] = urls(peers, "tcp", PortJMS)
-				}
-			} else {
-				// The list is one name for the whole group (a load balancer), which may lead
-				// back to this node: publish to its own stream only.
-				hub["publish"] = map[string]any{"url_group": urlGroups([]Node{self}, "urls", "auth_urls")}
-			}
-			apim["event_hub"] = hub
-			doc["event_listener"] = tokenRevocation(self)
-		} else if p.Name == KeyManager {
-			// The key manager calls its own services on localhost: through its internal name
-			// the load balancer could send the connection back to the node it came from, which
-			// a load balancer that keeps the caller's address cannot do.
-			apim["key_manager"] = map[string]any{"service_url": servicesURL(Node{"localhost", in.Offset})}
-		} else {
-			apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
-		}
-		if len(in.TrafficManagers) > 0 {
-			// 4.x: the control plane's policies and events reach the traffic managers. 3.2: the
-			// traffic managers are the event hub, so the portals and the key manager publish
-			// their events (applications, subscriptions, keys, revocations) to each of them too,
-			// and the publisher (where the admin portal runs) deploys throttling policies to
-			// them through the first one's services.
-			th := throttling(in.TrafficManagers)
-			if p.Name == KeyManager {
-				// It publishes events only and takes no throttle decisions: it never listens on
-				// the traffic managers' brokers.
-				delete(th, "throttle_decision_endpoints")
-			}
-			if p.Name == Publisher {
-				th["service_url"] = servicesURL(in.TrafficManagers[0])
-			}
-			if in.Version.Major == 3 {
-				th["username"], th["password"] = "$ref{super_admin.username}", "$ref{super_admin.password}"
-			}
-			apim["throttling"] = th
-		}
-		if p.Name == Publisher {
-			// 3.x: the gateways are a group behind a load balancer, which the publisher's
-			// direct push would reach one node of. It saves each API's artifacts in apim_db
-			// instead and announces them through the traffic managers; every gateway pulls them.
-			apim["sync_runtime_artifacts"] = map[string]any{"publisher": map[string]any{
-				"artifact_saver": "DBSaver", "publish_directly_to_gateway": false,
-			}}
-		}
-		if p.Name == KeyManager {
-			// 3.2: revoked tokens are announced by the traffic managers' internal data service
-			// (the key manager's own is removed from its profile); tm1 passes them to its peer.
-			doc["event_listener"] = tokenRevocation(in.TrafficManagers[0])
-		}
-		if p.Name == ControlPlane || p.Name == DevPortal || p.Name == KeyManager {
-			// Self-registered users get the subscriber role (WSO2's templates for these roles).
-			doc["event_handler"] = []any{map[string]any{"name": "userPostSelfRegistration", "subscriptions": []string{"POST_ADD_USER"}}}
-		}
-		if p.Name == ControlPlane {
-			// Application names may hold spaces, as in WSO2's control-plane template.
-			doc["service_provider"] = map[string]any{"sp_name_regex": `^[\sa-zA-Z0-9._-]*$`}
-			apim["cors"] = cors(in.Version)
-		}
-		if p.Name != KeyManager {
-			// The portal's public address, for the links the nodes write (the default is
-			// localhost).
-			apim["devportal"] = map[string]any{"url": "https://" + in.PortalHostname + "/devportal"}
-		}
+		addManagementSide(p, in, doc, apim)
 	case Gateway:
-		apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
-		apim["cors"] = cors(in.Version)
-		th := throttling(in.TrafficManagers)
-		apim["throttling"] = th
-		if in.Version.Major == 3 {
-			// The publisher's artifacts, announced on the traffic managers' brokers, are pulled
-			// from the first traffic manager's internal data service (3.2 serves it on the
-			// traffic managers, which read apim_db; the URL is service_url's host and port).
-			th["service_url"] = servicesURL(in.TrafficManagers[0])
-			th["username"], th["password"] = "$ref{super_admin.username}", "$ref{super_admin.password}"
-			apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{
-				"gateway_labels":     []string{in.GatewayEnvironment},
-				"artifact_retriever": "DBRetriever",
-				// 3.2 reads the retry duration whenever a retriever is named: always give it.
-				"deployment_retry_duration": 15000,
-				"data_retrieval_mode":       "sync",
-				"event_waiting_time":        5000,
-			}}
-		}
-		if in.Version.Major == 4 {
-			apim["event_hub"] = eventHub(svc, cp)
-			apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{"gateway_labels": []string{in.GatewayEnvironment}}}
-		}
+		addGatewaySide(in, apim)
 	case TrafficManager:
-		apim["key_manager"] = map[string]any{"service_url": servicesURL(svc)}
-		if in.Version.Major == 4 {
-			// 3.2's traffic managers are the event hub themselves.
-			apim["event_hub"] = eventHub(svc, cp)
-		}
-		apim["throttling"] = map[string]any{
-			"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS),
-			// Its own broker, where it publishes decisions, at its offset.
-			"throttle_decision_endpoints": urls([]Node{{"localhost", in.Offset}}, "tcp", PortJMS),
-		}
-		apim["oauth_config"] = map[string]any{"revoke_endpoint": svc.url("https", PortServletHTTPS) + "/oauth2/revoke"}
+		addTrafficManagerSide(in, apim)
 	}
 	doc["apim"] = apim
 	if p.Exposure != nil && p.Exposure.TargetPort == PortServletHTTPS {
@@ -325,15 +241,139 @@ func Render(in Input) ([]byte, error) {
 		// writes must carry that port, not 9443.
 		doc["transport"] = map[string]any{"https": map[string]any{"properties": map[string]any{"proxyPort": 443}}}
 	}
+	return doc
+}
 
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# WSO2 API Manager %s, %s node. Rendered by apimkit; secrets are $env{...}\n# references resolved at start.\n\n", in.Version, p.Name)
-	enc := toml.NewEncoder(&buf)
-	enc.SetIndentTables(false)
-	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("deployment.toml for %s %s: %w", p.Name, in.Version, err)
+// addManagementSide adds the settings of the profiles that serve the portals and key
+// management: the 4.x control plane and the 3.2 publisher, developer portal and key manager.
+func addManagementSide(p Profile, in Input, doc, apim map[string]any) {
+	if p.Name != KeyManager {
+		apim["gateway"] = map[string]any{"environment": []any{gatewayEnvironment(in)}}
 	}
-	return buf.Bytes(), nil
+	switch p.Name {
+	case ControlPlane:
+		addControlPlaneHub(in, doc, apim)
+	case KeyManager:
+		// The key manager calls its own services on localhost: through its internal name
+		// the load balancer could send the connection back to the node it came from, which
+		// a load balancer that keeps the caller's address cannot do.
+		apim["key_manager"] = map[string]any{"service_url": servicesURL(Node{"localhost", in.Offset})}
+	default:
+		apim["key_manager"] = map[string]any{"service_url": servicesURL(in.ControlPlaneService)}
+	}
+	// 4.x: the control plane's policies and events reach the traffic managers. 3.2: the
+	// traffic managers are the event hub, so the portals and the key manager publish their
+	// events (applications, subscriptions, keys, revocations) to each of them too, and the
+	// publisher (where the admin portal runs) deploys throttling policies to them through the
+	// first one's services.
+	th := throttling(in.TrafficManagers)
+	if p.Name == KeyManager {
+		// It publishes events only and takes no throttle decisions: it never listens on the
+		// traffic managers' brokers.
+		delete(th, "throttle_decision_endpoints")
+	}
+	if p.Name == Publisher {
+		th["service_url"] = servicesURL(in.TrafficManagers[0])
+	}
+	if in.Version.Major == 3 {
+		th["username"], th["password"] = "$ref{super_admin.username}", "$ref{super_admin.password}"
+	}
+	apim["throttling"] = th
+	if p.Name == Publisher {
+		// 3.x: the gateways are a group behind a load balancer, which the publisher's direct
+		// push would reach one node of. It saves each API's artifacts in apim_db instead and
+		// announces them through the traffic managers; every gateway pulls them.
+		apim["sync_runtime_artifacts"] = map[string]any{"publisher": map[string]any{
+			"artifact_saver": "DBSaver", "publish_directly_to_gateway": false,
+		}}
+	}
+	if p.Name == KeyManager {
+		// 3.2: revoked tokens are announced by the traffic managers' internal data service
+		// (the key manager's own is removed from its profile); tm1 passes them to its peer.
+		doc["event_listener"] = tokenRevocation(in.TrafficManagers[0])
+	}
+	if p.Name == ControlPlane || p.Name == DevPortal || p.Name == KeyManager {
+		// Self-registered users get the subscriber role (WSO2's templates for these roles).
+		doc["event_handler"] = []any{map[string]any{"name": "userPostSelfRegistration", "subscriptions": []string{"POST_ADD_USER"}}}
+	}
+	if p.Name == ControlPlane {
+		// Application names may hold spaces, as in WSO2's control-plane template.
+		doc["service_provider"] = map[string]any{"sp_name_regex": `^[\sa-zA-Z0-9._-]*$`}
+		apim["cors"] = cors(in.Version)
+	}
+	if p.Name != KeyManager {
+		// The portal's public address, for the links the nodes write (the default is
+		// localhost).
+		apim["devportal"] = map[string]any{"url": "https://" + in.PortalHostname + "/devportal"}
+	}
+}
+
+// addControlPlaneHub adds a 4.x control-plane node's event hub and token-revocation listener.
+// The node's own event hub, services and token-revocation endpoint are reached on localhost: its
+// hostname is the public portal name, whose load balancer serves 443 only, and the default
+// certificate names localhost.
+func addControlPlaneHub(in Input, doc, apim map[string]any) {
+	self := Node{"localhost", in.Offset}
+	hub := eventHub(self, []Node{self})
+	if hasHost(in.ControlPlane, in.Self.Host) {
+		// The list names each control-plane node: publish to every hub's stream (this node's
+		// own on localhost: its name may lead through a load balancer, which cannot send a
+		// node's connection back to it) and pass the events received here on to the others.
+		peers := others(in.ControlPlane, in.Self)
+		hub["publish"] = map[string]any{"url_group": urlGroups(append([]Node{self}, peers...), "urls", "auth_urls")}
+		if len(peers) > 0 {
+			hub["event_duplicate_url"] = urls(peers, "tcp", PortJMS)
+		}
+	} else {
+		// The list is one name for the whole group (a load balancer), which may lead back to
+		// this node: publish to its own stream only.
+		hub["publish"] = map[string]any{"url_group": urlGroups([]Node{self}, "urls", "auth_urls")}
+	}
+	apim["event_hub"] = hub
+	doc["event_listener"] = tokenRevocation(self)
+}
+
+// addGatewaySide adds a gateway's key validation, throttling and artifact synchronisation.
+func addGatewaySide(in Input, apim map[string]any) {
+	apim["key_manager"] = map[string]any{"service_url": servicesURL(in.ControlPlaneService)}
+	apim["cors"] = cors(in.Version)
+	th := throttling(in.TrafficManagers)
+	apim["throttling"] = th
+	if in.Version.Major == 3 {
+		// The publisher's artifacts, announced on the traffic managers' brokers, are pulled
+		// from the first traffic manager's internal data service (3.2 serves it on the
+		// traffic managers, which read apim_db; the URL is service_url's host and port).
+		th["service_url"] = servicesURL(in.TrafficManagers[0])
+		th["username"], th["password"] = "$ref{super_admin.username}", "$ref{super_admin.password}"
+		apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{
+			"gateway_labels":     []string{in.GatewayEnvironment},
+			"artifact_retriever": "DBRetriever",
+			// 3.2 reads the retry duration whenever a retriever is named: always give it.
+			"deployment_retry_duration": 15000,
+			"data_retrieval_mode":       "sync",
+			"event_waiting_time":        5000,
+		}}
+	}
+	if in.Version.Major == 4 {
+		apim["event_hub"] = eventHub(in.ControlPlaneService, in.ControlPlane)
+		apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{"gateway_labels": []string{in.GatewayEnvironment}}}
+	}
+}
+
+// addTrafficManagerSide adds a traffic manager's event hub (4.x), the copies of its events to
+// its peers and the broker it publishes decisions on.
+func addTrafficManagerSide(in Input, apim map[string]any) {
+	apim["key_manager"] = map[string]any{"service_url": servicesURL(in.ControlPlaneService)}
+	if in.Version.Major == 4 {
+		// 3.2's traffic managers are the event hub themselves.
+		apim["event_hub"] = eventHub(in.ControlPlaneService, in.ControlPlane)
+	}
+	apim["throttling"] = map[string]any{
+		"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS),
+		// Its own broker, where it publishes decisions, at its offset.
+		"throttle_decision_endpoints": urls([]Node{{"localhost", in.Offset}}, "tcp", PortJMS),
+	}
+	apim["oauth_config"] = map[string]any{"revoke_endpoint": in.ControlPlaneService.url("https", PortServletHTTPS) + "/oauth2/revoke"}
 }
 
 // tokenRevocation is the identity event listener that announces revoked tokens to the internal

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -277,10 +278,12 @@ func ensureUser(ctx context.Context, db *sql.DB, app credentials, dbs []Database
 const missingShown = 5
 
 // refusePartialSchema refuses a database that holds some, but not all, of the tables its script
-// creates, and no load record of this function's: an older release's schema, or one half made by
-// hand or by another tool. Loading the script into it would mix two schemas, and leaving it as
-// "already loaded" would start WSO2 on a schema it cannot use. A database with none of the
-// script's tables or all of them, or with the function's own record, is left to loadSchema.
+// creates, unless the function's own load record says it is resuming that script: an older
+// release's schema, or one half made by hand or by another tool. Loading the script into it would
+// mix two schemas, and leaving it as "already loaded" would start WSO2 on a schema it cannot use.
+// A completed load of another script (the deployment moved to another release or pack) counts as
+// loaded only once every table of the new script is there, as WSO2's migration leaves it. A
+// database with none of the script's tables or all of them is left to loadSchema.
 func refusePartialSchema(ctx context.Context, db *sql.DB, d Database, stmts []string) error {
 	want := CreatedTables(stmts)
 	if len(want) == 0 {
@@ -302,19 +305,42 @@ func refusePartialSchema(ctx context.Context, db *sql.DB, d Database, stmts []st
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("%s: listing tables: %w", d.Name, err)
 	}
-	return partialSchema(d, want, have)
+	rec := loadRecord{}
+	if slices.ContainsFunc(have, func(t string) bool { return strings.EqualFold(t, MarkerTable) }) {
+		var digest string
+		err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT digest, completed FROM `%s`.%s WHERE id = 1", d.Name, MarkerTable)).
+			Scan(&digest, &rec.completed)
+		switch {
+		case err == nil:
+			rec.present, rec.sameScript = true, digest == scriptDigest(stmts)
+		case errors.Is(err, sql.ErrNoRows):
+		default:
+			return fmt.Errorf("%s: reading %s: %w", d.Name, MarkerTable, err)
+		}
+	}
+	return partialSchema(d, want, have, rec)
 }
 
-// partialSchema decides for refusePartialSchema, given the tables the script creates and those
-// the database holds. Names compare without regard to case, so a schema made where
-// lower_case_table_names folds them (an RDS instance set to 1, a copy from Windows) still counts.
-func partialSchema(d Database, want, have []string) error {
+// loadRecord is what a database's MarkerTable row says about the script being loaded now.
+type loadRecord struct {
+	present    bool
+	completed  bool
+	sameScript bool
+}
+
+// partialSchema decides for refusePartialSchema, given the tables the script creates, those the
+// database holds and its load record. Names compare without regard to case, so a schema made
+// where lower_case_table_names folds them (an RDS instance set to 1, a copy from Windows) still
+// counts.
+func partialSchema(d Database, want, have []string, rec loadRecord) error {
+	if rec.present && !(rec.completed && !rec.sameScript) {
+		// The function's own load of this script (done or to resume), or a half-applied load of
+		// another one, which loadSchema refuses with its progress.
+		return nil
+	}
 	held := map[string]bool{}
 	for _, t := range have {
 		held[strings.ToLower(t)] = true
-	}
-	if held[MarkerTable] {
-		return nil
 	}
 	var missing []string
 	for _, t := range want {
@@ -322,17 +348,28 @@ func partialSchema(d Database, want, have []string) error {
 			missing = append(missing, t)
 		}
 	}
-	if len(missing) == 0 || len(missing) == len(want) {
+	if len(missing) == 0 || (len(missing) == len(want) && !rec.present) {
 		return nil
 	}
 	named := strings.Join(missing[:min(len(missing), missingShown)], ", ")
 	if more := len(missing) - missingShown; more > 0 {
 		named += fmt.Sprintf(" and %d more", more)
 	}
+	if rec.present {
+		return fmt.Errorf("%s holds a completed load of another schema script (another release's or pack's) and %d of the %d "+
+			"tables %s creates: it is missing %s. It is left as it is: migrate it to this release with WSO2's migration "+
+			"resources, or point the function at an empty database", d.Name, len(want)-len(missing), len(want), d.Script, named)
+	}
 	return fmt.Errorf("%s holds %d of the %d tables %s creates and no record of a load by this function: "+
 		"it is missing %s. It is left as it is, since it is half made or another release's schema: "+
 		"complete or migrate it with WSO2's scripts, or point the function at an empty database",
 		d.Name, len(want)-len(missing), len(want), d.Script, named)
+}
+
+// scriptDigest identifies a schema script in the load record.
+func scriptDigest(stmts []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(stmts, ";\n")))
+	return hex.EncodeToString(sum[:])
 }
 
 // MarkerTable records, inside each database, how far its schema script has been applied, so a
@@ -342,8 +379,7 @@ const MarkerTable = "apimkit_schema_load"
 // loadSchema applies the statements to a database that is empty, or finishes a load this handler
 // started and did not complete. It reports whether it applied anything.
 func (h *Handler) loadSchema(ctx context.Context, db *sql.DB, d Database, stmts []string) (bool, error) {
-	sum := sha256.Sum256([]byte(strings.Join(stmts, ";\n")))
-	digest := hex.EncodeToString(sum[:])
+	digest := scriptDigest(stmts)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", d.Name, err)

@@ -29,23 +29,32 @@ func TestPartialSchemaDecision(t *testing.T) {
 	cases := []struct {
 		name string
 		have []string
+		rec  loadRecord
 		err  string
 	}{
-		{"empty database", nil, ""},
-		{"only tables of its own", []string{"MANAGED_ELSEWHERE"}, ""},
-		{"all of them", want, ""},
-		{"all of them and more", append([]string{"EXTRA"}, want...), ""},
-		{"all of them in lower case", []string{"t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8"}, ""},
-		{"some of them, with the function's record", []string{"T1", MarkerTable}, ""},
-		{"one missing", []string{"T1", "T2", "T3", "T4", "T5", "T6", "T8"},
+		{"empty database", nil, loadRecord{}, ""},
+		{"only tables of its own", []string{"MANAGED_ELSEWHERE"}, loadRecord{}, ""},
+		{"all of them", want, loadRecord{}, ""},
+		{"all of them and more", append([]string{"EXTRA"}, want...), loadRecord{}, ""},
+		{"all of them in lower case", []string{"t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8"}, loadRecord{}, ""},
+		{"some of them, resuming the function's load", []string{"T1", MarkerTable}, loadRecord{present: true, sameScript: true}, ""},
+		{"some of them, a half load of another script (loadSchema refuses it)", []string{"T1", MarkerTable}, loadRecord{present: true}, ""},
+		{"all of them, loaded by the function", append([]string{MarkerTable}, want...), loadRecord{present: true, completed: true, sameScript: true}, ""},
+		{"all of them after another script's load (migrated)", append([]string{MarkerTable}, want...), loadRecord{present: true, completed: true}, ""},
+		{"another script's completed load lacking one", []string{"T1", "T2", "T3", "T4", "T5", "T6", "T7", MarkerTable}, loadRecord{present: true, completed: true},
+			"apim_db holds a completed load of another schema script (another release's or pack's) and 7 of the 8 tables " +
+				"dbscripts/apimgt/mysql.sql creates: it is missing T8. It is left as it is: migrate it"},
+		{"another script's completed load sharing none", []string{"OLD1", MarkerTable}, loadRecord{present: true, completed: true},
+			"holds a completed load of another schema script (another release's or pack's) and 0 of the 8 tables"},
+		{"one missing", []string{"T1", "T2", "T3", "T4", "T5", "T6", "T8"}, loadRecord{},
 			"apim_db holds 7 of the 8 tables dbscripts/apimgt/mysql.sql creates and no record of a load by this function: it is missing T7."},
-		{"five missing, all named", []string{"T1", "T2", "T3"}, "it is missing T4, T5, T6, T7, T8. It is left as it is"},
-		{"more than five missing", []string{"T2"}, "apim_db holds 1 of the 8 tables dbscripts/apimgt/mysql.sql creates and no record of a load by this function: " +
+		{"five missing, all named", []string{"T1", "T2", "T3"}, loadRecord{}, "it is missing T4, T5, T6, T7, T8. It is left as it is"},
+		{"more than five missing", []string{"T2"}, loadRecord{}, "apim_db holds 1 of the 8 tables dbscripts/apimgt/mysql.sql creates and no record of a load by this function: " +
 			"it is missing T1, T3, T4, T5, T6 and 2 more. It is left as it is, since it is half made or another release's schema"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := partialSchema(d, want, tc.have)
+			err := partialSchema(d, want, tc.have, tc.rec)
 			if tc.err == "" {
 				assert.NoError(t, err)
 				return
@@ -111,4 +120,35 @@ func TestPartialSchemaRefusalNamesTheFirstMissing(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "apim_db holds 180 of the 200 tables dbscripts/apimgt/mysql.sql creates")
 	assert.Contains(t, err.Error(), "it is missing AM_T180, AM_T181, AM_T182, AM_T183, AM_T184 and 15 more.")
+}
+
+// A database whose load record is another script's completed load (the deployment moved to a new
+// release or pack) is loaded only if every table of the new script is there, as after WSO2's
+// migration; before, any completed record passed as loaded and WSO2 started on the old schema.
+func TestAnotherReleasesLoadedSchemaIsRefusedUntilMigrated(t *testing.T) {
+	dropAll(t, "apim_db", "shared_db")
+	f := newFixture(t)
+	_, _, err := f.h.Handle(ctx, event(cfn.RequestCreate, props()))
+	require.NoError(t, err)
+
+	f.objects.objects["packs/wso2am-4.4.0.zip"] = makePack(t, map[string]string{
+		"dbscripts/mysql.sql":        sharedScript,
+		"dbscripts/apimgt/mysql.sql": apimScript + "CREATE TABLE IF NOT EXISTS AM_NEW (ID INT);\n",
+	})
+	p := props()
+	p["PackKey"] = "wso2am-4.4.0.zip"
+	before := observe(t)
+	_, _, err = f.h.Handle(ctx, event(cfn.RequestUpdate, p))
+	require.Error(t, err)
+	assert.Equal(t, "dbinit: apim_db holds a completed load of another schema script (another release's or pack's) and 3 of "+
+		"the 4 tables dbscripts/apimgt/mysql.sql creates: it is missing AM_NEW. It is left as it is: migrate it to this "+
+		"release with WSO2's migration resources, or point the function at an empty database", err.Error())
+	assert.Equal(t, before, observe(t), "nothing is written")
+
+	// Migrated (here by hand): the new script's tables are all there, and the update goes through.
+	_, err = admin(t).ExecContext(ctx, "CREATE TABLE apim_db.AM_NEW (ID INT)")
+	require.NoError(t, err)
+	_, _, err = f.h.Handle(ctx, event(cfn.RequestUpdate, p))
+	require.NoError(t, err)
+	assert.Contains(t, observe(t).tables["apim_db"], "AM_NEW")
 }
