@@ -261,7 +261,6 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	}
 	checkPinned(profileAsgName, "Pack", props.Pack)
 	checkPinned(profileAsgName, "JdbcDriver", props.JdbcDriver)
-
 	checkKeystore(profileAsgName, props.KeystoreSecret, props.UsePackKeystore)
 	if props.Database == nil {
 		propsError(profileAsgName, "Database is required: %s uses %s", profile.Name, strings.Join(profile.Databases, " and "))
@@ -542,8 +541,8 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	// silent for the hook's timeout, fails the update, and CloudFormation rolls the stack back,
 	// to the previous launch template, in the same way. New nodes start before old ones stop
 	// (MinInstancesInService at the group's minimum, which CloudFormation allows only below
-	// MaxSize: a group fixed at its size, such as a traffic manager or the control plane of 3.2,
-	// gets one node of headroom, used only by updates, since nothing scales it). A group whose
+	// MaxSize: a group fixed at its size, such as a traffic manager, gets one node of headroom,
+	// used only by updates, since nothing scales it). A group whose
 	// nodes are named per zone is the exception: a replacement started beside the node it
 	// replaces could land in another zone, which would then answer to two names and leave one
 	// unanswered; it is replaced one node at a time, stopped then started, its other zones
