@@ -102,6 +102,11 @@ var guardExceptions = []guardException{
 		reason:   "as for the schema function: the keystore function is in the application subnets, which reach the data stack as cross-stack references.",
 	},
 	{
+		control:  "CT.LAMBDA.PR.3",
+		resource: "PackPromoterFunction",
+		reason:   "as for the schema function: the pack promoter is in the application subnets, which reach the data stack as cross-stack references.",
+	},
+	{
 		control:  "CT.RDS.PR.20",
 		resource: "DatabaseF44359DD",
 		reason: "MySQL keeps its standard port 3306, the one WSO2's JDBC URLs and the data tier's network ACL " +

@@ -211,7 +211,7 @@ func TestT2_EachTrafficManagerIsItsOwnPinnedGroup(t *testing.T) {
 			}
 			tms = append(tms, id)
 			assert.Equal(t, "1", props(g)["MinSize"], "%s %s", name, id)
-			assert.Equal(t, "1", props(g)["MaxSize"], "%s %s", name, id)
+			assert.Equal(t, "2", props(g)["MaxSize"], "%s %s: one node, and room for its replacement during a launch-first update (nothing scales it)", name, id)
 			azs := props(g)["AvailabilityZones"].([]any)
 			require.Len(t, azs, 1)
 			zones[azs[0].(string)] = true

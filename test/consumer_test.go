@@ -209,7 +209,7 @@ func TestImportedByAnotherModule(t *testing.T) {
 	lintClean(t, "consumer", files)
 	zips, err := filepath.Glob(filepath.Join(out, "asset.*.zip"))
 	require.NoError(t, err)
-	require.Len(t, zips, 3, "the schema function, the DNS updater and the keystore function")
+	require.Len(t, zips, 4, "the schema function, the DNS updater, the keystore function and the pack promoter")
 	shipped := map[string]bool{}
 	for _, n := range lambdazip.Names() {
 		b, err := lambdazip.Zip(n)

@@ -2,7 +2,8 @@
 # Turns a fresh Amazon Linux 2023 instance into a WSO2 API Manager node, then tells its Auto Scaling
 # group it is in service. Everything node-specific comes from ${APIMKIT_ETC}/node.env (written by the
 # user data); no secret is passed in, they are read from Secrets Manager here. On any failure the
-# launch lifecycle action is abandoned, so the group replaces the instance.
+# launch lifecycle action is abandoned, so the group replaces the instance, and CloudFormation is
+# told (a FAILURE signal), so a deploy rolling the group onto a new launch template rolls back.
 set -Eeuo pipefail
 
 ROOT=${APIMKIT_ROOT:-}
@@ -11,6 +12,7 @@ ETC=${APIMKIT_ETC:-$ROOT/etc/apimkit}
 source "$ETC/node.env"
 
 : "${AWS_REGION:?}" "${PACK_BUCKET:?}" "${PACK_KEY:?}" "${PACK_HOME:?}" "${JDBC_DRIVER_KEY:?}"
+: "${PACK_VERSION:?}" "${PACK_SHA256:?}" "${JDBC_DRIVER_VERSION:?}" "${JDBC_DRIVER_SHA256:?}"
 : "${DB_SECRET_ARN:?}" "${ADMIN_SECRET_ARN:?}" "${START_COMMAND:?}" "${JAVA_PACKAGE:?}"
 : "${HEALTH_PROTOCOL:?}" "${HEALTH_PORT:?}" "${LIFECYCLE_HOOK:?}"
 HEALTH_PATH=${HEALTH_PATH:-/}
@@ -106,12 +108,27 @@ complete_lifecycle() {
     --auto-scaling-group-name "$ASG_NAME" --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"
 }
 
+# signal STATUS tells CloudFormation how this node's boot ended (SUCCESS once it is in service,
+# FAILURE when its boot failed), when the group's creation or rolling update waits on its nodes'
+# signals: a FAILURE, or no SUCCESS in time, rolls the deploy back. Outside such an update
+# CloudFormation refuses the signal, which is then only logged.
+signal() {
+  if [[ -z "${SIGNAL_STACK:-}" ]]; then return 0; fi
+  if aws cloudformation signal-resource --stack-name "$SIGNAL_STACK" --logical-resource-id "$SIGNAL_RESOURCE" \
+    --unique-id "$INSTANCE_ID" --status "$1"; then
+    log "signalled $1 to ${SIGNAL_STACK}/${SIGNAL_RESOURCE}"
+  else
+    log "CloudFormation took no $1 signal (no deploy is waiting on this group)"
+  fi
+}
+
 on_error() {
   local status=$?
   # A failing subshell fails its parent too: the parent reports and abandons, once.
   if [[ $BASHPID != "$$" ]]; then exit "$status"; fi
   log "failed (exit $status) at line ${BASH_LINENO[0]}: $BASH_COMMAND; abandoning the launch"
   complete_lifecycle ABANDON || log "could not abandon the lifecycle action"
+  signal FAILURE
   exit "$status"
 }
 trap on_error ERR
@@ -174,10 +191,25 @@ if [[ ! -x "$JAVA_HOME/bin/java" ]]; then
   false
 fi
 
-log "fetching s3://${PACK_BUCKET}/${PACK_KEY}"
+# fetch_pinned KEY VERSION SHA256 FILE downloads exactly that version of KEY, the one the
+# deployment promoted and pinned, and refuses it, before anything reads it, unless its SHA-256 is
+# the pinned one: whoever can upload to the bucket cannot change what a node runs.
+fetch_pinned() {
+  local key=$1 version=$2 want=$3 file=$4 got
+  log "fetching s3://${PACK_BUCKET}/${key} version ${version}"
+  aws s3api get-object --bucket "$PACK_BUCKET" --key "$key" --version-id "$version" "$file" >/dev/null
+  got=$(sha256sum "$file" | cut -d' ' -f1)
+  if [[ "$got" != "$want" ]]; then
+    rm -f "$file"
+    log "refusing s3://${PACK_BUCKET}/${key} version ${version}: its SHA-256 is ${got}, the deployment pinned ${want}"
+    false
+  fi
+}
+
 # On disk, not in /tmp, which Amazon Linux 2023 keeps in memory.
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/apimkit-boot.XXXXXX")
-aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${PACK_KEY}" "$work/pack.zip"
+fetch_pinned "$PACK_KEY" "$PACK_VERSION" "$PACK_SHA256" "$work/pack.zip"
+fetch_pinned "$JDBC_DRIVER_KEY" "$JDBC_DRIVER_VERSION" "$JDBC_DRIVER_SHA256" "$work/driver.jar"
 mkdir -p "$WSO2_BASE"
 python3 -m zipfile -e "$work/pack.zip" "$WSO2_BASE"
 rm -f "$work/pack.zip"
@@ -188,7 +220,9 @@ fi
 chmod +x "$WSO2_HOME"/bin/*.sh
 
 log "installing the MySQL JDBC driver"
-aws s3 cp --only-show-errors "s3://${PACK_BUCKET}/${JDBC_DRIVER_KEY}" "$WSO2_HOME/repository/components/lib/"
+mkdir -p "$WSO2_HOME/repository/components/lib"
+install -m 0644 "$work/driver.jar" "$WSO2_HOME/repository/components/lib/$(basename "$JDBC_DRIVER_KEY")"
+rm -f "$work/driver.jar"
 
 # find_keytool sets keytool: it ships beside java in the runtime package; PATH is the fallback.
 find_keytool() {
@@ -368,4 +402,6 @@ if [[ "${REPORT_HEALTH:-}" == 1 ]]; then
 fi
 log "healthy; completing the launch"
 retry 30 complete_lifecycle CONTINUE
+# In service, and only now: a deploy waiting on this group goes on to its next node.
+signal SUCCESS
 rm -rf "$work"

@@ -55,13 +55,21 @@ var Script string
 
 // Config is what a node needs to know at boot. None of it is secret.
 type Config struct {
-	Region         string
-	PackBucket     string
-	PackKey        string
-	PackHome       string
-	JdbcDriverKey  string
-	DbSecretArn    string
-	AdminSecretArn string
+	Region     string
+	PackBucket string
+	PackKey    string
+	PackHome   string
+	// PackVersion and PackSha256 pin the pack: boot.sh downloads exactly that S3 version and
+	// refuses it, before unpacking anything, unless its SHA-256 (lower-case hex) is PackSha256.
+	// Either may be a deploy-time token.
+	PackVersion   string
+	PackSha256    string
+	JdbcDriverKey string
+	// JdbcDriverVersion and JdbcDriverSha256 pin the JDBC driver alike.
+	JdbcDriverVersion string
+	JdbcDriverSha256  string
+	DbSecretArn       string
+	AdminSecretArn    string
 	// KeystoreSecretArn, when set, is a secret holding the deployment's keystore: "keystore", a
 	// PKCS12 file in base64 whose key entry is KeystoreAlias, and "password", which opens it and
 	// its key. boot.sh installs it as KeystoreFile and trusts its certificate.
@@ -73,6 +81,12 @@ type Config struct {
 	HealthPort     int
 	HealthPath     string
 	LifecycleHook  string
+	// SignalStack and SignalResource name the CloudFormation stack and the group's logical id:
+	// once the node is in service boot.sh signals SUCCESS to that resource, and FAILURE when its
+	// boot fails, so a creation or rolling update waiting on signals (a CreationPolicy, an
+	// UpdatePolicy with WaitOnResourceSignals) goes on only with healthy nodes and rolls back on
+	// a failed one. Either may be a deploy-time token. Default: no signal.
+	SignalStack, SignalResource string
 	// AsgName is the group to complete the lifecycle action on. Default: asked of Auto Scaling
 	// at boot (a launch template cannot name its own group).
 	AsgName string
@@ -113,28 +127,45 @@ var (
 	// folder is one folder's name: boot.sh joins PackHome to the folder it unpacks into, and then
 	// changes modes and writes files under the result.
 	folder = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	// sha256Hex is a pinned digest as boot.sh compares it with sha256sum's.
+	sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
 // Env renders node.env. Values are plain words (no quoting is needed or allowed); tokens that CDK
 // resolves at deploy time (${Token[...]}) are passed through for the caller to substitute.
 func (c Config) Env() (string, error) {
 	vars := map[string]string{
-		"AWS_REGION":       c.Region,
-		"PACK_BUCKET":      c.PackBucket,
-		"PACK_KEY":         c.PackKey,
-		"PACK_HOME":        c.PackHome,
-		"JDBC_DRIVER_KEY":  c.JdbcDriverKey,
-		"DB_SECRET_ARN":    c.DbSecretArn,
-		"ADMIN_SECRET_ARN": c.AdminSecretArn,
-		"START_COMMAND":    strings.Join(c.StartCommand, " "),
-		"JAVA_PACKAGE":     c.JavaPackage,
-		"HEALTH_PROTOCOL":  c.HealthProtocol,
-		"HEALTH_PORT":      fmt.Sprint(c.HealthPort),
-		"HEALTH_PATH":      c.HealthPath,
-		"LIFECYCLE_HOOK":   c.LifecycleHook,
+		"AWS_REGION":          c.Region,
+		"PACK_BUCKET":         c.PackBucket,
+		"PACK_KEY":            c.PackKey,
+		"PACK_HOME":           c.PackHome,
+		"JDBC_DRIVER_KEY":     c.JdbcDriverKey,
+		"PACK_VERSION":        c.PackVersion,
+		"PACK_SHA256":         c.PackSha256,
+		"JDBC_DRIVER_VERSION": c.JdbcDriverVersion,
+		"JDBC_DRIVER_SHA256":  c.JdbcDriverSha256,
+		"DB_SECRET_ARN":       c.DbSecretArn,
+		"ADMIN_SECRET_ARN":    c.AdminSecretArn,
+		"START_COMMAND":       strings.Join(c.StartCommand, " "),
+		"JAVA_PACKAGE":        c.JavaPackage,
+		"HEALTH_PROTOCOL":     c.HealthProtocol,
+		"HEALTH_PORT":         fmt.Sprint(c.HealthPort),
+		"HEALTH_PATH":         c.HealthPath,
+		"LIFECYCLE_HOOK":      c.LifecycleHook,
 	}
 	if !folder.MatchString(c.PackHome) {
 		return "", fmt.Errorf("bootscript: PACK_HOME %q must be one folder's name (letters, digits, ._-), not a path", c.PackHome)
+	}
+	for name, sum := range map[string]string{"PACK_SHA256": c.PackSha256, "JDBC_DRIVER_SHA256": c.JdbcDriverSha256} {
+		if v := stripTokens(sum); v != "" && !sha256Hex.MatchString(v) {
+			return "", fmt.Errorf("bootscript: %s %q must be a SHA-256 in lower-case hex (64 digits)", name, sum)
+		}
+	}
+	if (c.SignalStack == "") != (c.SignalResource == "") {
+		return "", fmt.Errorf("bootscript: give both SignalStack and SignalResource, or neither")
+	}
+	if c.SignalStack != "" {
+		vars["SIGNAL_STACK"], vars["SIGNAL_RESOURCE"] = c.SignalStack, c.SignalResource
 	}
 	if c.AsgName != "" {
 		vars["ASG_NAME"] = c.AsgName

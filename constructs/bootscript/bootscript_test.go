@@ -2,7 +2,9 @@ package bootscript
 
 import (
 	"archive/zip"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -27,13 +29,24 @@ const (
 func exampleConfig() Config {
 	return Config{
 		Region: "us-west-1", PackBucket: "packs", PackKey: "wso2/wso2am-4.3.0.zip", PackHome: "wso2am-4.3.0",
-		JdbcDriverKey: "drivers/mysql-connector-j.jar", DbSecretArn: dbArn, AdminSecretArn: adminArn,
+		PackVersion: packVersion, PackSha256: placeholderSha256,
+		JdbcDriverKey: "drivers/mysql-connector-j.jar", JdbcDriverVersion: driverVersion, JdbcDriverSha256: placeholderSha256,
+		DbSecretArn: dbArn, AdminSecretArn: adminArn,
 		StartCommand: []string{"bin/api-manager.sh", "--optimize", "-Dprofile=gateway-worker", "--skipConfigOptimization"},
 		JavaPackage:  "java-21-amazon-corretto-headless", HealthProtocol: "HTTPS", HealthPort: 9443, HealthPath: "/services/Version",
 		LifecycleHook: "wso2-started", DeploymentToml: []byte(toml),
+		SignalStack: "apim-app", SignalResource: "GatewayASG1234ABCD",
 		CloudWatchAgentConfig: []byte(`{"logs":{}}`),
 	}
 }
+
+// The versions the example pins; a sandbox pins the digests of the files its test put in the fake
+// bucket (sandbox.autoPin) unless the test pins others.
+const (
+	packVersion       = "pv-3.fXq_1"
+	driverVersion     = "dv-7.Zk_2"
+	placeholderSha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+)
 
 // stubs are the commands boot.sh calls that would touch the machine or AWS. Each records its
 // arguments; aws serves S3 objects and secrets from folders, curl answers IMDS and the health
@@ -41,15 +54,20 @@ func exampleConfig() Config {
 var stubs = map[string]string{
 	"aws": `echo "aws $*" >> "$CALLS"
 case "$1 $2" in
-"s3 cp")
-  src="$FAKE_S3/${4#s3://}"; dst="$5"
-  [ -f "$src" ] || { echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key \"${4#s3://}\" does not exist" >&2; exit 1; }
-  if [[ "$dst" == */ ]]; then mkdir -p "$dst"; cp "$src" "$dst"; else cp "$src" "$dst"; fi ;;
+"s3api get-object")
+  # A version of s3://B/K is the file $FAKE_S3/B/K@VERSION.
+  shift 2
+  while [ $# -gt 0 ]; do case "$1" in --bucket) b=$2; shift ;; --key) k=$2; shift ;; --version-id) v=$2; shift ;; *) dst=$1 ;; esac; shift; done
+  src="$FAKE_S3/$b/$k@$v"
+  [ -f "$src" ] || { echo "An error occurred (NoSuchVersion) when calling the GetObject operation: The specified version does not exist." >&2; exit 254; }
+  cp "$src" "$dst"; echo '{"VersionId": "'"$v"'"}' ;;
 "autoscaling describe-auto-scaling-instances")
   n=$(( $(cat "$DESCRIBE_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$DESCRIBE_COUNT"
   [ "$n" -gt "${DENY_DESCRIBE:-0}" ] || { echo "AccessDenied" >&2; exit 254; }
   [ "$n" -gt "${UNLISTED_DESCRIBE:-0}" ] || { echo None; exit 0; }
   echo apim-gateway ;;
+"cloudformation signal-resource")
+  [ -z "${REFUSE_SIGNAL:-}" ] || { echo "An error occurred (ValidationError) when calling the SignalResource operation: Stack apim-app is in UPDATE_COMPLETE state and cannot be signaled" >&2; exit 254; } ;;
 "autoscaling complete-lifecycle-action")
   case "$*" in *CONTINUE*)
     n=$(( $(cat "$COMPLETE_COUNT" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$COMPLETE_COUNT"
@@ -85,12 +103,17 @@ echo "$alias" >> "$store"`,
 type sandbox struct {
 	dir, root, etc, calls string
 	env                   []string
+	cfg                   Config
+	// autoPin makes run pin, as the deployment would, the pack and driver the test left at their
+	// plain paths in the fake bucket: it stores them as the configured versions and writes their
+	// digests into node.env.
+	autoPin bool
 }
 
 func newSandbox(t *testing.T, cfg Config, pack map[string]string) *sandbox {
 	t.Helper()
 	dir := t.TempDir()
-	s := &sandbox{dir: dir, root: filepath.Join(dir, "root"), calls: filepath.Join(dir, "calls")}
+	s := &sandbox{dir: dir, root: filepath.Join(dir, "root"), calls: filepath.Join(dir, "calls"), cfg: cfg, autoPin: true}
 	s.etc = filepath.Join(s.root, "etc", "apimkit")
 	bin := filepath.Join(dir, "bin")
 	for _, d := range []string{bin, s.etc, filepath.Join(dir, "s3", "packs", "wso2"), filepath.Join(dir, "s3", "packs", "drivers"), filepath.Join(dir, "secrets")} {
@@ -166,6 +189,9 @@ func writeZip(t *testing.T, path string, files map[string]string) {
 
 func (s *sandbox) run(t *testing.T, extraEnv ...string) (string, error) {
 	t.Helper()
+	if s.autoPin {
+		s.pin(t)
+	}
 	script := filepath.Join(s.dir, "boot.sh")
 	require.NoError(t, os.WriteFile(script, []byte(Script), 0o755))
 	cmd := exec.Command("bash", script)
@@ -173,6 +199,32 @@ func (s *sandbox) run(t *testing.T, extraEnv ...string) (string, error) {
 	cmd.Env = append(s.env, extraEnv...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// pin stores the pack and driver at their plain paths as the pinned versions, with their digests
+// in node.env (a file the test removed stays missing).
+func (s *sandbox) pin(t *testing.T) {
+	t.Helper()
+	for _, o := range []struct {
+		key, version string
+		sum          *string
+	}{{s.cfg.PackKey, s.cfg.PackVersion, &s.cfg.PackSha256}, {s.cfg.JdbcDriverKey, s.cfg.JdbcDriverVersion, &s.cfg.JdbcDriverSha256}} {
+		plain := filepath.Join(s.dir, "s3", s.cfg.PackBucket, o.key)
+		body, err := os.ReadFile(plain)
+		if err != nil {
+			continue
+		}
+		require.NoError(t, os.WriteFile(plain+"@"+o.version, body, 0o644))
+		*o.sum = digestOf(body)
+	}
+	env, err := s.cfg.Env()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(s.etc, "node.env"), []byte(env), 0o644))
+}
+
+func digestOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // putSecret replaces the secret arn holds with fields, as JSON.
@@ -235,7 +287,8 @@ func TestBootInstallsConfiguresStartsAndCompletes(t *testing.T) {
 	for _, want := range []string{
 		"dnf install -y -q java-21-amazon-corretto-headless python3 amazon-cloudwatch-agent",
 		"useradd --system",
-		"aws s3 cp --only-show-errors s3://packs/wso2/wso2am-4.3.0.zip",
+		"aws s3api get-object --bucket packs --key wso2/wso2am-4.3.0.zip --version-id " + packVersion + " ",
+		"aws s3api get-object --bucket packs --key drivers/mysql-connector-j.jar --version-id " + driverVersion + " ",
 		"aws secretsmanager get-secret-value --secret-id " + dbArn,
 		"amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + s.etc + "/cloudwatch-agent.json",
 		"systemctl enable --now wso2am.service",
@@ -363,14 +416,14 @@ func TestBootFailures(t *testing.T) {
 		want    string
 		started bool
 	}{
-		{"pack missing", nil, nil, nil, `Key "packs/wso2/wso2am-4.3.0.zip" does not exist`, false},
+		{"pack missing", nil, nil, nil, "fetching s3://packs/wso2/wso2am-4.3.0.zip version " + packVersion + "\nAn error occurred (NoSuchVersion)", false},
 		{"pack without its home folder", nil, map[string]string{"other/bin/x.sh": ""}, nil, "the pack has no wso2am-4.3.0/ folder", false},
 		{"database secret missing", func(s *sandbox) {
 			os.Remove(filepath.Join(s.dir, "secrets", strings.NewReplacer(":", "_", "/", "_").Replace(dbArn)))
 		}, standardPack(), nil, "ResourceNotFoundException", false},
 		{"driver missing", func(s *sandbox) {
 			os.Remove(filepath.Join(s.dir, "s3", "packs", "drivers", "mysql-connector-j.jar"))
-		}, standardPack(), nil, `drivers/mysql-connector-j.jar" does not exist`, false},
+		}, standardPack(), nil, "fetching s3://packs/drivers/mysql-connector-j.jar version " + driverVersion + "\nAn error occurred (NoSuchVersion)", false},
 		{"never healthy", nil, standardPack(), []string{"HEALTHY_AFTER=1000000", "HEALTH_TIMEOUT=1"}, "did not become healthy in 1s", true},
 	}
 	for _, tc := range cases {
@@ -386,6 +439,8 @@ func TestBootFailures(t *testing.T) {
 			calls := s.callLog(t)
 			assert.Contains(t, calls, "--lifecycle-action-result ABANDON")
 			assert.NotContains(t, calls, "CONTINUE")
+			assert.Contains(t, calls, failureSignal, "the deploy waiting on the group is told")
+			assert.NotContains(t, calls, "--status SUCCESS")
 			assert.Equal(t, tc.started, strings.Contains(calls, "systemctl enable --now"), "service started")
 			if !tc.started {
 				_, err := os.Stat(filepath.Join(s.etc, "secrets.env"))
@@ -770,6 +825,9 @@ func (s *sandbox) reportHealth(t *testing.T, healthy bool) string {
 	if healthy {
 		after = "HEALTHY_AFTER=0"
 	}
+	if s.autoPin {
+		s.pin(t)
+	}
 	script := filepath.Join(s.dir, "boot.sh")
 	require.NoError(t, os.WriteFile(script, []byte(Script), 0o755))
 	require.NoError(t, os.MkdirAll(filepath.Join(s.root, "run"), 0o755)) // a tmpfs on the node
@@ -854,4 +912,101 @@ func TestBootInstallsTheHealthReporterOnlyWhenAsked(t *testing.T) {
 	env, err := cfg.Env()
 	require.NoError(t, err)
 	assert.Contains(t, env, "REPORT_HEALTH=${Token[TOKEN.5]}\n", "decided at synth")
+}
+
+// A node installs the version the deployment pinned, never the newest upload: the plain key holds
+// a later upload, which the node does not read.
+func TestBootDownloadsThePinnedVersion(t *testing.T) {
+	s := newSandbox(t, exampleConfig(), standardPack())
+	s.pin(t)
+	s.autoPin = false
+	later := standardPack()
+	later["wso2am-4.3.0/bin/api-manager.sh"] = "#!/bin/sh\n# a later upload no deploy named\n"
+	writeZip(t, filepath.Join(s.dir, "s3", "packs", "wso2", "wso2am-4.3.0.zip"), later)
+	out, err := s.run(t)
+	require.NoError(t, err, out)
+	assert.Equal(t, "#!/bin/sh\n", s.file(t, "opt/wso2/wso2am-4.3.0/bin/api-manager.sh"))
+	assert.Contains(t, s.callLog(t), "--key wso2/wso2am-4.3.0.zip --version-id "+packVersion+" ")
+	assert.Contains(t, out, "fetching s3://packs/wso2/wso2am-4.3.0.zip version "+packVersion)
+}
+
+// A pack or driver whose digest is not the pinned one is refused before anything is unpacked or
+// installed: the boot log names both digests, and the launch is abandoned.
+func TestBootRefusesAnObjectWhoseDigestDiffers(t *testing.T) {
+	for _, tc := range []struct{ name, key, version string }{
+		{"pack", "wso2/wso2am-4.3.0.zip", packVersion},
+		{"driver", "drivers/mysql-connector-j.jar", driverVersion},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t, exampleConfig(), standardPack())
+			s.pin(t)
+			s.autoPin = false
+			// Someone replaced what the pinned version holds (in the fake; S3 keeps versions
+			// immutable, but the digest is checked whatever the bucket answers).
+			pinned := filepath.Join(s.dir, "s3", "packs", tc.key+"@"+tc.version)
+			want := digestOf(mustRead(t, pinned))
+			tampered := []byte("not what was promoted")
+			require.NoError(t, os.WriteFile(pinned, tampered, 0o644))
+			out, err := s.run(t)
+			require.Error(t, err)
+			assert.Contains(t, out, fmt.Sprintf("refusing s3://packs/%s version %s: its SHA-256 is %s, the deployment pinned %s",
+				tc.key, tc.version, digestOf(tampered), want))
+			assert.Contains(t, out, "abandoning the launch")
+			calls := s.callLog(t)
+			assert.Contains(t, calls, "--lifecycle-action-result ABANDON")
+			assert.NotContains(t, calls, "CONTINUE")
+			assert.NotContains(t, calls, "systemctl enable")
+			assert.Contains(t, calls, failureSignal, "the deploy rolling this node out is told, and rolls back")
+			_, err = os.Stat(filepath.Join(s.root, "opt", "wso2", "wso2am-4.3.0"))
+			assert.True(t, os.IsNotExist(err), "nothing unpacked")
+			left, _ := filepath.Glob(filepath.Join(s.dir, "apimkit-boot.*", "*"))
+			for _, f := range left {
+				assert.NotEqual(t, tampered, mustRead(t, f), "the refused object is not left behind")
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return b
+}
+
+const (
+	successSignal = "aws cloudformation signal-resource --stack-name apim-app --logical-resource-id GatewayASG1234ABCD --unique-id i-0123456789abcdef0 --status SUCCESS"
+	failureSignal = "aws cloudformation signal-resource --stack-name apim-app --logical-resource-id GatewayASG1234ABCD --unique-id i-0123456789abcdef0 --status FAILURE"
+)
+
+// A node tells CloudFormation it is ready only once WSO2 has answered its health check and the
+// node is in service: a rolling update goes on to the next node only then. Outside an update
+// CloudFormation refuses the signal, which does not fail the boot.
+func TestBootSignalsOnlyAfterHealth(t *testing.T) {
+	s := newSandbox(t, exampleConfig(), standardPack())
+	out, err := s.run(t, "HEALTHY_AFTER=4")
+	require.NoError(t, err, out)
+	calls := s.callLog(t)
+	signal := strings.Index(calls, successSignal)
+	require.GreaterOrEqual(t, signal, 0, calls)
+	assert.Equal(t, 1, strings.Count(calls, "--status"), "one signal")
+	lastHealth := strings.LastIndex(calls, "curl -ksf -o /dev/null --max-time 5 https://127.0.0.1:9443/services/Version")
+	assert.Greater(t, signal, lastHealth, "after the health check that passed")
+	assert.Greater(t, signal, strings.Index(calls, "--lifecycle-action-result CONTINUE"), "after the node is in service")
+	assert.Contains(t, out, "signalled SUCCESS to apim-app/GatewayASG1234ABCD")
+
+	quiet := newSandbox(t, exampleConfig(), standardPack())
+	out, err = quiet.run(t, "REFUSE_SIGNAL=1")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "CloudFormation took no SUCCESS signal")
+	assert.Contains(t, quiet.callLog(t), "--lifecycle-action-result CONTINUE")
+
+	cfg := exampleConfig()
+	cfg.SignalResource = ""
+	_, err = cfg.Env()
+	assert.ErrorContains(t, err, "give both SignalStack and SignalResource, or neither")
+	cfg = exampleConfig()
+	cfg.PackSha256 = "ABCDEF"
+	_, err = cfg.Env()
+	assert.ErrorContains(t, err, `PACK_SHA256 "ABCDEF" must be a SHA-256 in lower-case hex`)
 }

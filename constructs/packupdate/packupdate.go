@@ -1,7 +1,8 @@
 // Package packupdate renders the update instance's script and settings: update.sh fetches WSO2's
-// updates for the packs in the pack bucket with the WSO2 Update tool the packs carry (Updates 2.0,
-// for 3.2 and 4.x alike; WUM was shut down in March 2023), uploads each changed pack as a new object version, announces it on EventBridge and may start an
-// instance refresh. It imports no CDK package; update.sh is tested in a sandbox with stubs.
+// updates for the packs the nodes run with the WSO2 Update tool the packs carry (Updates 2.0, for
+// 3.2 and 4.x alike; WUM was shut down in March 2023), stages each changed pack as a new version
+// under the staging prefix and announces it on EventBridge. It changes nothing nodes run: a deploy
+// promotes a staged version. It imports no CDK package; update.sh is tested in a sandbox with stubs.
 package packupdate
 
 import (
@@ -29,18 +30,9 @@ type Config struct {
 	CredentialsSecretArn string
 	Tool                 string
 	EventBus             string
-	RefreshGroups        []string
-	MinHealthyPercentage int
-	// ReplaceFirstGroups are refreshed one node at a time, never above their size
-	// (MaxHealthyPercentage 100: a node is terminated as its replacement launches), keeping
-	// MinHealthyPercentage of their own: groups whose nodes are named per zone, where a
-	// replacement started beside the node it replaces would share its zone, and so its name.
-	ReplaceFirstGroups []ReplaceFirstGroup
-	// OneByOneGroups are refreshed one after the other, in this order, each waited for before
-	// the next starts, with nothing kept in service (MinHealthyPercentage 0,
-	// MaxHealthyPercentage 100): single-node groups whose peer takes over while one is replaced,
-	// such as the traffic managers. A refresh that does not succeed stops the sequence.
-	OneByOneGroups []string
+	// StagingPrefix is put before each pack's key (PackPrefix/<home>.zip) for the updated pack:
+	// the updater reads the pack nodes run and writes the staged one.
+	StagingPrefix string
 	// RunReportID names the updater on the metric apimkit/Updates RunFailed (dimension Updater):
 	// each run puts 1 when it fails and 0 when it succeeds. Empty: not reported.
 	RunReportID string
@@ -52,12 +44,6 @@ const (
 	RunMetricName      = "RunFailed"
 	RunMetricDimension = "Updater"
 )
-
-// ReplaceFirstGroup is a group refreshed one node at a time, and the share of it kept in service.
-type ReplaceFirstGroup struct {
-	Name                 string
-	MinHealthyPercentage int
-}
 
 var (
 	word  = regexp.MustCompile(`^[A-Za-z0-9_./:@+=,-]+$`)
@@ -86,10 +72,7 @@ func (c Config) Env() (string, error) {
 	}{
 		{"AWS_REGION", c.Region, false}, {"PACK_BUCKET", c.PackBucket, false}, {"PACK_PREFIX", c.PackPrefix, false},
 		{"PRODUCT_HOMES", strings.Join(c.ProductHomes, " "), false}, {"CREDENTIALS_SECRET_ARN", c.CredentialsSecretArn, false},
-		{"TOOL", c.Tool, false}, {"EVENT_BUS", c.EventBus, false}, {"REFRESH_GROUPS", strings.Join(c.RefreshGroups, " "), true},
-		{"MIN_HEALTHY", fmt.Sprint(c.MinHealthyPercentage), false},
-		{"REPLACE_FIRST_GROUPS", replaceFirst(c.ReplaceFirstGroups), true},
-		{"ONE_BY_ONE_GROUPS", strings.Join(c.OneByOneGroups, " "), true},
+		{"TOOL", c.Tool, false}, {"EVENT_BUS", c.EventBus, false}, {"STAGING_PREFIX", c.StagingPrefix, false},
 		{"RUN_REPORT_ID", c.RunReportID, true},
 	}
 	var b strings.Builder
@@ -105,13 +88,4 @@ func (c Config) Env() (string, error) {
 		fmt.Fprintf(&b, "%s=%q\n", kv.k, kv.v)
 	}
 	return b.String(), nil
-}
-
-// replaceFirst renders ReplaceFirstGroups as name:percent words.
-func replaceFirst(groups []ReplaceFirstGroup) string {
-	words := make([]string, 0, len(groups))
-	for _, g := range groups {
-		words = append(words, fmt.Sprintf("%s:%d", g.Name, g.MinHealthyPercentage))
-	}
-	return strings.Join(words, " ")
 }

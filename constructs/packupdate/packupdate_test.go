@@ -16,8 +16,8 @@ import (
 
 const credArn = "arn:aws:secretsmanager:us-west-1:111111111111:secret:wso2-subscription"
 
-// Stubs: aws serves the pack and the credentials from folders and records uploads, events and
-// refreshes; uname reports FAKE_ARCH; the update tool itself is a stub inside the pack.
+// Stubs: aws serves the pack and the credentials from folders and records uploads and events
+// (and refuses any Auto Scaling call); uname reports FAKE_ARCH; the update tool itself is a stub inside the pack.
 var stubs = map[string]string{
 	"aws": `echo "aws $*" >> "$CALLS"
 case "$1 $2" in
@@ -28,19 +28,14 @@ case "$1 $2" in
 "s3api put-object")
   [ -n "$FAIL_UPLOAD" ] && { echo "An error occurred (AccessDenied) when calling the PutObject operation" >&2; exit 1; }
   while [ $# -gt 0 ]; do case "$1" in --bucket) b=$2; shift;; --key) k=$2; shift;; --body) f=$2; shift;; esac; shift; done
-  cp "$f" "$FAKE_S3/$b/$k"; printf '%s\n' "${FAKE_VERSION:-v2}" ;;
+  mkdir -p "$(dirname "$FAKE_S3/$b/$k")"; cp "$f" "$FAKE_S3/$b/$k"; printf '%s\n' "${FAKE_VERSION:-v2}" ;;
 "secretsmanager get-secret-value")
   [ -f "$FAKE_SECRET" ] || { echo "ResourceNotFoundException" >&2; exit 254; }
   cat "$FAKE_SECRET" ;;
-"autoscaling start-instance-refresh")
-  if [ "$4" = "${REFUSE_REFRESH:-none}" ]; then echo "InstanceRefreshInProgress" >&2; exit 254; fi
-  echo "refresh-$4" ;;
+"autoscaling "*)
+  echo "the updater calls no Auto Scaling API" >&2; exit 99 ;;
 "events put-events")
   if [ -n "$REFUSE_EVENT" ]; then echo 1; else echo 0; fi ;;
-"autoscaling describe-instance-refreshes")
-  # Each group's refresh is in progress twice, then ends as REFRESH_END_<group> says (Successful).
-  f="$CALLS.$4"; n=$(( $(cat "$f" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$f"
-  if [ "$n" -le 2 ]; then echo InProgress; else v="REFRESH_END_${4//-/_}"; echo "${!v:-Successful}"; fi ;;
 esac`,
 	"uname": `echo "${FAKE_ARCH:-x86_64}"`,
 }
@@ -93,10 +88,8 @@ func newSandboxWithPack(t *testing.T, tool string, withSecret bool, pack map[str
 	homes := []string{"wso2am-4.3.0"}
 	env, err := Config{
 		Region: "us-west-1", PackBucket: "packs", PackPrefix: "wso2", ProductHomes: homes,
-		CredentialsSecretArn: credArn, Tool: tool, RefreshGroups: []string{"apim-cp", "apim-gw"}, MinHealthyPercentage: 100,
-		ReplaceFirstGroups: []ReplaceFirstGroup{{Name: "apim-zonal", MinHealthyPercentage: 50}},
-		OneByOneGroups:     []string{"apim-tm1", "apim-tm2"},
-		RunReportID:        "apim-updater",
+		CredentialsSecretArn: credArn, Tool: tool, StagingPrefix: "staging/",
+		RunReportID: "apim-updater",
 	}.Env()
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(etc, "updater.env"), []byte(env), 0o644))
@@ -122,7 +115,7 @@ func (s *sandbox) run(t *testing.T, env ...string) (string, error) {
 	cmd.Env = append([]string{
 		"PATH=" + filepath.Join(s.dir, "bin") + ":" + os.Getenv("PATH"), "HOME=" + s.dir, "TMPDIR=" + s.dir,
 		"APIMKIT_ETC=" + filepath.Join(s.dir, "etc"), "CALLS=" + s.calls, "FAKE_S3=" + s.s3,
-		"FAKE_SECRET=" + filepath.Join(s.dir, "secret.json"), "REFRESH_POLL=0",
+		"FAKE_SECRET=" + filepath.Join(s.dir, "secret.json"),
 	}, env...)
 	cmd.Dir = s.dir
 	cmd.Stdin = strings.NewReader("") // a pipe, as a runner might give, not the /dev/null Go defaults to
@@ -133,7 +126,11 @@ func (s *sandbox) run(t *testing.T, env ...string) (string, error) {
 func (s *sandbox) log() string { b, _ := os.ReadFile(s.calls); return string(b) }
 
 func (s *sandbox) packHasPatch(t *testing.T) bool {
-	z, err := zip.OpenReader(filepath.Join(s.s3, "packs", "wso2", "wso2am-4.3.0.zip"))
+	staged := filepath.Join(s.s3, "packs", "staging", "wso2", "wso2am-4.3.0.zip")
+	if _, err := os.Stat(staged); os.IsNotExist(err) {
+		return false // nothing staged
+	}
+	z, err := zip.OpenReader(staged)
 	require.NoError(t, err)
 	defer z.Close()
 	for _, f := range z.File {
@@ -150,16 +147,15 @@ func TestUpdateToolUploadsOneNewPackAndAnnouncesIt(t *testing.T) {
 	require.NoError(t, err, out)
 	calls := s.log()
 	assert.Equal(t, 1, strings.Count(calls, "aws s3api put-object"), "exactly one new object")
-	assert.Contains(t, calls, "--bucket packs --key wso2/wso2am-4.3.0.zip")
+	assert.Contains(t, calls, "aws s3 cp --only-show-errors s3://packs/wso2/wso2am-4.3.0.zip", "the pack nodes run is the base")
+	assert.Contains(t, calls, "--bucket packs --key staging/wso2/wso2am-4.3.0.zip", "the update is staged")
+	assert.NotContains(t, calls, "--key wso2/", "the pack nodes run is never written")
 	assert.True(t, s.packHasPatch(t), "the uploaded pack is the updated one")
+	assert.Contains(t, out, "a deploy that names it promotes it")
 	assert.Equal(t, 1, strings.Count(calls, "aws events put-events"))
 	assert.Contains(t, calls, `"DetailType": "WSO2 pack updated"`)
 	assert.Contains(t, calls, `\"versionId\":\"v2\"`)
-	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-cp")
-	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-gw")
-	assert.Contains(t, calls, `"MinHealthyPercentage":100,"MaxHealthyPercentage":200`)
-	assert.Contains(t, calls, `start-instance-refresh --auto-scaling-group-name apim-zonal --preferences {"MinHealthyPercentage":50,"MaxHealthyPercentage":100}`,
-		"a group named per zone is refreshed one node at a time, never above its size")
+	assert.NotContains(t, calls, "autoscaling", "no instance refresh: only a deploy rolls nodes")
 	assert.Less(t, strings.Index(calls, "put-object"), strings.Index(calls, "put-events"), "announced only after the upload")
 	assert.Contains(t, calls, "aws cloudwatch put-metric-data --namespace "+RunMetricNamespace+" --metric-name "+RunMetricName+
 		" --dimensions "+RunMetricDimension+"=apim-updater --value 0", "the run reports its success")
@@ -176,7 +172,7 @@ func TestNoUpdateWritesNothing(t *testing.T) {
 		assert.Contains(t, out, "no update available", name)
 		assert.NotContains(t, s.log(), "put-object", name)
 		assert.NotContains(t, s.log(), "put-events", name)
-		assert.NotContains(t, s.log(), "start-instance-refresh", name)
+		assert.NotContains(t, s.log(), "autoscaling", name)
 		assert.NotContains(t, out, "failed", name)
 		if env != nil {
 			assert.Equal(t, 2, strings.Count(s.log(), "tool: wso2update_linux "), "%s: run again after updating itself", name)
@@ -230,9 +226,9 @@ func TestFailuresWriteNothing(t *testing.T) {
 		want   string
 	}{
 		{"update tool fails", true, []string{"UPDATE_AVAILABLE=1", "UPDATE_RC=1"}, "the WSO2 update tool failed for wso2am-4.3.0 (exit 1); it is given the credentials in UPDATE_TOOL_USERNAME and UPDATE_TOOL_PASSWORD"},
-		{"upload fails", true, []string{"UPDATE_AVAILABLE=1", "FAIL_UPLOAD=1"}, "uploading s3://packs/wso2/wso2am-4.3.0.zip failed; the previous version is still current"},
+		{"upload fails", true, []string{"UPDATE_AVAILABLE=1", "FAIL_UPLOAD=1"}, "uploading s3://packs/staging/wso2/wso2am-4.3.0.zip failed; nothing was staged"},
 		{"credentials missing", false, nil, "cannot read the WSO2 credentials"},
-		{"announcement refused", true, []string{"UPDATE_AVAILABLE=1", "REFUSE_EVENT=1"}, "EventBridge refused the announcement of wso2/wso2am-4.3.0.zip (the pack is uploaded)"},
+		{"announcement refused", true, []string{"UPDATE_AVAILABLE=1", "REFUSE_EVENT=1"}, "EventBridge refused the announcement of staging/wso2/wso2am-4.3.0.zip (the pack is staged)"},
 		{"pack without the update tool", true, []string{"UPDATE_AVAILABLE=1"}, "has neither bin/wso2update_linux nor bin/update_tool_setup.sh: start from a pack WSO2 has updated for WSO2 Updates 2.0"},
 		{"pack that is not a zip", true, []string{"UPDATE_AVAILABLE=1"}, "cannot unpack s3://packs/wso2/wso2am-4.3.0.zip"},
 		{"no update tool for the machine", true, []string{"UPDATE_AVAILABLE=1", "FAKE_ARCH=riscv64"}, "no WSO2 update tool for riscv64"},
@@ -258,7 +254,7 @@ func TestFailuresWriteNothing(t *testing.T) {
 				}
 				assert.NotContains(t, s.log(), "put-events")
 			}
-			assert.NotContains(t, s.log(), "start-instance-refresh")
+			assert.NotContains(t, s.log(), "autoscaling")
 		})
 	}
 }
@@ -274,7 +270,7 @@ func TestScriptIsShellcheckClean(t *testing.T) {
 
 func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 	c := Config{Region: "us-west-1", PackBucket: "b", PackPrefix: "p", ProductHomes: []string{"wso2am-4.3.0"},
-		CredentialsSecretArn: "arn", Tool: UpdateTool, EventBus: "default", MinHealthyPercentage: 90}
+		CredentialsSecretArn: "arn", Tool: UpdateTool, EventBus: "default", StagingPrefix: "staging/"}
 	_, err := c.Env()
 	require.NoError(t, err)
 	c.PackPrefix = "p; rm -rf /"
@@ -290,60 +286,6 @@ func TestEnvRefusesWhatAShellWouldInterpret(t *testing.T) {
 	c.Tool = "yum"
 	_, err = c.Env()
 	assert.ErrorContains(t, err, `Tool must be update-tool (WUM was shut down in March 2023), not "yum"`)
-}
-
-// Auto Scaling takes at most 100 points between the two percentages: below 100 kept in service,
-// replacements go up to that share plus 100. A group that refuses its refresh fails the run,
-// after the other groups' refreshes are started.
-func TestRefreshPercentagesAndRefusals(t *testing.T) {
-	s := newSandbox(t, UpdateTool, true)
-	envFile := filepath.Join(s.dir, "etc", "updater.env")
-	env, err := os.ReadFile(envFile)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(envFile, []byte(strings.Replace(string(env), `MIN_HEALTHY="100"`, `MIN_HEALTHY="50"`, 1)), 0o644))
-	out, err := s.run(t, "UPDATE_AVAILABLE=1", "REFUSE_REFRESH=apim-cp")
-	assert.Error(t, err)
-	assert.Contains(t, out, "instance refreshes not started: apim-cp")
-	assert.Contains(t, out, "some groups are not on the new pack yet (the packs are uploaded)")
-	calls := s.log()
-	assert.Contains(t, calls, `start-instance-refresh --auto-scaling-group-name apim-gw --preferences {"MinHealthyPercentage":50,"MaxHealthyPercentage":150}`)
-	assert.Contains(t, calls, "start-instance-refresh --auto-scaling-group-name apim-zonal", "the groups after a refusal are still refreshed")
-}
-
-// Single-node groups are refreshed one after the other, nothing kept in service, each waited for;
-// one that does not succeed stops the sequence and fails the run.
-func TestOneByOneRefreshes(t *testing.T) {
-	s := newSandbox(t, UpdateTool, true)
-	out, err := s.run(t, "UPDATE_AVAILABLE=1")
-	require.NoError(t, err, out)
-	calls := s.log()
-	tm1 := strings.Index(calls, "start-instance-refresh --auto-scaling-group-name apim-tm1")
-	tm2 := strings.Index(calls, "start-instance-refresh --auto-scaling-group-name apim-tm2")
-	require.True(t, tm1 >= 0 && tm2 > tm1, calls)
-	assert.Contains(t, calls[tm1:], `{"MinHealthyPercentage":0,"MaxHealthyPercentage":100}`)
-	assert.Equal(t, 3, strings.Count(calls[tm1:tm2], "describe-instance-refreshes --auto-scaling-group-name apim-tm1 --instance-refresh-ids refresh-apim-tm1"),
-		"tm2 starts only once tm1's refresh has succeeded")
-
-	s = newSandbox(t, UpdateTool, true)
-	out, err = s.run(t, "UPDATE_AVAILABLE=1", "REFRESH_END_apim_tm1=Failed")
-	assert.Error(t, err)
-	assert.Contains(t, out, "the instance refresh of apim-tm1 is Failed; the groups after it are left as they are")
-	assert.Contains(t, out, "instance refreshes not finished: apim-tm1")
-	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm2")
-
-	s = newSandbox(t, UpdateTool, true)
-	out, err = s.run(t, "UPDATE_AVAILABLE=1", "REFRESH_POLL=1", "REFRESH_WAIT=1", "REFRESH_END_apim_tm1=InProgress")
-	assert.Error(t, err)
-	assert.Contains(t, out, "the instance refresh of apim-tm1 is InProgress")
-	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm2", "a refresh still running when the wait ends stops the sequence too")
-
-	// Too little time left in the run: the traffic managers are not started at all.
-	s = newSandbox(t, UpdateTool, true)
-	out, err = s.run(t, "UPDATE_AVAILABLE=1", "REFRESH_DEADLINE=10")
-	assert.Error(t, err)
-	assert.Contains(t, out, "not enough time left in this run to wait for apim-tm1")
-	assert.NotContains(t, s.log(), "--auto-scaling-group-name apim-tm1")
-	assert.Contains(t, s.log(), "--auto-scaling-group-name apim-gw", "the other groups are refreshed")
 }
 
 // The subscription credentials reach the update tool in its environment, exactly as the secret
@@ -393,7 +335,7 @@ func TestAnnouncementCarriesTheVersionIdAsData(t *testing.T) {
 	require.Len(t, events, 1)
 	var detail map[string]string
 	require.NoError(t, json.Unmarshal([]byte(events[0].Detail), &detail), events[0].Detail)
-	assert.Equal(t, map[string]string{"bucket": "packs", "key": "wso2/wso2am-4.3.0.zip", "versionId": version, "product": "wso2am-4.3.0"}, detail)
+	assert.Equal(t, map[string]string{"bucket": "packs", "key": "staging/wso2/wso2am-4.3.0.zip", "versionId": version, "product": "wso2am-4.3.0"}, detail)
 	assert.Contains(t, out, `version v2\"\,\"product\"`, "quoted in the log")
 	_, err = os.Stat(filepath.Join(s.dir, "pwned"))
 	assert.True(t, os.IsNotExist(err), "a pack entry climbed out of its folder")

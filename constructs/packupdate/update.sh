@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fetches the updates WSO2 has published for the packs in the pack bucket and, when there are
-# any, uploads each updated pack as a new version of its object, announces it on EventBridge and
-# optionally starts an instance refresh of the groups that install it. Settings come from
+# Fetches the updates WSO2 has published for the packs the nodes run and, when there are any,
+# stages each updated pack: uploads it as a new version of the staged object, and announces it on
+# EventBridge. It never changes what nodes run: a deploy promotes a staged version (nodes install
+# only promoted, pinned versions), and only a deploy rolls the nodes onto it. Settings come from
 # ${APIMKIT_ETC}/updater.env; the WSO2 subscription credentials are read from Secrets Manager.
 # A pack is uploaded whole or not at all, and announced only once uploaded.
 set -Eeuo pipefail
@@ -9,19 +10,8 @@ set -Eeuo pipefail
 ETC=${APIMKIT_ETC:-/etc/apimkit}
 # shellcheck source=/dev/null
 source "$ETC/updater.env"
-: "${AWS_REGION:?}" "${PACK_BUCKET:?}" "${PACK_PREFIX:?}" "${PRODUCT_HOMES:?}" "${CREDENTIALS_SECRET_ARN:?}" "${TOOL:?}"
+: "${AWS_REGION:?}" "${PACK_BUCKET:?}" "${PACK_PREFIX:?}" "${STAGING_PREFIX:?}" "${PRODUCT_HOMES:?}" "${CREDENTIALS_SECRET_ARN:?}" "${TOOL:?}"
 EVENT_BUS=${EVENT_BUS:-default}
-REFRESH_GROUPS=${REFRESH_GROUPS:-}
-MIN_HEALTHY=${MIN_HEALTHY:-100}
-# name:percent words: groups refreshed one node at a time, never above their size.
-REPLACE_FIRST_GROUPS=${REPLACE_FIRST_GROUPS:-}
-# groups refreshed one after the other, each waited for (the traffic managers).
-ONE_BY_ONE_GROUPS=${ONE_BY_ONE_GROUPS:-}
-REFRESH_POLL=${REFRESH_POLL:-30}
-REFRESH_WAIT=${REFRESH_WAIT:-3000}
-# Seconds from the start of the run by which every wait must end: Run Command stops the script at
-# 7200.
-REFRESH_DEADLINE=${REFRESH_DEADLINE:-6600}
 # The updater's name on the run-outcome metric the operations alarm watches (none: not reported).
 RUN_REPORT_ID=${RUN_REPORT_ID:-}
 export AWS_REGION
@@ -77,7 +67,8 @@ digest() {
     ! -path './updates/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 
-# update_pack HOME runs the update tool on the pack HOME. It leaves the updated pack in
+# update_pack HOME runs the update tool on the pack HOME the nodes run (the promoted one, which a
+# deploy approved, so the tool the updater runs is one a deploy approved too). It leaves the updated pack in
 # $work/HOME.zip and sets changed=1, or sets changed=0 when there was nothing to update; any
 # failure ends the run (it is not called as a condition, so errexit holds inside).
 update_pack() {
@@ -125,11 +116,11 @@ done
 unset user pass
 
 for home in "${updated[@]}"; do
-  key="$PACK_PREFIX/$home.zip"
+  key="$STAGING_PREFIX$PACK_PREFIX/$home.zip"
   version=$(aws s3api put-object --bucket "$PACK_BUCKET" --key "$key" --body "$work/$home.zip" \
     --metadata "apimkit-updated=$(date -u +%FT%TZ)" --query VersionId --output text) ||
-    fail "uploading s3://$PACK_BUCKET/$key failed; the previous version is still current"
-  log "$home: uploaded s3://$PACK_BUCKET/$key version $(printf %q "$version")"
+    fail "uploading s3://$PACK_BUCKET/$key failed; nothing was staged"
+  log "$home: staged s3://$PACK_BUCKET/$key version $(printf %q "$version"); a deploy that names it promotes it"
   # The event is built by a JSON encoder: the version id S3 answers is data, never JSON text.
   entry=$(python3 -c 'import json, sys
 bucket, key, version, product, bus = sys.argv[1:]
@@ -138,68 +129,7 @@ print(json.dumps([{"Source": "apimkit.packs", "DetailType": "WSO2 pack updated",
     "$PACK_BUCKET" "$key" "$version" "$home" "$EVENT_BUS")
   # EventBridge answers a refused entry with success and a count of failed entries.
   failed=$(aws events put-events --entries "$entry" --query FailedEntryCount --output text) ||
-    fail "announcing $key failed (the pack is uploaded)"
-  [[ "$failed" == 0 ]] || fail "EventBridge refused the announcement of $key (the pack is uploaded)"
+    fail "announcing $key failed (the pack is staged)"
+  [[ "$failed" == 0 ]] || fail "EventBridge refused the announcement of $key (the pack is staged)"
 done
-
-# refresh GROUP MIN MAX starts an instance refresh; a group that refuses it (one already under
-# way, say) is reported, and the others are still refreshed.
-refused=()
-unfinished=()
-refresh() {
-  if aws autoscaling start-instance-refresh --auto-scaling-group-name "$1" \
-    --preferences "{\"MinHealthyPercentage\":$2,\"MaxHealthyPercentage\":$3}" >/dev/null; then
-    log "instance refresh of $1 started (healthy $2-$3 %)"
-  else
-    log "starting the instance refresh of $1 failed"
-    refused+=("$1")
-  fi
-}
-if ((${#updated[@]} > 0)); then
-  # Replacements start first, up to twice the group; Auto Scaling takes at most 100 points
-  # between the two percentages.
-  max=$((MIN_HEALTHY + 100 < 200 ? MIN_HEALTHY + 100 : 200))
-  for group in $REFRESH_GROUPS; do
-    refresh "$group" "$MIN_HEALTHY" "$max"
-  done
-  for entry in $REPLACE_FIRST_GROUPS; do
-    refresh "${entry%:*}" "${entry##*:}" 100
-  done
-  # Single-node groups: one at a time, each replaced (stopped, then started) and waited for, so
-  # its peer carries the load meanwhile; the first that does not succeed stops the sequence.
-  for group in $ONE_BY_ONE_GROUPS; do
-    if ((SECONDS + REFRESH_WAIT > REFRESH_DEADLINE)); then
-      log "not enough time left in this run to wait for $group; it and the groups after it are left as they are"
-      unfinished+=("$group")
-      break
-    fi
-    if ! id=$(aws autoscaling start-instance-refresh --auto-scaling-group-name "$group" \
-      --preferences '{"MinHealthyPercentage":0,"MaxHealthyPercentage":100}' --query InstanceRefreshId --output text); then
-      log "starting the instance refresh of $group failed; the groups after it are left as they are"
-      refused+=("$group")
-      break
-    fi
-    log "instance refresh $id of $group started; waiting for it before the next group"
-    until_=$((SECONDS + REFRESH_WAIT))
-    while :; do
-      status=$(aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$group" \
-        --instance-refresh-ids "$id" --query 'InstanceRefreshes[0].Status' --output text) || status=Unknown
-      case "$status" in
-      Pending | InProgress | Unknown) ;;
-      *) break ;;
-      esac
-      ((SECONDS < until_)) || break
-      sleep "$REFRESH_POLL"
-    done
-    if [[ "$status" != Successful ]]; then
-      log "the instance refresh of $group is $status; the groups after it are left as they are"
-      unfinished+=("$group")
-      break
-    fi
-    log "instance refresh of $group done"
-  done
-fi
-((${#unfinished[@]} == 0)) || log "instance refreshes not finished: ${unfinished[*]}"
-((${#refused[@]} == 0)) || log "instance refreshes not started: ${refused[*]}"
-((${#refused[@]} + ${#unfinished[@]} == 0)) || fail "some groups are not on the new pack yet (the packs are uploaded)"
-log "done: ${#updated[@]} pack(s) updated"
+log "done: ${#updated[@]} pack(s) staged"

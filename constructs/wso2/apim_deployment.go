@@ -67,6 +67,15 @@ type ApimDeploymentProps struct {
 	SchemaPackKey *string
 	// ExistingPackBucket holds the packs and the JDBC driver. Default: NewPackBucket.
 	ExistingPackBucket awss3.IBucket
+	// PackVersions names, by pack home (wso2am-4.3.0; from 4.5 wso2am-acp-<v>,
+	// wso2am-universal-gw-<v> and wso2am-tm-<v>), the S3 version of
+	// staging/packs/<home>.zip that this deploy promotes to packs/<home>.zip and pins in the
+	// nodes' launch templates; a new version rolls the nodes onto it. JdbcDriverVersion does the
+	// same for staging/drivers/mysql-connector-j.jar.
+	// Default: the newest staged version when the deployment is created, kept on every later
+	// deploy until a version is named here (an upload alone changes nothing).
+	PackVersions      map[string]*string
+	JdbcDriverVersion *string
 	// ExistingAlarmTopic receives every alarm and the groups' notifications.
 	// Default: NewAlarmTopic.
 	ExistingAlarmTopic awssns.ITopic
@@ -126,6 +135,9 @@ type ApimDeployment struct {
 	keystore       *ApimKeystore
 	keystoreSecret awssecretsmanager.ISecret
 	packs          awss3.IBucket
+	promoter       *PackPromoter
+	pins           map[string]*PinnedObject
+	driver         *PinnedObject
 	alarms         awssns.ITopic
 	admin          awssecretsmanager.ISecret
 	credentials    awssecretsmanager.ISecret
@@ -211,6 +223,12 @@ func NewApimDeployment(scope constructs.Construct, id string, props *ApimDeploym
 			propsError(deploymentName, "%s were both given: the existing part comes as it is; drop one of them", name)
 		}
 	}
+	homes := packHomes(version)
+	for home := range props.PackVersions {
+		if !slices.Contains(homes, home) {
+			propsError(deploymentName, "PackVersions[%q]: API Manager %s installs the packs %v", home, version, homes)
+		}
+	}
 	for p := range props.Profiles {
 		if !slices.Contains(topology.Profiles, p) || p == profiles.TrafficManager {
 			propsError(deploymentName, "Profiles[%q]: API Manager %s deploys %v here (traffic managers through TrafficManagerProps)",
@@ -250,6 +268,7 @@ func (d *ApimDeployment) addNetworkAndData(props *ApimDeploymentProps, networkSc
 	if d.packs == nil {
 		d.packs = NewPackBucket(dataScope, "Packs")
 	}
+	d.promoter = NewPackPromoter(dataScope, "PackPromoter", &PackPromoterProps{Network: d.network, Bucket: d.packs})
 	d.database = props.ExistingDatabase
 	if d.database == nil {
 		dp := &ApimDatabaseProps{Network: d.network, AlarmTopic: d.alarms}
@@ -297,11 +316,20 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 	nodes := &NodeOptions{}
 	overrideProps("Nodes", nodes, props.Nodes)
 	release := jsii.String(t.Version.String())
+	// What the nodes boot is part of this deployment: each pack and the driver, promoted from
+	// staging by a custom resource whose answers the launch templates pin.
+	d.pins = map[string]*PinnedObject{}
+	for _, home := range packHomes(t.Version) {
+		d.pins[home] = d.promoter.Promote(d, "PackPromotion-"+home, DefaultPackPrefix+"/"+home+".zip", props.PackVersions[home])
+	}
+	d.driver = d.promoter.Promote(d, "JdbcDriverPromotion", DefaultJdbcDriverKey, props.JdbcDriverVersion)
+	tmPack, _ := profiles.PackOf(t.Version, profiles.TrafficManager)
 
 	tp := &TrafficManagerPairProps{
 		Network: d.network, Version: release, Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
 		KeystoreSecret: d.keystoreSecret, UsePackKeystore: props.UsePackKeystore, ControlPlane: controlPlane, ControlPlaneService: &service,
 		AlarmTopic: d.alarms, NotificationTopic: d.alarms, NodeOptions: *nodes,
+		Pack: d.pins[tmPack.Home], JdbcDriver: d.driver,
 	}
 	if props.ExistingZone != nil {
 		tp.ExistingZone = props.ExistingZone
@@ -310,7 +338,7 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 	}
 	overrideProps("TrafficManagerProps", tp, props.TrafficManagerProps,
 		"Network", "Version", "Database", "AdminSecret", "PackBucket", "ControlPlane", "ControlPlaneService", "ZoneName", "ExistingZone",
-		"KeystoreSecret", "UsePackKeystore")
+		"KeystoreSecret", "UsePackKeystore", "Pack", "JdbcDriver")
 	if tp.MachineImage == nil {
 		tp.MachineImage = d.images.node(tp.Architecture)
 	}
@@ -333,13 +361,16 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 				wiring.SelfByZone = controlPlane
 			}
 		}
+		pack, _ := profiles.PackOf(t.Version, p)
 		gp := &ProfileAsgProps{
 			Network: d.network, Profile: p, Version: release, Wiring: wiring,
 			Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
+			Pack: d.pins[pack.Home], JdbcDriver: d.driver,
 			NotificationTopic: d.alarms, KeystoreSecret: d.keystoreSecret, UsePackKeystore: props.UsePackKeystore, NodeOptions: *nodes,
 		}
 		overrideProps(fmt.Sprintf("Profiles[%q]", p), gp, props.Profiles[p],
-			"Network", "Profile", "Version", "Wiring", "Database", "AdminSecret", "PackBucket", "KeystoreSecret", "UsePackKeystore")
+			"Network", "Profile", "Version", "Wiring", "Database", "AdminSecret", "PackBucket", "KeystoreSecret", "UsePackKeystore",
+			"Pack", "JdbcDriver")
 		if gp.MachineImage == nil {
 			gp.MachineImage = d.images.node(gp.Architecture)
 		}
@@ -441,21 +472,14 @@ func (d *ApimDeployment) addAccess(props *ApimDeploymentProps) {
 		bp.MachineImage = d.images.forInstanceType(bastionInstanceType(bp))
 	}
 	d.bastion = NewBastion(d, "Bastion", bp)
-	var refresh []constructs.IConstruct
 	for _, g := range d.Groups() {
 		d.bastion.Connections().AllowTo(g, awsec2.Port_Tcp(jsii.Number(22)), jsii.String("bastion SSH"))
-		if g.Profile().Scalable {
-			refresh = append(refresh, g)
-		}
 	}
-	// A1: packs are updated on a schedule, announced, and rolled out to the scalable profiles,
-	// then to tm1 and, once it is back, tm2.
-	for _, tm := range d.tms.Groups() {
-		refresh = append(refresh, tm)
-	}
+	// A1: packs are updated on a schedule, staged and announced; a deploy that names a staged
+	// version promotes it and rolls the groups onto it (PackVersions).
 	up := &WumUpdaterProps{
 		Network: d.network, PackBucket: d.packs, CredentialsSecret: d.credentials,
-		Version: jsii.String(t.Version.String()), RefreshTargets: refresh,
+		Version: jsii.String(t.Version.String()),
 	}
 	overrideProps("UpdaterProps", up, props.UpdaterProps, "Network", "PackBucket", "CredentialsSecret", "Version")
 	if up.MachineImage == nil {
@@ -559,6 +583,32 @@ func (d *ApimDeployment) KeystoreSecret() awssecretsmanager.ISecret { return d.k
 
 // PackBucket returns the bucket of the packs and the JDBC driver.
 func (d *ApimDeployment) PackBucket() awss3.IBucket { return d.packs }
+
+// PackPromoter returns the promoter, the only principal that writes the packs nodes install.
+func (d *ApimDeployment) PackPromoter() *PackPromoter { return d.promoter }
+
+// PinnedPacks returns the packs the nodes install, by pack home, and the JDBC driver, as this
+// deploy promoted them.
+func (d *ApimDeployment) PinnedPacks() (map[string]*PinnedObject, *PinnedObject) {
+	out := map[string]*PinnedObject{}
+	for k, v := range d.pins {
+		out[k] = v
+	}
+	return out, d.driver
+}
+
+// packHomes are the pack homes a release installs, in the layout's order.
+func packHomes(v profiles.Version) []string {
+	layout, _ := profiles.Layout(v)
+	var homes []string
+	for _, p := range layout {
+		pack, _ := profiles.PackOf(v, p.Name)
+		if !slices.Contains(homes, pack.Home) {
+			homes = append(homes, pack.Home)
+		}
+	}
+	return homes
+}
 
 // AlarmTopic returns the topic every alarm notifies.
 func (d *ApimDeployment) AlarmTopic() awssns.ITopic { return d.alarms }

@@ -65,6 +65,7 @@ func deployment45Template(t *testing.T) map[string]any {
 		p.TrafficManagerProps = &wso2.TrafficManagerPairProps{NodeOptions: wso2.NodeOptions{
 			MachineImage: awsec2.MachineImage_GenericLinux(&map[string]*string{"us-west-1": jsii.String("ami-0123456789abcdef0")}, nil),
 		}}
+		p.PackVersions = map[string]*string{"wso2am-universal-gw-4.5.0": jsii.String("GwStaged.v2")}
 		deployment45 = wso2.NewApimDeployment(stack, "Apim", p)
 		return app
 	}).Stack(t, "Test").Template
@@ -220,6 +221,9 @@ func TestApimDeploymentRefusesBadProps(t *testing.T) {
 			p.KeystoreSecret = awssecretsmanager.Secret_FromSecretNameV2(s, jsii.String("Ks"), jsii.String("team-keystore"))
 			p.UsePackKeystore = jsii.Bool(true)
 		}, "ApimDeployment: KeystoreSecret and UsePackKeystore were both given"},
+		{"a pack the release does not install", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.PackVersions = map[string]*string{"wso2am-4.3.0": jsii.String("v1")}
+		}, `ApimDeployment: PackVersions["wso2am-4.3.0"]: API Manager 4.5.0 installs the packs [wso2am-acp-4.5.0 wso2am-universal-gw-4.5.0 wso2am-tm-4.5.0]`},
 		{"existing network and its props", func(s awscdk.Stack, p *wso2.ApimDeploymentProps) {
 			p.ExistingNetwork = wso2.NewApimNetwork(s, "Net", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
 			p.NetworkProps = &wso2.ApimNetworkProps{}
@@ -394,5 +398,31 @@ func TestDeploymentPinsItsMachineImage(t *testing.T) {
 		default:
 			assert.Equal(t, wso2.PlaceholderImageId, img, id)
 		}
+	}
+}
+
+// A deployment promotes each pack of its release and the driver, and every group boots the pack of
+// its own profile as promoted: the version named in PackVersions, the newest staged otherwise.
+func TestDeploymentPinsEachGroupsPack(t *testing.T) {
+	tmpl := deployment45Template(t)
+	promotions := testkit.Resources(tmpl, "Custom::Wso2PackPromotion")
+	byKey := map[string]string{}
+	for id, r := range promotions {
+		props := testkit.Props(r)
+		byKey[props["PromotedKey"].(string)] = id
+		assert.Equal(t, "staging/"+props["PromotedKey"].(string), props["StagedKey"], id)
+		if props["PromotedKey"] == "packs/wso2am-universal-gw-4.5.0.zip" {
+			assert.Equal(t, "GwStaged.v2", props["StagedVersionId"], "the version PackVersions names")
+		} else {
+			assert.NotContains(t, props, "StagedVersionId", id)
+		}
+	}
+	assert.Len(t, promotions, 4, "three distributions and the driver")
+	for lt, key := range packsOf(t, tmpl) {
+		data := testkit.Props(testkit.Resources(tmpl, "AWS::EC2::LaunchTemplate")[lt])["LaunchTemplateData"].(map[string]any)
+		require.Contains(t, byKey, key, lt)
+		assert.Equal(t, byKey[key]+".VersionId", pinnedValue(t, data, "PACK_VERSION"), lt)
+		assert.Equal(t, byKey[key]+".Sha256", pinnedValue(t, data, "PACK_SHA256"), lt)
+		assert.Equal(t, byKey["drivers/mysql-connector-j.jar"]+".Sha256", pinnedValue(t, data, "JDBC_DRIVER_SHA256"), lt)
 	}
 }

@@ -85,6 +85,9 @@ func ExampleProfileAsg() {
 	keystore := wso2.NewApimKeystore(stack, "Keystore", &wso2.ApimKeystoreProps{
 		Network: network, HostNames: []string{"*.apim.internal", "portal.example.com", "api.example.com"},
 	})
+	promoter := wso2.NewPackPromoter(stack, "PackPromoter", &wso2.PackPromoterProps{Network: network, Bucket: packs})
+	pack := promoter.Promote(stack, "Pack", "packs/wso2am-4.3.0.zip", nil) // the newest staged version, kept
+	driver := promoter.Promote(stack, "JdbcDriver", wso2.DefaultJdbcDriverKey, nil)
 	wiring := &wso2.NodeWiring{
 		PortalHostname: jsii.String("portal.example.com"), GatewayHostname: jsii.String("api.example.com"),
 		ControlPlane:    []profiles.Node{{Host: "cp.apim.internal"}},
@@ -93,6 +96,7 @@ func ExampleProfileAsg() {
 	gateway := wso2.NewProfileAsg(stack, "Gateway", &wso2.ProfileAsgProps{
 		Network: network, Profile: profiles.Gateway, Wiring: wiring,
 		Database: db, AdminSecret: admin, PackBucket: packs, KeystoreSecret: keystore.Secret(),
+		Pack: pack, JdbcDriver: driver,
 		NodeOptions: wso2.NodeOptions{RootVolumeGiB: jsii.Number(50)},
 		MinCapacity: jsii.Number(2), MaxCapacity: jsii.Number(6),
 	})
@@ -123,6 +127,10 @@ func ExampleTrafficManagerPair() {
 	keystore := wso2.NewApimKeystore(stack, "Keystore", &wso2.ApimKeystoreProps{
 		Network: network, HostNames: []string{"*.apim.internal", "portal.example.com", "api.example.com"},
 	})
+	// Nodes boot the pack and driver a deploy promoted from staging/, pinned by version and digest.
+	promoter := wso2.NewPackPromoter(stack, "PackPromoter", &wso2.PackPromoterProps{Network: network, Bucket: packs})
+	pack := promoter.Promote(stack, "Pack", "packs/wso2am-4.3.0.zip", nil) // the newest staged version, kept
+	driver := promoter.Promote(stack, "JdbcDriver", wso2.DefaultJdbcDriverKey, nil)
 
 	// The control plane: one node per zone, each named (cp1, cp2) so their event hubs reach
 	// each other, and the group as a whole named cp.
@@ -131,12 +139,12 @@ func ExampleTrafficManagerPair() {
 
 	tms := wso2.NewTrafficManagerPair(stack, "TrafficManagers", &wso2.TrafficManagerPairProps{
 		Network: network, Database: db, AdminSecret: admin, PackBucket: packs, KeystoreSecret: keystore.Secret(),
-		ControlPlane: controlPlane, ControlPlaneService: &service,
+		Pack: pack, JdbcDriver: driver, ControlPlane: controlPlane, ControlPlaneService: &service,
 	})
 	node := func(id string, profile profiles.Name, selfByZone []profiles.Node) *wso2.ProfileAsg {
 		return wso2.NewProfileAsg(stack, id, &wso2.ProfileAsgProps{
 			Network: network, Profile: profile, Database: db, AdminSecret: admin, PackBucket: packs,
-			KeystoreSecret: keystore.Secret(),
+			KeystoreSecret: keystore.Secret(), Pack: pack, JdbcDriver: driver,
 			Wiring: &wso2.NodeWiring{
 				PortalHostname: jsii.String("portal.example.com"), GatewayHostname: jsii.String("api.example.com"),
 				ControlPlane: controlPlane, ControlPlaneService: &service,
@@ -157,6 +165,20 @@ func ExampleTrafficManagerPair() {
 	hub.AllowFrom(gateway, cp, tms.Groups()[0], tms.Groups()[1]) // the control plane's services
 	fmt.Println(hub.Hostname(), tms.Nodes()[0].Host, tms.Nodes()[1].Host)
 	// Output: cp.apim.internal tm1.apim.internal tm2.apim.internal
+}
+
+// ExamplePackPromoter pins what nodes boot: a deploy promotes one staged version of a pack (and
+// of the JDBC driver) and the nodes' launch templates carry its version id and SHA-256.
+func ExamplePackPromoter() {
+	app := awscdk.NewApp(nil)
+	dataStack := awscdk.NewStack(app, jsii.String("Data"), nil)
+	appStack := awscdk.NewStack(app, jsii.String("Application"), nil)
+	network := wso2.NewApimNetwork(dataStack, "Network", &wso2.ApimNetworkProps{})
+	packs := wso2.NewPackBucket(dataStack, "Packs")
+	promoter := wso2.NewPackPromoter(dataStack, "PackPromoter", &wso2.PackPromoterProps{Network: network, Bucket: packs})
+	// A named version of staging/packs/wso2am-4.3.0.zip; nil takes the newest at creation and keeps it.
+	pack := promoter.Promote(appStack, "Pack", "packs/wso2am-4.3.0.zip", jsii.String("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"))
+	_ = pack // ProfileAsgProps.Pack, TrafficManagerPairProps.Pack
 }
 
 func ExampleBastion() {

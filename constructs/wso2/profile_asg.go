@@ -79,8 +79,15 @@ type ProfileAsgProps struct {
 	// AdminSecret holds the super admin's password (JSON with a password field), shared by every
 	// node, encrypted with the database's key (NewAdminSecret). Required.
 	AdminSecret awssecretsmanager.ISecret
-	// PackBucket holds the packs (<PackPrefix>/<home>.zip) and the JDBC driver. Required.
+	// PackBucket holds the packs and the JDBC driver. Required.
 	PackBucket awss3.IBucket
+	// Pack pins the pack the nodes install (holding the release's <pack home>/ folder): they download
+	// exactly that S3 version and refuse it, before unpacking, unless its SHA-256 is the pinned
+	// one. A new pin is a launch-template change, rolled out like any other. PackPromoter.Promote
+	// makes one from a staged upload. Required.
+	Pack *PinnedObject
+	// JdbcDriver pins the MySQL Connector/J jar alike. Required.
+	JdbcDriver *PinnedObject
 	// KeystoreSecret holds the deployment's keystore, shared by every node: "keystore", a PKCS12
 	// file in base64 whose key entry is wso2carbon (bootscript.KeystoreAlias), with a certificate
 	// naming the hosts the nodes call each other by (*.<zone>, say) and the public names; and
@@ -102,12 +109,6 @@ type ProfileAsgProps struct {
 	// (apimkit:defaultKeystore). Not with KeystoreSecret.
 	// Default: false; without KeystoreSecret the construct refuses to build.
 	UsePackKeystore *bool
-	// PackPrefix is the key prefix of the packs.
-	// Default: DefaultPackPrefix.
-	PackPrefix *string
-	// JdbcDriverKey is the object key of the MySQL Connector/J jar in PackBucket.
-	// Default: "drivers/mysql-connector-j.jar".
-	JdbcDriverKey *string
 	// MinCapacity, MaxCapacity of the group.
 	// Default: 2 and 4 for scalable profiles (one node per zone at least); 1 and 1 otherwise.
 	MinCapacity *float64
@@ -174,8 +175,8 @@ type BootCommands struct {
 	AfterSetup []string
 }
 
-// DefaultPackPrefix is the key prefix under which the nodes find the packs and the updater
-// writes them.
+// DefaultPackPrefix is the key prefix of the promoted packs the nodes install
+// (<prefix>/<pack home>.zip); operators and the updater upload under StagingPrefix + it.
 const DefaultPackPrefix = "packs"
 
 // LaunchHook is a launch lifecycle hook another component completes.
@@ -258,6 +259,8 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props.PackBucket == nil {
 		propsError(profileAsgName, "PackBucket is required: nodes install the pack and JDBC driver from it")
 	}
+	checkPinned(profileAsgName, "Pack", props.Pack)
+	checkPinned(profileAsgName, "JdbcDriver", props.JdbcDriver)
 	checkKeystore(profileAsgName, props.KeystoreSecret, props.UsePackKeystore)
 	if props.Database == nil {
 		propsError(profileAsgName, "Database is required: %s uses %s", profile.Name, strings.Join(profile.Databases, " and "))
@@ -402,15 +405,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 			"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"),
 		Resources: jsii.Strings("*"),
 	}))
-	prefix := DefaultPackPrefix
-	if props.PackPrefix != nil {
-		prefix = strings.Trim(*props.PackPrefix, "/")
-	}
-	driverKey := "drivers/mysql-connector-j.jar"
-	if props.JdbcDriverKey != nil {
-		driverKey = *props.JdbcDriverKey
-	}
-	grantObjectRead(n.role, props.PackBucket, pack.ArchiveKey(prefix), driverKey)
+	grantObjectRead(n.role, props.PackBucket, *props.Pack.Key, *props.JdbcDriver.Key)
 	props.Database.GrantReadAppSecret(n.role)
 	props.Database.GrantReadSecret(n.role, props.AdminSecret)
 	if ks := props.KeystoreSecret; ks != nil {
@@ -463,18 +458,22 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	}
 	health := profile.Health
 	cfg := bootscript.Config{
-		Region:         *stack.Region(),
-		PackBucket:     *props.PackBucket.BucketName(),
-		PackKey:        pack.ArchiveKey(prefix),
-		PackHome:       pack.Home,
-		JdbcDriverKey:  driverKey,
-		DbSecretArn:    *props.Database.AppSecret().SecretArn(),
-		AdminSecretArn: *props.AdminSecret.SecretArn(),
-		StartCommand:   pack.Start,
-		JavaPackage:    javaPackage(version),
-		HealthProtocol: health.Protocol,
-		HealthPort:     profiles.Port(health.Port, offset),
-		HealthPath:     health.Path,
+		Region:            *stack.Region(),
+		PackBucket:        *props.PackBucket.BucketName(),
+		PackKey:           *props.Pack.Key,
+		PackVersion:       *props.Pack.VersionId,
+		PackSha256:        *props.Pack.Sha256,
+		PackHome:          pack.Home,
+		JdbcDriverKey:     *props.JdbcDriver.Key,
+		JdbcDriverVersion: *props.JdbcDriver.VersionId,
+		JdbcDriverSha256:  *props.JdbcDriver.Sha256,
+		DbSecretArn:       *props.Database.AppSecret().SecretArn(),
+		AdminSecretArn:    *props.AdminSecret.SecretArn(),
+		StartCommand:      pack.Start,
+		JavaPackage:       javaPackage(version),
+		HealthProtocol:    health.Protocol,
+		HealthPort:        profiles.Port(health.Port, offset),
+		HealthPath:        health.Path,
 		// The node has the grace period to become healthy once installed; the launch hook
 		// allows five more minutes for the installation.
 		HealthTimeoutSeconds:  int(*grace.ToSeconds(nil)),
@@ -490,6 +489,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if b := props.BootCommands; b != nil {
 		cfg.BeforeSetup, cfg.AfterSetup = b.BeforeSetup, b.AfterSetup
 	}
+	// The group's logical id, known once it exists (the user data is written first).
+	cfg.SignalStack = *stack.StackName()
+	cfg.SignalResource = *awscdk.Lazy_String(&groupLogicalID{n}, nil)
 	if n.reportHealth {
 		// Decided at synth: an internal endpoint created after the group turns it off.
 		cfg.ReportHealth = *awscdk.Lazy_String(&reportHealthFlag{n}, nil)
@@ -535,18 +537,42 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	} else {
 		checks = awsautoscaling.HealthChecks_Ec2(&awsautoscaling.Ec2HealthChecksOptions{GracePeriod: grace})
 	}
+	// A launch-template change (a promoted pack, new user data, a new image) rolls the group one
+	// node at a time, each proven by the node itself: it signals SUCCESS only once WSO2 answers
+	// its health check and it is in service, FAILURE when its boot fails. A failure, or a node
+	// silent for the hook's timeout, fails the update, and CloudFormation rolls the stack back,
+	// to the previous launch template, in the same way. New nodes start before old ones stop
+	// (MinInstancesInService at the group's minimum, which CloudFormation allows only below
+	// MaxSize: a group fixed at its size, such as a traffic manager, gets one node of headroom,
+	// used only by updates, since nothing scales it). A group whose
+	// nodes are named per zone is the exception: a replacement started beside the node it
+	// replaces could land in another zone, which would then answer to two names and leave one
+	// unanswered; it is replaced one node at a time, stopped then started, its other zones
+	// serving meanwhile.
+	ready := awscdk.Duration_Seconds(jsii.Number(*grace.ToSeconds(nil) + 300))
+	groupMax, inService := maxCap, minCap
+	switch {
+	case len(props.Wiring.SelfByZone) > 0:
+		inService = min(minCap, maxCap-1)
+	case minCap == maxCap:
+		groupMax = maxCap + 1
+	}
 	groupProps := &awsautoscaling.AutoScalingGroupProps{
 		Vpc:          network.Vpc(),
 		VpcSubnets:   subnets,
 		MinCapacity:  jsii.Number(minCap),
-		MaxCapacity:  jsii.Number(maxCap),
+		MaxCapacity:  jsii.Number(groupMax),
 		HealthChecks: checks,
+		// No DesiredCapacity: each deploy would reset the group to it (aws-cdk-lib warns), and
+		// a rolling update sets it as it goes. The group starts at MinCapacity.
+		Signals: awsautoscaling.Signals_WaitForMinCapacity(&awsautoscaling.SignalsOptions{Timeout: ready}),
 		UpdatePolicy: awsautoscaling.UpdatePolicy_RollingUpdate(&awsautoscaling.RollingUpdateOptions{
-			// CloudFormation refuses a rolling update unless this is below MaxSize: a group of
-			// one (a traffic manager) is replaced stopped-then-started.
-			MinInstancesInService: jsii.Number(min(minCap, maxCap-1)),
+			MinInstancesInService: jsii.Number(inService),
 			MaxBatchSize:          jsii.Number(1),
-			PauseTime:             awscdk.Duration_Minutes(jsii.Number(20)),
+			WaitOnResourceSignals: jsii.Bool(true),
+			// How long each batch has to signal: the launch hook's own timeout.
+			PauseTime:            ready,
+			MinSuccessPercentage: jsii.Number(100),
 		}),
 		DefaultInstanceWarmup: grace,
 		Notifications:         notifications(props.NotificationTopic),
@@ -603,6 +629,8 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		})
 	}
 	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), hooks)
+	// Signals (above) lets the nodes' role signal this stack alone (cloudformation:SignalResource
+	// on its stack id), the permission boot.sh needs to report each node.
 	// The boot script looks its group up first thing: that permission is in the role's default
 	// policy, which the launch template waits for. Completing the launch names the group, so it
 	// is a policy of its own, created once the group is; the boot script needs it only after WSO2
@@ -901,6 +929,19 @@ func (n *ProfileAsg) useLoadBalancerHealthChecks() {
 		n.healthPolicy = nil
 	}
 	n.reportHealth = false
+}
+
+// groupLogicalID is the group's logical id, which the nodes signal.
+type groupLogicalID struct{ n *ProfileAsg }
+
+// Produce is called by the CDK when the user data is resolved.
+func (g *groupLogicalID) Produce() *string {
+	stack := awscdk.Stack_Of(g.n)
+	id := stack.Resolve(stack.GetLogicalId(g.n.group.Node().DefaultChild().(awscdk.CfnElement)))
+	if s, ok := id.(string); ok {
+		return &s
+	}
+	return id.(*string)
 }
 
 // reportHealthFlag is the nodes' REPORT_HEALTH, read when the template is synthesized.

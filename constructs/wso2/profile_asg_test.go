@@ -47,6 +47,14 @@ func wiring() *wso2.NodeWiring {
 	}
 }
 
+// testPack and testDriver are pins as a deploy's promotions answer them.
+var (
+	testPack = &wso2.PinnedObject{Key: jsii.String("packs/wso2am-4.3.0.zip"), VersionId: jsii.String("Pv.3f_Xq1"),
+		Sha256: jsii.String(strings.Repeat("ab", 32))}
+	testDriver = &wso2.PinnedObject{Key: jsii.String(wso2.DefaultJdbcDriverKey), VersionId: jsii.String("Dv.7k_Zz2"),
+		Sha256: jsii.String(strings.Repeat("cd", 32))}
+)
+
 type nodeEnv struct {
 	stack    awscdk.Stack
 	network  *wso2.ApimNetwork
@@ -66,7 +74,7 @@ func (e nodeEnv) props(p profiles.Name) *wso2.ProfileAsgProps {
 	return &wso2.ProfileAsgProps{
 		Network: e.network, Profile: p, Wiring: wiring(), Database: e.database,
 		AdminSecret: wso2.NewAdminSecret(e.stack, "Admin"+strings.ReplaceAll(string(p), "-", ""), e.database.EncryptionKey()),
-		PackBucket:  e.packs,
+		PackBucket:  e.packs, Pack: testPack, JdbcDriver: testDriver,
 		// These fixtures are not about the keystore (TestNodesUseTheDeploymentKeystore is).
 		UsePackKeystore: jsii.Bool(true),
 	}
@@ -614,6 +622,7 @@ func TestNodesVerifyTheDatabaseLikeTheSchemaFunction(t *testing.T) {
 		wso2.NewProfileAsg(stack, "Gateway", &wso2.ProfileAsgProps{
 			Network: net, Profile: profiles.Gateway, Wiring: wiring(), Database: db,
 			AdminSecret: wso2.NewAdminSecret(stack, "Admin", db.EncryptionKey()), PackBucket: wso2.NewPackBucket(stack, "Packs"),
+			Pack: testPack, JdbcDriver: testDriver,
 			UsePackKeystore: jsii.Bool(true),
 		})
 	}

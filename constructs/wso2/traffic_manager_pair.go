@@ -49,10 +49,11 @@ type TrafficManagerPairProps struct {
 	// NodeOptions are the nodes' settings, as for ProfileAsg: pin tm1 and tm2 to an image, size
 	// them, or add boot commands like any node.
 	NodeOptions
-	// PackPrefix, JdbcDriverKey, KeystoreSecret and UsePackKeystore are as for ProfileAsg:
-	// KeystoreSecret is required unless UsePackKeystore is true.
-	PackPrefix      *string
-	JdbcDriverKey   *string
+	// Pack, JdbcDriver, KeystoreSecret and UsePackKeystore are as for ProfileAsg: Pack (the
+	// traffic manager's pack) and JdbcDriver are required, KeystoreSecret unless UsePackKeystore
+	// is true.
+	Pack            *PinnedObject
+	JdbcDriver      *PinnedObject
 	KeystoreSecret  awssecretsmanager.ISecret
 	UsePackKeystore *bool
 	// ZoneName is the private hosted zone created for the nodes' names. A name ending in .local
@@ -112,6 +113,8 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 		propsError(pairName, "ControlPlane is required: traffic managers report to the control plane's event hub")
 	}
 	checkKeystore(pairName, props.KeystoreSecret, props.UsePackKeystore)
+	checkPinned(pairName, "Pack", props.Pack)
+	checkPinned(pairName, "JdbcDriver", props.JdbcDriver)
 	if props.ExistingZone != nil && props.ZoneName != nil {
 		propsError(pairName, "ExistingZone and ZoneName were both given: the zone's name comes from ExistingZone; drop one of them")
 	}
@@ -189,7 +192,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 				ControlPlane: props.ControlPlane, ControlPlaneService: props.ControlPlaneService, TrafficManagers: nodes,
 			},
 			Database: props.Database, AdminSecret: props.AdminSecret, PackBucket: props.PackBucket,
-			PackPrefix: props.PackPrefix, JdbcDriverKey: props.JdbcDriverKey,
+			Pack: props.Pack, JdbcDriver: props.JdbcDriver,
 			KeystoreSecret: props.KeystoreSecret, UsePackKeystore: props.UsePackKeystore,
 			NodeOptions: props.NodeOptions,
 			MinCapacity: jsii.Number(1), MaxCapacity: jsii.Number(1),

@@ -21,7 +21,7 @@ var pair *wso2.TrafficManagerPair
 
 func (e nodeEnv) pairProps() *wso2.TrafficManagerPairProps {
 	return &wso2.TrafficManagerPairProps{
-		Network: e.network, Database: e.database, PackBucket: e.packs,
+		Network: e.network, Database: e.database, PackBucket: e.packs, Pack: testPack, JdbcDriver: testDriver,
 		AdminSecret:     wso2.NewAdminSecret(e.stack, "PairAdmin", e.database.EncryptionKey()),
 		ControlPlane:    []profiles.Node{{Host: "cp.apim.internal"}},
 		UsePackKeystore: jsii.Bool(true), // the pair's fixtures are not about the keystore
@@ -49,7 +49,8 @@ func TestPairGroupsArePinnedOneNodeEach(t *testing.T) {
 	for i, name := range []string{"TmsTm1ASG", "TmsTm2ASG"} {
 		p := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", name))
 		assert.Equal(t, "1", p["MinSize"], name)
-		assert.Equal(t, "1", p["MaxSize"], name)
+		assert.Equal(t, "2", p["MaxSize"], "%s: one node, and room for its replacement during an update (nothing scales it)", name)
+		assert.Nil(t, p["DesiredCapacity"], "%s starts at MinSize; a deploy never resets it", name)
 		assert.Nil(t, p["TargetGroupARNs"], "%s: never behind a load balancer", name)
 		assert.Nil(t, p["LoadBalancerNames"], name)
 		azs := p["AvailabilityZones"].([]any)

@@ -34,7 +34,7 @@ func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 	cp := []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}
 	service := profiles.Node{Host: "cp.apim.internal"}
 	tp := &wso2.TrafficManagerPairProps{
-		Network: env.network, Database: env.database, AdminSecret: admin, PackBucket: env.packs,
+		Network: env.network, Database: env.database, AdminSecret: admin, PackBucket: env.packs, Pack: testPack, JdbcDriver: testDriver,
 		ControlPlane: cp, ControlPlaneService: &service, UsePackKeystore: jsii.Bool(true),
 	}
 	if o.tmOffsets {
@@ -47,7 +47,7 @@ func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 	}
 	group := func(id string, p profiles.Name, tmn []profiles.Node, release string, byZone []profiles.Node) *wso2.ProfileAsg {
 		props := &wso2.ProfileAsgProps{
-			Network: env.network, Profile: p, Database: env.database, AdminSecret: admin, PackBucket: env.packs,
+			Network: env.network, Profile: p, Database: env.database, AdminSecret: admin, PackBucket: env.packs, Pack: testPack, JdbcDriver: testDriver,
 			UsePackKeystore: jsii.Bool(true),
 			Wiring: &wso2.NodeWiring{
 				PortalHostname: jsii.String("portal.example.com"), GatewayHostname: jsii.String("api.example.com"),
@@ -145,7 +145,7 @@ func TestWiringMistakeFailsSynth(t *testing.T) {
 	env := newNodeEnv(app)
 	admin := wso2.NewAdminSecret(env.stack, "Admin", env.database.EncryptionKey())
 	tms := wso2.NewTrafficManagerPair(env.stack, "Tms", &wso2.TrafficManagerPairProps{
-		Network: env.network, Database: env.database, AdminSecret: admin, PackBucket: env.packs,
+		Network: env.network, Database: env.database, AdminSecret: admin, PackBucket: env.packs, Pack: testPack, JdbcDriver: testDriver,
 		ControlPlane: []profiles.Node{{Host: "cp.apim.internal"}}, UsePackKeystore: jsii.Bool(true),
 	})
 	tms.GrantAccessFrom(tms.Groups()[0])

@@ -38,16 +38,6 @@ type WumUpdaterProps struct {
 	// Schedule is when updates are fetched, as an EventBridge expression: rate(...) or cron(...).
 	// Default: cron(0 3 ? * SUN *), Sundays at 03:00 UTC.
 	Schedule *string
-	// RefreshTargets are ProfileAsgs whose instances are refreshed when a new pack arrives.
-	// Single-node groups (the traffic managers) are refreshed last, one after the other in the
-	// order given, each replaced and waited for before the next, so its peer keeps working.
-	// Default: none (the pack is only announced).
-	RefreshTargets []constructs.IConstruct
-	// MinHealthyPercentage is kept in service during a refresh, 0 to 100; new nodes are started
-	// before old ones stop (up to 100 points more, 200 % at most). Groups whose nodes are named
-	// per zone (NodeWiring.SelfByZone) are refreshed one node at a time instead, never above
-	// their size. Default: 100.
-	MinHealthyPercentage *float64
 	// InstanceType of the update instance. Default: c7i.large (x86-64, for which WSO2 ships its
 	// update tool; on Graviton the packs must carry wso2update_linux_arm64).
 	InstanceType awsec2.InstanceType
@@ -59,9 +49,11 @@ type WumUpdaterProps struct {
 
 // WumUpdater is property A1: an update instance in the application tier, whose only way out is
 // HTTPS through the NAT gateway (and the S3 endpoint), that on a schedule fetches WSO2's updates
-// for the packs in the pack bucket with credentials from Secrets Manager, writes each updated pack
-// as a new object version, announces it on EventBridge (source apimkit.packs) for the management
-// tier's CI/CD, and may start a rolling instance refresh of chosen ProfileAsgs.
+// for the packs the nodes run with credentials from Secrets Manager, stages each updated pack as a
+// new version of StagingPrefix + <prefix>/<home>.zip and announces it on EventBridge (source
+// apimkit.packs) for the management tier's CI/CD. It changes nothing nodes run: its role may
+// write only staged packs, and a deploy that names the staged version promotes it (PackPromoter)
+// and rolls the groups onto it.
 type WumUpdater struct {
 	constructs.Construct
 	instance awsec2.Instance
@@ -87,21 +79,6 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	}
 	if !scheduleExpr.MatchString(schedule) {
 		propsError(updaterName, "Schedule %q is not an EventBridge expression: use rate(7 days) or cron(0 3 ? * SUN *)", schedule)
-	}
-	var targets []*ProfileAsg
-	for i, t := range props.RefreshTargets {
-		g, ok := t.(*ProfileAsg)
-		if !ok {
-			propsError(updaterName, "RefreshTargets[%d] (%s) is not a ProfileAsg: only groups that install the pack at boot can be refreshed into it", i, *t.Node().Path())
-		}
-		targets = append(targets, g)
-	}
-	minHealthy := 100
-	if props.MinHealthyPercentage != nil {
-		minHealthy = int(*props.MinHealthyPercentage)
-		if minHealthy < 0 || minHealthy > 100 || float64(minHealthy) != *props.MinHealthyPercentage {
-			propsError(updaterName, "MinHealthyPercentage %v must be a whole number from 0 to 100", *props.MinHealthyPercentage)
-		}
 	}
 	versionText := DefaultApimVersion
 	if props.Version != nil {
@@ -134,28 +111,9 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	stack := awscdk.Stack_Of(u)
 	network := props.Network
 
-	var groupNames, oneByOne []string
-	var replaceFirst []packupdate.ReplaceFirstGroup
-	for _, g := range targets {
-		name := *g.Group().AutoScalingGroupName()
-		if !g.profile.Scalable {
-			// A single node whose peer takes over meanwhile (a traffic manager): replaced
-			// after the one before it has finished.
-			oneByOne = append(oneByOne, name)
-			continue
-		}
-		if g.zonal == 0 {
-			groupNames = append(groupNames, name)
-			continue
-		}
-		// Nodes named per zone: a replacement started beside the node it replaces would share
-		// its zone, and its name. Replace one node at a time, never above the group's size.
-		replaceFirst = append(replaceFirst, packupdate.ReplaceFirstGroup{Name: name, MinHealthyPercentage: 100 * (g.zonal - 1) / g.zonal})
-	}
 	env, err := packupdate.Config{
 		Region: *stack.Region(), PackBucket: *props.PackBucket.BucketName(), PackPrefix: prefix, ProductHomes: homeList,
-		CredentialsSecretArn: *props.CredentialsSecret.SecretArn(), Tool: tool, RefreshGroups: groupNames,
-		MinHealthyPercentage: minHealthy, ReplaceFirstGroups: replaceFirst, OneByOneGroups: oneByOne,
+		CredentialsSecretArn: *props.CredentialsSecret.SecretArn(), Tool: tool, StagingPrefix: StagingPrefix,
 		RunReportID: u.runReportID(),
 	}.Env()
 	if err != nil {
@@ -180,12 +138,15 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	} else {
 		props.CredentialsSecret.GrantRead(role, nil)
 	}
-	var keys []string
+	// It reads the packs nodes run and writes their staged updates, nothing else: the bucket's
+	// policy would refuse a write outside the staging prefix anyway (PackPromoter).
+	var keys, staged []string
 	for _, h := range homeList {
 		keys = append(keys, prefix+"/"+h+".zip")
+		staged = append(staged, StagingPrefix+prefix+"/"+h+".zip")
 	}
 	grantObjectRead(role, props.PackBucket, keys...)
-	grantObjectWrite(role, props.PackBucket, keys...)
+	grantObjectWrite(role, props.PackBucket, staged...)
 	// Announcements on the default bus, under the updater's own source only.
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:     jsii.String("AnnounceThePacks"),
@@ -196,21 +157,6 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	}))
 	// Each run reports its outcome (RunFailedMetric).
 	grantPutMetricData(role, "ReportTheRun", packupdate.RunMetricNamespace)
-	if len(targets) > 0 {
-		var arns []*string
-		for _, g := range targets {
-			arns = append(arns, g.Group().AutoScalingGroupArn())
-		}
-		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("RefreshTheGroups"), Actions: jsii.Strings("autoscaling:StartInstanceRefresh"), Resources: &arns,
-		}))
-		if len(oneByOne) > 0 {
-			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid: jsii.String("FollowTheRefreshes"), Actions: jsii.Strings("autoscaling:DescribeInstanceRefreshes"), Resources: jsii.Strings("*"),
-			}))
-		}
-	}
-
 	ud := awsec2.UserData_ForLinux(nil)
 	ud.AddCommands(
 		jsii.String("dnf install -y -q python3 unzip"),
@@ -269,7 +215,6 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("Run Command's agent channels (ssm:UpdateInstanceInformation, ssmmessages and ec2messages) take no resource narrower than *; " +
 				"the KMS action groups come from aws-cdk-lib's grant on the credentials secret's key; " +
-				"DescribeInstanceRefreshes, to wait for one traffic manager's refresh before the next, has no resource-level permissions; " +
 				"PutMetricData, to report each run's outcome, takes no resource and is limited to the apimkit/Updates namespace."),
 		},
 		{
@@ -312,8 +257,7 @@ func (u *WumUpdater) Rule() awsevents.Rule { return u.rule }
 func (u *WumUpdater) runReportID() string { return *u.Node().Addr() }
 
 // RunFailedMetric is each run's outcome as the update script reports it: 1 when a run failed
-// (the tool, an upload, an announcement, a refresh), 0 when it succeeded; the maximum over the
-// period.
+// (the tool, an upload, an announcement), 0 when it succeeded; the maximum over the period.
 func (u *WumUpdater) RunFailedMetric(period awscdk.Duration) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace: jsii.String(packupdate.RunMetricNamespace), MetricName: jsii.String(packupdate.RunMetricName),

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,13 +20,11 @@ func updaterTemplate(t *testing.T) map[string]any {
 	return testkit.Fixture(t, "updater", func() awscdk.App {
 		app := testkit.NewApp(partialDeployment)
 		env := newNodeEnv(app)
-		gw := wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
+		wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
 		wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
 			Network: env.network, PackBucket: env.packs,
-			CredentialsSecret:    wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
-			Schedule:             jsii.String("rate(7 days)"),
-			RefreshTargets:       []constructs.IConstruct{gw},
-			MinHealthyPercentage: jsii.Number(90),
+			CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
+			Schedule:          jsii.String("rate(7 days)"),
 		})
 		return app
 	}).Stack(t, "Test").Template
@@ -66,15 +62,33 @@ func TestUpdaterScheduleAndPermissions(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(target["Input"]), "/usr/local/sbin/apimkit-update")
 
 	d := policyDocuments(tmpl, "UpdaterRole")
-	assert.Contains(t, d, "s3:PutObject")
-	assert.Contains(t, d, `/packs/wso2am-4.3.0.zip"`, "write of the pack objects only")
+	var role []map[string]any
+	for _, pol := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		if strings.HasPrefix(fmt.Sprint(testkit.Props(pol)["Roles"]), "[map[Ref:UpdaterRole") {
+			for _, st := range testkit.Props(pol)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				role = append(role, st.(map[string]any))
+			}
+		}
+	}
+	var writes, reads []string
+	for _, st := range role {
+		switch fmt.Sprint(st["Action"]) {
+		case "s3:PutObject":
+			writes = append(writes, fmt.Sprint(st["Resource"]))
+		case "[s3:GetObject s3:GetObjectVersion]":
+			reads = append(reads, fmt.Sprint(st["Resource"]))
+		}
+	}
+	require.Len(t, writes, 1)
+	assert.Contains(t, writes[0], `/staging/packs/wso2am-4.3.0.zip`, "writes the staged pack")
+	assert.NotContains(t, strings.ReplaceAll(writes[0], "/staging/packs/", ""), "/packs/", "and never the pack nodes install")
+	assert.Contains(t, strings.Join(reads, " "), `/packs/wso2am-4.3.0.zip`, "reads the pack nodes run, the base of its update")
 	assert.NotContains(t, d, `/*"`)
+	assert.NotContains(t, d, "autoscaling:", "no instance refresh: only a deploy rolls the nodes")
 	assert.Contains(t, d, `"Action":"events:PutEvents","Condition":{"StringEquals":{"events:source":"apimkit.packs"}}`,
 		"announces under its own source only")
 	assert.Contains(t, d, `"Action":"cloudwatch:PutMetricData","Condition":{"StringEquals":{"cloudwatch:namespace":"apimkit/Updates"}}`,
 		"reports its runs in its own namespace only")
-	assert.Contains(t, d, "autoscaling:StartInstanceRefresh")
-	assert.Contains(t, d, "GatewayASG", "refresh of the chosen group only")
 	assert.Contains(t, d, `{"Ref":"Creds`, "reads the subscription secret")
 }
 
@@ -86,12 +100,6 @@ func TestWumUpdaterRefusesBadProps(t *testing.T) {
 	}{
 		{"invalid schedule", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.Schedule = jsii.String("every sunday") },
 			`WumUpdater: Schedule "every sunday" is not an EventBridge expression`},
-		{"refresh target that is not a ProfileAsg", func(e nodeEnv, p *wso2.WumUpdaterProps) {
-			sg := awsec2.NewSecurityGroup(e.stack, jsii.String("NotAGroup"), &awsec2.SecurityGroupProps{Vpc: e.network.Vpc()})
-			p.RefreshTargets = []constructs.IConstruct{sg}
-		}, "WumUpdater: RefreshTargets[0] (Test/NotAGroup) is not a ProfileAsg"},
-		{"min healthy out of range", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.MinHealthyPercentage = jsii.Number(120) },
-			"WumUpdater: MinHealthyPercentage 120 must be a whole number from 0 to 100"},
 		{"no credentials", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.CredentialsSecret = nil },
 			"WumUpdater: PackBucket and CredentialsSecret are required"},
 		{"unsupported version", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.Version = jsii.String("2.6.0") },
@@ -127,73 +135,6 @@ func TestUpdaterUsesTheUpdateToolFor32(t *testing.T) {
 	assert.Contains(t, string(raw), "PRODUCT_HOMES=\\\"wso2am-3.2.0\\\"")
 	assert.Equal(t, "c7i.large", inst["InstanceType"])
 	assert.Contains(t, fmt.Sprint(inst["ImageId"]), "al2023amikernel61x8664", "an x86 Amazon Linux 2023 image")
-}
-
-// A group whose nodes are named per zone is refreshed one node at a time, never above its size (half kept
-// with two zones); the others launch replacements first, at the given share.
-func TestUpdaterRefreshesZoneNamedGroupsStopFirst(t *testing.T) {
-	app := testkit.NewApp(nil)
-	env := newNodeEnv(app)
-	gw := wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
-	cpProps := env.props(profiles.ControlPlane)
-	nodes := []profiles.Node{{Host: "cp1.apim.internal"}, {Host: "cp2.apim.internal"}}
-	cpProps.Wiring.ControlPlane, cpProps.Wiring.SelfByZone = nodes, nodes
-	cp := wso2.NewProfileAsg(env.stack, "ControlPlane", cpProps)
-	wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
-		Network: env.network, PackBucket: env.packs, RefreshTargets: []constructs.IConstruct{gw, cp},
-		CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
-	})
-	asm, err := testkit.Synth(app)
-	require.NoError(t, err)
-	raw, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, asm.Stack(t, "Test").Template, "AWS::EC2::Instance", "Updater"))["UserData"])
-	ud := string(raw)
-	segment := func(key string) string {
-		i := strings.Index(ud, key+"=")
-		require.GreaterOrEqual(t, i, 0, key)
-		end := strings.Index(ud[i:], `\n`)
-		require.Greater(t, end, 0, key)
-		return ud[i : i+end]
-	}
-	refresh, first := segment("REFRESH_GROUPS"), segment("REPLACE_FIRST_GROUPS")
-	assert.Contains(t, refresh, "GatewayASG")
-	assert.NotContains(t, refresh, "ControlPlaneASG")
-	assert.Contains(t, first, "ControlPlaneASG")
-	assert.Contains(t, first, `:50`)
-}
-
-// Single-node groups (a traffic-manager pair) are refreshed one after the other, in the order
-// given, and the updater may follow their refreshes.
-func TestUpdaterRefreshesTrafficManagersOneByOne(t *testing.T) {
-	app := testkit.NewApp(partialDeployment)
-	env := newNodeEnv(app)
-	tms := wso2.NewTrafficManagerPair(env.stack, "Tms", &wso2.TrafficManagerPairProps{
-		Network: env.network, Database: env.database, PackBucket: env.packs,
-		AdminSecret:     wso2.NewAdminSecret(env.stack, "PairAdmin", env.database.EncryptionKey()),
-		ControlPlane:    []profiles.Node{{Host: "cp.apim.internal"}},
-		UsePackKeystore: jsii.Bool(true),
-	})
-	wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
-		Network: env.network, PackBucket: env.packs,
-		RefreshTargets:    []constructs.IConstruct{tms.Groups()[0], tms.Groups()[1]},
-		CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
-	})
-	asm, err := testkit.Synth(app)
-	require.NoError(t, err)
-	tmpl := asm.Stack(t, "Test").Template
-	raw, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::Instance", "Updater"))["UserData"])
-	ud := string(raw)
-	i := strings.Index(ud, "ONE_BY_ONE_GROUPS=")
-	require.GreaterOrEqual(t, i, 0)
-	line := ud[i : i+strings.Index(ud[i:], `\n`)]
-	tm1, tm2 := strings.Index(line, "TmsTm1ASG"), strings.Index(line, "TmsTm2ASG")
-	assert.True(t, tm1 > 0 && tm2 > tm1, "tm1, then tm2: %s", line)
-	refreshLine := ud[strings.Index(ud, "REFRESH_GROUPS="):]
-	assert.NotContains(t, refreshLine[:strings.Index(refreshLine, `\n`)], "TmsTm1ASG")
-	var policies []string
-	for _, pol := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
-		policies = append(policies, fmt.Sprint(testkit.Props(pol)["PolicyDocument"]))
-	}
-	assert.Contains(t, strings.Join(policies, "\n"), "Action:autoscaling:DescribeInstanceRefreshes Effect:Allow Resource:* Sid:FollowTheRefreshes")
 }
 
 // Issue 14: the updater's role carries the agent's channels for Run Command, not

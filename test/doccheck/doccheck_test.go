@@ -188,13 +188,14 @@ var pages = map[string][]string{
 	"docs/constructs/apim-database.md":          {"ApimDatabase", "ApimDatabaseProps", "SchemaPack"},
 	"docs/constructs/apim-keystore.md":          {"ApimKeystore", "ApimKeystoreProps"},
 	"docs/constructs/profile-asg.md":            {"ProfileAsg", "ProfileAsgProps", "NodeOptions", "NodeWiring", "BootCommands", "LaunchHook"},
-	"docs/constructs/apim-load-balancer.md":     {"ApimLoadBalancer", "ApimLoadBalancerProps", "LoadBalancedProfile"},
+	"docs/constructs/apim-load-balancer.md":     {"ApimLoadBalancer", "ApimLoadBalancerProps", "LoadBalancedProfile", "ApimWebAclProps"},
 	"docs/constructs/apim-internal-endpoint.md": {"ApimInternalEndpoint", "ApimInternalEndpointProps"},
 	"docs/constructs/traffic-manager-pair.md":   {"TrafficManagerPair", "TrafficManagerPairProps"},
 	"docs/constructs/bastion.md":                {"Bastion", "BastionProps"},
 	"docs/constructs/wum-updater.md":            {"WumUpdater", "WumUpdaterProps"},
 	"docs/constructs/apim-operations.md":        {"ApimOperations", "ApimOperationsProps"},
 	"docs/constructs/other-helpers.md":          {"AlarmTopicProps"},
+	"docs/constructs/pack-promoter.md":          {"PackPromoter", "PackPromoterProps", "PinnedObject"},
 }
 
 // exported reads package wso2's exported struct fields (embedded structs by their type's name)

@@ -38,6 +38,8 @@ type Config struct {
 	PackBucket           string   `ctx:"packBucket"`                        // An existing bucket. Default: the app's own.
 	PackBucketKeyArn     string   `ctx:"packBucketKeyArn"`                  // Its KMS key. Default: none (SSE-S3).
 	PackKey              string   `ctx:"packKey"`                           // The pack that loads the schema. Default: none yet.
+	PackVersions         []string `ctx:"packVersions"`                      // home=<staged version id>, one per pack to promote. Default: kept.
+	JdbcDriverVersion    string   `ctx:"jdbcDriverVersion"`                 // Staged driver version to promote. Default: kept.
 	CertificateArn       string   `ctx:"certificateArn"`                    // Default: PlaceholderCertificateArn.
 	PortalHostname       string   `ctx:"portalHostname" default:"portal.apim.example.com"`
 	GatewayHostname      string   `ctx:"gatewayHostname" default:"api.apim.example.com"`
@@ -57,6 +59,7 @@ var (
 	secretArn    = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
 	mysqlVersion = regexp.MustCompile(`^8\.(0|4)\.\d+$`)
 	kmsKeyArn    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
+	s3Version    = regexp.MustCompile(`^[A-Za-z0-9._+=-]+$`)
 	readReplicas = regexp.MustCompile(fmt.Sprintf(`^[0-%d]$`, wso2.MaxReadReplicas))
 	amiID        = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
 )
@@ -89,8 +92,15 @@ func ConfigFromContext(node constructs.Node) (c Config, err error) {
 		return c, fmt.Errorf("context \"readReplicas\" is %q: give a number of read replicas from 0 to %d", c.ReadReplicas, wso2.MaxReadReplicas)
 	case c.MachineImageId != "" && !amiID.MatchString(c.MachineImageId):
 		return c, fmt.Errorf("context \"machineImageId\" is %q: give an AMI id (ami- and 8 or 17 hexadecimal digits) of Amazon Linux 2023 in %s", c.MachineImageId, c.Region)
+	case c.JdbcDriverVersion != "" && !s3Version.MatchString(c.JdbcDriverVersion):
+		return c, fmt.Errorf("context \"jdbcDriverVersion\" is %q: give the S3 version id of staging/%s", c.JdbcDriverVersion, wso2.DefaultJdbcDriverKey)
 	case c.Layout != Layout4x && c.Layout != Layout32:
 		return c, fmt.Errorf("context \"layout\" is %q: use %q or %q", c.Layout, Layout4x, Layout32)
+	}
+	for _, pv := range c.PackVersions {
+		if home, version, ok := strings.Cut(pv, "="); !ok || home == "" || !s3Version.MatchString(version) {
+			return c, fmt.Errorf("context \"packVersions\" holds %q: give <pack home>=<S3 version id of staging/packs/<pack home>.zip>, such as wso2am-4.3.0=3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY", pv)
+		}
 	}
 	if c.Version == "" {
 		c.Version = map[string]string{Layout4x: wso2.DefaultApimVersion, Layout32: "3.2.0"}[c.Layout]
@@ -149,6 +159,14 @@ func New(app awscdk.App, c Config) *Deployment {
 	if c.WebAcl {
 		props.LoadBalancerProps = &wso2.ApimLoadBalancerProps{WebAcl: &wso2.ApimWebAclProps{}}
 	}
+	for _, pv := range c.PackVersions {
+		home, version, _ := strings.Cut(pv, "=") // checked by ConfigFromContext
+		if props.PackVersions == nil {
+			props.PackVersions = map[string]*string{}
+		}
+		props.PackVersions[home] = jsii.String(version)
+	}
+	props.JdbcDriverVersion = optional(c.JdbcDriverVersion)
 	if c.KeystoreSecretArn != "" {
 		props.KeystoreSecret = awssecretsmanager.Secret_FromSecretCompleteArn(d.AppStack, jsii.String("Keystore"), jsii.String(c.KeystoreSecretArn))
 	}

@@ -143,3 +143,15 @@ func TestConfigReadReplicas(t *testing.T) {
 		assert.ErrorContains(t, err, `context "readReplicas" is "`+bad+`": give a number of read replicas from 0 to 5`)
 	}
 }
+
+// A deploy names the staged versions it promotes; a malformed entry is refused by name.
+func TestConfigPackVersions(t *testing.T) {
+	c, err := configFrom(t, map[string]any{"packVersions": "wso2am-4.3.0=3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY", "jdbcDriverVersion": "Dv.7k_Zz2"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"wso2am-4.3.0=3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY"}, c.PackVersions)
+	assert.Equal(t, "Dv.7k_Zz2", c.JdbcDriverVersion)
+	_, err = configFrom(t, map[string]any{"packVersions": "wso2am-4.3.0"})
+	assert.ErrorContains(t, err, `context "packVersions" holds "wso2am-4.3.0": give <pack home>=<S3 version id`)
+	_, err = configFrom(t, map[string]any{"jdbcDriverVersion": "a b"})
+	assert.ErrorContains(t, err, `context "jdbcDriverVersion" is "a b"`)
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -402,8 +403,11 @@ func (h *Handler) reconcileNode(ctx context.Context, node Node) (string, error) 
 			}
 		}
 	}
-	// A node's group holds one instance; during a replacement the one in service wins. Sorting
-	// only makes the rare tie deterministic.
+	// A node's group holds one instance, and two while a deploy replaces it launch-first: the
+	// replacement's launch already named it, so a record that names either live instance is
+	// kept (the one being replaced stops once the new one is in service, and the record then
+	// names the one left). Otherwise the one in service wins. Sorting only makes the rare tie
+	// deterministic.
 	sort.Strings(inService)
 	sort.Strings(waiting)
 	var live string
@@ -415,6 +419,22 @@ func (h *Handler) reconcileNode(ctx context.Context, node Node) (string, error) 
 	default:
 		h.log().Info("reconcile: no live instance; record kept", "node", node.Name)
 		return node.Name + ": no live instance", nil
+	}
+	if len(inService)+len(waiting) > 1 {
+		current, err := h.current(ctx, node)
+		if err != nil {
+			return "", err
+		}
+		for _, id := range append(slices.Clone(inService), waiting...) {
+			ip, err := h.instanceIP(ctx, id)
+			if err != nil {
+				continue // not nameable: not the one to keep
+			}
+			if ip.String() == current {
+				h.log().Info("reconcile: the record names a live instance of the group; kept", "node", node.Name, "instance", id, "ip", current)
+				return fmt.Sprintf("%s -> %s (%s)", node.Name, current, id), nil
+			}
+		}
 	}
 	ip, err := h.instanceIP(ctx, live)
 	if err != nil {

@@ -347,3 +347,44 @@ func BenchmarkLaunch(b *testing.B) {
 		}
 	}
 }
+
+// A deploy replaces a traffic manager launch-first: the replacement's launch names it while the
+// node it replaces is still in service. A reconcile in between keeps the record on the
+// replacement, and after the old node stops the record is already right; a replacement that
+// failed and is gone leaves the record to be repaired onto the node still in service.
+func TestReconcileDuringALaunchFirstReplacement(t *testing.T) {
+	w, slept := newWorld(), &sleeps{}
+	h := newHandler(w, slept)
+	w.launch(group1, "i-old", "10.0.128.10")
+	_, err := h.Handle(ctx, launchEventFor(group1, "i-old"))
+	require.NoError(t, err)
+	w.lifecycle["i-old"], w.pending["i-old"] = "InService", false
+
+	w.launch(group1, "i-new", "10.0.128.20")
+	_, err = h.Handle(ctx, launchEventFor(group1, "i-new"))
+	require.NoError(t, err)
+	require.Equal(t, "10.0.128.20", w.records[tm1])
+	w.lifecycle["i-new"] = "Pending:Wait" // its own boot hook still waits on WSO2
+	_, err = h.Reconcile(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "10.0.128.20", w.records[tm1], "the record stays on the replacement while the old node serves")
+
+	w.lifecycle["i-new"] = "InService"
+	_, err = h.Reconcile(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "10.0.128.20", w.records[tm1], "both in service: the record is kept")
+	w.terminate("i-old")
+	_, err = h.Reconcile(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "10.0.128.20", w.records[tm1])
+	assert.Equal(t, 2, w.changes, "set at each launch, never flipped back")
+
+	// A replacement that failed its boot: abandoned and gone, the record is repaired.
+	w.launch(group1, "i-bad", "10.0.128.30")
+	_, err = h.Handle(ctx, launchEventFor(group1, "i-bad"))
+	require.NoError(t, err)
+	w.terminate("i-bad")
+	_, err = h.Reconcile(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "10.0.128.20", w.records[tm1], "back on the node in service")
+}
