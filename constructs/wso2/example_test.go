@@ -209,7 +209,7 @@ func ExampleWumUpdater() {
 		Network: network, PackBucket: packs, CredentialsSecret: subscription,
 		Version:  jsii.String("4.3.0"),
 		Schedule: jsii.String("cron(0 2 ? * SAT *)"),
-		// RefreshTargets: the ProfileAsgs to roll onto a new pack (traffic managers last).
+		// New packs are staged under staging/; a deploy that names one promotes it (PackPromoter).
 	})
 }
 
