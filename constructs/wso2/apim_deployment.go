@@ -378,11 +378,11 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 	}
 
 	awscdk.NewCfnOutput(d, jsii.String("ReceiverUrlGroup"), &awscdk.CfnOutputProps{
-		Value:       jsii.String(d.tms.ReceiverUrlGroup()),
+		Value:       jsii.String(d.tms.ReceiverURLGroup()),
 		Description: jsii.String("APIM 2.x/3.x api-manager.xml <ReceiverUrlGroup> for these traffic managers"),
 	})
 	awscdk.NewCfnOutput(d, jsii.String("AuthUrlGroup"), &awscdk.CfnOutputProps{
-		Value:       jsii.String(d.tms.AuthUrlGroup()),
+		Value:       jsii.String(d.tms.AuthURLGroup()),
 		Description: jsii.String("APIM 2.x/3.x api-manager.xml <AuthUrlGroup> for these traffic managers"),
 	})
 }
@@ -501,7 +501,7 @@ func (d *ApimDeployment) addAccess(props *ApimDeploymentProps) {
 		Description: jsii.String("Attach to the operators' roles: sessions to the bastion through the logged document only"),
 	})
 	awscdk.NewCfnOutput(d, jsii.String("LoadBalancerDns"), &awscdk.CfnOutputProps{
-		Value:       d.lb.DnsName(),
+		Value:       d.lb.DNSName(),
 		Description: jsii.String("Point the portal and gateway host names here (CNAME or alias)"),
 	})
 }

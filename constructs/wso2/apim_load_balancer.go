@@ -522,8 +522,8 @@ func (lb *ApimLoadBalancer) LoadBalancer() awselasticloadbalancingv2.IApplicatio
 	return lb.alb
 }
 
-// DnsName is the load balancer's name; point the public host names at it (alias records).
-func (lb *ApimLoadBalancer) DnsName() *string { return lb.alb.LoadBalancerDnsName() }
+// DNSName is the load balancer's name; point the public host names at it (alias records).
+func (lb *ApimLoadBalancer) DNSName() *string { return lb.alb.LoadBalancerDnsName() }
 
 // WebAclArn returns the ARN of the web ACL the load balancer created (WebAcl), or nil.
 func (lb *ApimLoadBalancer) WebAclArn() *string {

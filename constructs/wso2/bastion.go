@@ -336,8 +336,8 @@ func (b *Bastion) SessionPolicy() awsiam.IManagedPolicy { return b.sessionPolicy
 // `aws ssm start-session --target <id> --document-name <name>`.
 func (b *Bastion) SessionDocumentName() *string { return b.document.Ref() }
 
-// PublicIp is the Elastic IP of SSH mode, or nil in Session Manager mode.
-func (b *Bastion) PublicIp() *string {
+// PublicIP is the Elastic IP of SSH mode, or nil in Session Manager mode.
+func (b *Bastion) PublicIP() *string {
 	if b.eip == nil {
 		return nil
 	}

@@ -28,8 +28,8 @@ import (
 	"github.com/apimkit/apimkit/constructs/profiles"
 )
 
-// DnsHookName is the launch hook the DNS updater completes once a node's record names it.
-const DnsHookName = "apimkit-tm-dns"
+// DNSHookName is the launch hook the DNS updater completes once a node's record names it.
+const DNSHookName = "apimkit-tm-dns"
 
 // TrafficManagerPairProps configures a TrafficManagerPair.
 type TrafficManagerPairProps struct {
@@ -200,7 +200,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 			// A Route 53 outage must not keep a replacement out of service: after ten minutes
 			// the node goes in with its record unchanged, and the reconcile repairs the record.
 			// The updater still abandons, on purpose, an instance it cannot name.
-			ExtraLaunchHooks: []LaunchHook{{Name: DnsHookName, Timeout: awscdk.Duration_Minutes(jsii.Number(10)),
+			ExtraLaunchHooks: []LaunchHook{{Name: DNSHookName, Timeout: awscdk.Duration_Minutes(jsii.Number(10)),
 				DefaultResult: awsautoscaling.DefaultResult_CONTINUE}},
 			NotificationTopic: props.NotificationTopic,
 		})
@@ -272,7 +272,7 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 		Environment: &map[string]*string{
 			"TMDNS_ZONE_ID": p.zone.HostedZoneId(),
 			"TMDNS_TTL":     jsii.String(fmt.Sprint(int(ttl))),
-			"TMDNS_HOOK":    jsii.String(DnsHookName),
+			"TMDNS_HOOK":    jsii.String(DNSHookName),
 			"TMDNS_NODES":   jsii.String(strings.Join(nodeEnv, ",")),
 		},
 		LogGroup: awslogs.NewLogGroup(p, jsii.String("UpdaterLogs"), &awslogs.LogGroupProps{
@@ -333,7 +333,7 @@ func (p *TrafficManagerPair) addUpdater(props *TrafficManagerPairProps, ttl floa
 			DetailType: jsii.Strings("EC2 Instance-launch Lifecycle Action"),
 			Detail: &map[string]any{
 				"AutoScalingGroupName": groupNames,
-				"LifecycleHookName":    []string{DnsHookName},
+				"LifecycleHookName":    []string{DNSHookName},
 			},
 		},
 		Targets: &[]awsevents.IRuleTarget{target},
@@ -402,21 +402,21 @@ func (p *TrafficManagerPair) Zone() awsroute53.IPrivateHostedZone { return p.zon
 // Updater returns the DNS updater function.
 func (p *TrafficManagerPair) Updater() awslambda.IFunction { return p.updater }
 
-// ReceiverUrlGroup is the 2.x/3.x <ReceiverUrlGroup> value for these nodes.
-func (p *TrafficManagerPair) ReceiverUrlGroup() string { return profiles.ReceiverURLGroup(p.nodes) }
+// ReceiverURLGroup is the 2.x/3.x api-manager.xml <ReceiverUrlGroup> value for these nodes.
+func (p *TrafficManagerPair) ReceiverURLGroup() string { return profiles.ReceiverURLGroup(p.nodes) }
 
-// AuthUrlGroup is the 2.x/3.x <AuthUrlGroup> value for these nodes.
-func (p *TrafficManagerPair) AuthUrlGroup() string { return profiles.AuthURLGroup(p.nodes) }
+// AuthURLGroup is the 2.x/3.x api-manager.xml <AuthUrlGroup> value for these nodes.
+func (p *TrafficManagerPair) AuthURLGroup() string { return profiles.AuthURLGroup(p.nodes) }
 
-// GrantAccessFrom lets peers (gateways, the control plane) reach both nodes on the binary (9611),
+// AllowFrom lets peers (gateways, the control plane) reach both nodes on the binary (9611),
 // binary-auth (9711) and JMS (5672) ports, moved by each node's offset.
-func (p *TrafficManagerPair) GrantAccessFrom(peers ...awsec2.IConnectable) {
+func (p *TrafficManagerPair) AllowFrom(peers ...awsec2.IConnectable) {
 	p.grant([]int{profiles.PortBinary, profiles.PortBinaryAuth, profiles.PortJMS}, peers)
 }
 
-// GrantPublishFrom opens both traffic managers' binary receivers (9611 and 9711 plus their
+// AllowPublishFrom opens both traffic managers' binary receivers (9611 and 9711 plus their
 // offsets) to peers that publish events but listen on no broker, such as the 3.2 key manager.
-func (p *TrafficManagerPair) GrantPublishFrom(peers ...awsec2.IConnectable) {
+func (p *TrafficManagerPair) AllowPublishFrom(peers ...awsec2.IConnectable) {
 	p.grant([]int{profiles.PortBinary, profiles.PortBinaryAuth}, peers)
 }
 

@@ -73,8 +73,8 @@ func TestPairZoneNamesAndConfig(t *testing.T) {
 	assert.Equal(t, "apim.internal.", testkit.Props(zone)["Name"])
 	assert.NotNil(t, testkit.Props(zone)["VPCs"], "a private zone of the network's VPC")
 	assert.Equal(t, []profiles.Node{{Host: "tm1.apim.internal", Offset: 1}, {Host: "tm2.apim.internal", Offset: 2}}, pair.Nodes())
-	assert.Equal(t, "{tcp://tm1.apim.internal:9612},{tcp://tm2.apim.internal:9613}", pair.ReceiverUrlGroup())
-	assert.Equal(t, "{ssl://tm1.apim.internal:9712},{ssl://tm2.apim.internal:9713}", pair.AuthUrlGroup())
+	assert.Equal(t, "{tcp://tm1.apim.internal:9612},{tcp://tm2.apim.internal:9613}", pair.ReceiverURLGroup())
+	assert.Equal(t, "{ssl://tm1.apim.internal:9712},{ssl://tm2.apim.internal:9713}", pair.AuthURLGroup())
 
 	lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "TmsTm2LaunchTemplate"))["LaunchTemplateData"].(map[string]any)
 	toml := decodeBlock(t, testkit.UserData(lt), "/etc/apimkit/deployment.toml")
@@ -219,7 +219,7 @@ func TestPairNodesReportTheirHealth(t *testing.T) {
 		for _, h := range p["LifecycleHookSpecificationList"].([]any) {
 			results[h.(map[string]any)["LifecycleHookName"].(string)] = h.(map[string]any)["DefaultResult"]
 		}
-		assert.Equal(t, map[string]any{wso2.LifecycleHookName: "ABANDON", wso2.DnsHookName: "CONTINUE"}, results,
+		assert.Equal(t, map[string]any{wso2.LifecycleHookName: "ABANDON", wso2.DNSHookName: "CONTINUE"}, results,
 			"%s: a node whose WSO2 never answers is replaced; one whose record Route 53 could not change comes up anyway", tm)
 
 		lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "Tms"+tm+"LaunchTemplate"))

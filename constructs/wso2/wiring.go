@@ -105,7 +105,7 @@ func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressInd
 		}
 		if !rules.allows(c.Connections(), g.Connections(), e.Port) {
 			return fmt.Sprintf("%s, but no security-group rule lets it reach %s on %d: grant it with "+
-				"TrafficManagerPair.GrantAccessFrom (or GrantPublishFrom for 9611 and 9711 alone), or Connections().AllowTo", who, *g.Node().Path(), e.Port)
+				"TrafficManagerPair.AllowFrom (or AllowPublishFrom for 9611 and 9711 alone), or Connections().AllowTo", who, *g.Node().Path(), e.Port)
 		}
 		return ""
 	}

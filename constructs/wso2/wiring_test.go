@@ -17,7 +17,7 @@ import (
 // handOptions are the wiring mistakes a team composing the constructs by hand can make.
 type handOptions struct {
 	defaultHubPorts   bool // the hub endpoint left on its default ports (9443, 5672)
-	skipTmGrant       bool // no TrafficManagerPair.GrantAccessFrom
+	skipTmGrant       bool // no TrafficManagerPair.AllowFrom
 	skipHubGrant      bool // no ApimInternalEndpoint.AllowFrom
 	tmOffsets         bool // tm1 and tm2 at offsets 1 and 2 ...
 	gatewayOwnTmNames bool // ... while the gateway names them itself at offset 0
@@ -70,7 +70,7 @@ func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 		ZonalRecordNames: []string{"cp1", "cp2"}, Ports: ports,
 	})
 	if !o.skipTmGrant {
-		tms.GrantAccessFrom(gateway, controlPlane)
+		tms.AllowFrom(gateway, controlPlane)
 	}
 	if !o.skipHubGrant {
 		hub.AllowFrom(gateway, controlPlane, tms.Groups()[0], tms.Groups()[1])
@@ -109,7 +109,7 @@ func TestWiringRefusesAMissingTrafficManagerGrant(t *testing.T) {
 	app, _ := handBuilt(handOptions{skipTmGrant: true})
 	got := wiringErrors(t, app)
 	assert.Contains(t, got, "Test/Gateway (gateway-worker) is told tcp://tm1.apim.internal:9611 (apim.throttling.url_group[0].traffic_manager_urls[0]), "+
-		"but no security-group rule lets it reach Test/Tms/Tm1 on 9611: grant it with TrafficManagerPair.GrantAccessFrom")
+		"but no security-group rule lets it reach Test/Tms/Tm1 on 9611: grant it with TrafficManagerPair.AllowFrom")
 	assert.Contains(t, got, "Test/ControlPlane (control-plane) is told tcp://tm2.apim.internal:5672")
 }
 
@@ -148,7 +148,7 @@ func TestWiringMistakeFailsSynth(t *testing.T) {
 		Network: env.network, Database: env.database, AdminSecret: admin, PackBucket: env.packs, Pack: testPack, JdbcDriver: testDriver,
 		ControlPlane: []profiles.Node{{Host: "cp.apim.internal"}}, UsePackKeystore: jsii.Bool(true),
 	})
-	tms.GrantAccessFrom(tms.Groups()[0])
+	tms.AllowFrom(tms.Groups()[0])
 	_, err := testkit.Synth(app)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Test/Tms/Tm1 (traffic-manager) is told https://cp.apim.internal:9443 (apim.event_hub.service_url), "+
