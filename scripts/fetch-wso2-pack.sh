@@ -3,7 +3,7 @@
 # wso2am-acp-4.5.0, wso2am-universal-gw-4.5.0, wso2am-tm-4.5.0), for the opt-in tests that run
 # WSO2's own files instead of stand-ins:
 #
-#   APIMKIT_WSO2_PACKS=$PWD/.wso2 go test -count=1 ./lambda/dbinit/handler ./constructs/bootscript
+#   APIMKIT_WSO2_PACKS=$PWD/.wso2 go test -count=1 ./lambda/dbinit/handler ./internal/bootscript
 #
 # The default folder, .wso2 at the repository's top, is git-ignored: WSO2's files are never
 # committed. Each SOURCE is one of:

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/apimkit/apimkit/constructs/bootscript"
+	"github.com/apimkit/apimkit/internal/bootscript"
 	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/constructs/wso2"
 	"github.com/apimkit/apimkit/lambda/keystore/handler"

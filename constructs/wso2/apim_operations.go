@@ -13,7 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/apimkit/apimkit/constructs/bootscript"
+	"github.com/apimkit/apimkit/internal/bootscript"
 )
 
 // ApimOperationsProps names what an operator watches. Every field but AlarmTopic is optional; a

@@ -21,7 +21,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/apimkit/apimkit/constructs/bootscript"
+	"github.com/apimkit/apimkit/internal/bootscript"
 	"github.com/apimkit/apimkit/constructs/profiles"
 )
 

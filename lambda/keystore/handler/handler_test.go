@@ -57,7 +57,7 @@ func written(t *testing.T, value string) (p12 []byte, password string) {
 	return p12, v["password"]
 }
 
-// bootScriptPassword is the rule constructs/bootscript/boot.sh checks the password against.
+// bootScriptPassword is the rule internal/bootscript/boot.sh checks the password against.
 var bootScriptPassword = regexp.MustCompile(`^[A-Za-z0-9._~@%+=-]{6,}$`)
 
 func TestCreateWritesTheDeploymentsOwnKeystore(t *testing.T) {
