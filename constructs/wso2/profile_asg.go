@@ -21,8 +21,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/apimkit/apimkit/internal/bootscript"
 	"github.com/apimkit/apimkit/constructs/profiles"
+	"github.com/apimkit/apimkit/internal/bootscript"
 )
 
 // DefaultApimVersion is the WSO2 API Manager release nodes run when none is given.
@@ -229,139 +229,10 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props == nil || props.Network == nil {
 		propsError(profileAsgName, "Network is required: the nodes run in its application subnets")
 	}
-	versionText := DefaultApimVersion
-	if props.Version != nil {
-		versionText = *props.Version
-	}
-	version, err := profiles.ParseVersion(versionText)
-	if err != nil {
-		propsError(profileAsgName, "Version: %v", err)
-	}
-	if props.Profile == "" {
-		propsError(profileAsgName, "Profile is required, for example profiles.Gateway")
-	}
-	profile, err := profiles.Lookup(version, props.Profile)
-	if err != nil {
-		propsError(profileAsgName, "Profile: %v", err)
-	}
-	pack, _ := profiles.PackOf(version, profile.Name)
-	if props.Wiring == nil {
-		propsError(profileAsgName, "Wiring is required: the nodes' deployment.toml is rendered from it")
-	}
-	for name, h := range map[string]*string{"Wiring.PortalHostname": props.Wiring.PortalHostname, "Wiring.GatewayHostname": props.Wiring.GatewayHostname, "Wiring.Hostname": props.Wiring.Hostname} {
-		if h != nil {
-			checkHostname(profileAsgName, name, h)
-		}
-	}
-	if props.AdminSecret == nil {
-		propsError(profileAsgName, "AdminSecret is required: every node shares the super admin's password")
-	}
-	if props.PackBucket == nil {
-		propsError(profileAsgName, "PackBucket is required: nodes install the pack and JDBC driver from it")
-	}
-	checkPinned(profileAsgName, "Pack", props.Pack)
-	checkPinned(profileAsgName, "JdbcDriver", props.JdbcDriver)
-	checkKeystore(profileAsgName, props.KeystoreSecret, props.UsePackKeystore)
-	if props.Database == nil {
-		propsError(profileAsgName, "Database is required: %s uses %s", profile.Name, strings.Join(profile.Databases, " and "))
-	}
-	minCap, maxCap := 1.0, 1.0
-	if profile.Scalable {
-		minCap, maxCap = 2, 4
-	}
-	if props.MinCapacity != nil {
-		minCap = *props.MinCapacity
-	}
-	if props.MaxCapacity != nil {
-		maxCap = *props.MaxCapacity
-	}
-	zones := props.Network.AvailabilityZones()
-	if byZone := props.Wiring.SelfByZone; len(byZone) > 0 {
-		if !profile.Scalable {
-			propsError(profileAsgName, "Wiring.SelfByZone: %s nodes are one per group (use one group per node, with Self)", profile.Name)
-		}
-		if props.Wiring.Self != nil || props.Subnets != nil {
-			propsError(profileAsgName, "Wiring.SelfByZone names one node per zone of the network: drop Wiring.Self and Subnets")
-		}
-		if len(byZone) != len(zones) {
-			propsError(profileAsgName, "Wiring.SelfByZone names %d nodes for the network's %d zones: name one per zone, in the network's order", len(byZone), len(zones))
-		}
-		for i, n := range byZone {
-			if n.Offset != byZone[0].Offset {
-				propsError(profileAsgName, "Wiring.SelfByZone[%d] has offset %d, SelfByZone[0] %d: the nodes of one group share their ports", i, n.Offset, byZone[0].Offset)
-			}
-		}
-		// Every zone's name should lead to a node: one node per zone unless told otherwise.
-		if props.MaxCapacity == nil {
-			maxCap = float64(len(zones))
-		}
-		if props.MinCapacity == nil {
-			minCap = min(float64(len(zones)), maxCap)
-		}
-		if maxCap > float64(len(zones)) {
-			propsError(profileAsgName, "MaxCapacity %v: with Wiring.SelfByZone the group keeps one node per zone, at most %d", maxCap, len(zones))
-		}
-	}
-	if minCap < 0 || maxCap < 1 || minCap > maxCap {
-		propsError(profileAsgName, "MinCapacity %v and MaxCapacity %v: need 0 <= min <= max and max >= 1", minCap, maxCap)
-	}
-	if !profile.Scalable && maxCap > 1 {
-		propsError(profileAsgName, "%s nodes are not scaled: peers name each node, so MaxCapacity must be 1 (use one group per node)", profile.Name)
-	}
-	arch := props.Architecture
-	if arch == "" {
-		arch = awsec2.AmazonLinuxCpuType_ARM_64
-	}
-	instanceTypes := props.InstanceTypes
-	if len(instanceTypes) == 0 {
-		instanceTypes = defaultInstanceTypes(arch)
-	}
-	wantArm := arch == awsec2.AmazonLinuxCpuType_ARM_64
-	for i, it := range instanceTypes {
-		checkInstanceType(profileAsgName, fmt.Sprintf("InstanceTypes[%d]", i), it)
-		if isArm := it.Architecture() == awsec2.InstanceArchitecture_ARM_64; isArm != wantArm {
-			propsError(profileAsgName, "InstanceTypes[%d] %s does not match Architecture %s: pick instance types of that architecture", i, *it.ToString(), arch)
-		}
-	}
-	offset := 0
-	if props.Wiring.Self != nil {
-		offset = props.Wiring.Self.Offset
-	}
-	if len(props.Wiring.SelfByZone) > 0 {
-		offset = props.Wiring.SelfByZone[0].Offset
-	}
-	for i, h := range props.ExtraLaunchHooks {
-		if r := h.DefaultResult; r != "" && r != awsautoscaling.DefaultResult_ABANDON && r != awsautoscaling.DefaultResult_CONTINUE {
-			propsError(profileAsgName, "ExtraLaunchHooks[%d] (%s): DefaultResult %q must be ABANDON or CONTINUE", i, h.Name, r)
-		}
-	}
-	if offset < 0 || offset > 1000 {
-		propsError(profileAsgName, "Wiring.Self.Offset %d must be between 0 and 1000", offset)
-	}
-	reserved := map[int]string{22: "SSH", 80: "HTTP", 443: "HTTPS", props.Network.DatabasePort(): "the database"}
-	for _, base := range profile.Ports {
-		if what, ok := reserved[profiles.Port(base, offset)]; ok {
-			propsError(profileAsgName, "Wiring.Self.Offset %d moves port %d onto %d, the port of %s: choose another offset", offset, base, profiles.Port(base, offset), what)
-		}
-	}
-	subnets := props.Subnets
-	if subnets == nil {
-		subnets = props.Network.Subnets(TierApplication)
-	}
-	if ids := props.Network.Vpc().SelectSubnets(subnets).SubnetIds; ids == nil || len(*ids) == 0 {
-		propsError(profileAsgName, "Subnets selects no subnet of the network: select application subnets")
-	}
-	roots := props.Database.databaseRoots()
-	var toml []byte
-	var zoneConfigs []bootscript.ZoneConfig
-	if len(props.Wiring.SelfByZone) == 0 {
-		toml = renderNodeConfig(version, profile, props, props.Wiring.Self, offset, roots != nil)
-	}
-	for i, self := range props.Wiring.SelfByZone {
-		zoneConfigs = append(zoneConfigs, bootscript.ZoneConfig{
-			Zone: zones[i], DeploymentToml: renderNodeConfig(version, profile, props, &self, offset, roots != nil),
-		})
-	}
+	c := resolveProfileAsg(props)
+	version, profile, pack, offset := c.version, c.profile, c.pack, c.offset
+	minCap, maxCap, arch, instanceTypes, subnets := c.minCap, c.maxCap, c.arch, c.instanceTypes, c.subnets
+	roots, toml, zoneConfigs := c.roots, c.toml, c.zoneConfigs
 
 	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}, zonal: len(props.Wiring.SelfByZone),
 		network: props.Network, reportHealth: profile.Exposure == nil}
@@ -994,4 +865,164 @@ func (n *ProfileAsg) LogGroups() map[string]awslogs.ILogGroup {
 		out[k] = v
 	}
 	return out
+}
+
+// nodeGroupConfig is a ProfileAsg's props resolved and checked: what the group is built from,
+// worked out before anything is added to the tree.
+type nodeGroupConfig struct {
+	version        profiles.Version
+	profile        profiles.Profile
+	pack           profiles.Pack
+	minCap, maxCap float64
+	arch           awsec2.AmazonLinuxCpuType
+	instanceTypes  []awsec2.InstanceType
+	offset         int
+	subnets        *awsec2.SubnetSelection
+	// roots are the database's certificate authorities (nil: not checked).
+	roots []byte
+	// toml is the one deployment.toml of a group not named per zone; zoneConfigs are those of a
+	// group that is, one per zone.
+	toml        []byte
+	zoneConfigs []bootscript.ZoneConfig
+}
+
+// resolveProfileAsg checks props and fills their defaults; a bad prop panics with its name.
+func resolveProfileAsg(props *ProfileAsgProps) nodeGroupConfig {
+	versionText := DefaultApimVersion
+	if props.Version != nil {
+		versionText = *props.Version
+	}
+	version, err := profiles.ParseVersion(versionText)
+	if err != nil {
+		propsError(profileAsgName, "Version: %v", err)
+	}
+	if props.Profile == "" {
+		propsError(profileAsgName, "Profile is required, for example profiles.Gateway")
+	}
+	profile, err := profiles.Lookup(version, props.Profile)
+	if err != nil {
+		propsError(profileAsgName, "Profile: %v", err)
+	}
+	pack, _ := profiles.PackOf(version, profile.Name)
+	if props.Wiring == nil {
+		propsError(profileAsgName, "Wiring is required: the nodes' deployment.toml is rendered from it")
+	}
+	for name, h := range map[string]*string{"Wiring.PortalHostname": props.Wiring.PortalHostname, "Wiring.GatewayHostname": props.Wiring.GatewayHostname, "Wiring.Hostname": props.Wiring.Hostname} {
+		if h != nil {
+			checkHostname(profileAsgName, name, h)
+		}
+	}
+	if props.AdminSecret == nil {
+		propsError(profileAsgName, "AdminSecret is required: every node shares the super admin's password")
+	}
+	if props.PackBucket == nil {
+		propsError(profileAsgName, "PackBucket is required: nodes install the pack and JDBC driver from it")
+	}
+	checkPinned(profileAsgName, "Pack", props.Pack)
+	checkPinned(profileAsgName, "JdbcDriver", props.JdbcDriver)
+	checkKeystore(profileAsgName, props.KeystoreSecret, props.UsePackKeystore)
+	if props.Database == nil {
+		propsError(profileAsgName, "Database is required: %s uses %s", profile.Name, strings.Join(profile.Databases, " and "))
+	}
+	minCap, maxCap := 1.0, 1.0
+	if profile.Scalable {
+		minCap, maxCap = 2, 4
+	}
+	if props.MinCapacity != nil {
+		minCap = *props.MinCapacity
+	}
+	if props.MaxCapacity != nil {
+		maxCap = *props.MaxCapacity
+	}
+	zones := props.Network.AvailabilityZones()
+	if byZone := props.Wiring.SelfByZone; len(byZone) > 0 {
+		if !profile.Scalable {
+			propsError(profileAsgName, "Wiring.SelfByZone: %s nodes are one per group (use one group per node, with Self)", profile.Name)
+		}
+		if props.Wiring.Self != nil || props.Subnets != nil {
+			propsError(profileAsgName, "Wiring.SelfByZone names one node per zone of the network: drop Wiring.Self and Subnets")
+		}
+		if len(byZone) != len(zones) {
+			propsError(profileAsgName, "Wiring.SelfByZone names %d nodes for the network's %d zones: name one per zone, in the network's order", len(byZone), len(zones))
+		}
+		for i, n := range byZone {
+			if n.Offset != byZone[0].Offset {
+				propsError(profileAsgName, "Wiring.SelfByZone[%d] has offset %d, SelfByZone[0] %d: the nodes of one group share their ports", i, n.Offset, byZone[0].Offset)
+			}
+		}
+		// Every zone's name should lead to a node: one node per zone unless told otherwise.
+		if props.MaxCapacity == nil {
+			maxCap = float64(len(zones))
+		}
+		if props.MinCapacity == nil {
+			minCap = min(float64(len(zones)), maxCap)
+		}
+		if maxCap > float64(len(zones)) {
+			propsError(profileAsgName, "MaxCapacity %v: with Wiring.SelfByZone the group keeps one node per zone, at most %d", maxCap, len(zones))
+		}
+	}
+	if minCap < 0 || maxCap < 1 || minCap > maxCap {
+		propsError(profileAsgName, "MinCapacity %v and MaxCapacity %v: need 0 <= min <= max and max >= 1", minCap, maxCap)
+	}
+	if !profile.Scalable && maxCap > 1 {
+		propsError(profileAsgName, "%s nodes are not scaled: peers name each node, so MaxCapacity must be 1 (use one group per node)", profile.Name)
+	}
+	arch := props.Architecture
+	if arch == "" {
+		arch = awsec2.AmazonLinuxCpuType_ARM_64
+	}
+	instanceTypes := props.InstanceTypes
+	if len(instanceTypes) == 0 {
+		instanceTypes = defaultInstanceTypes(arch)
+	}
+	wantArm := arch == awsec2.AmazonLinuxCpuType_ARM_64
+	for i, it := range instanceTypes {
+		checkInstanceType(profileAsgName, fmt.Sprintf("InstanceTypes[%d]", i), it)
+		if isArm := it.Architecture() == awsec2.InstanceArchitecture_ARM_64; isArm != wantArm {
+			propsError(profileAsgName, "InstanceTypes[%d] %s does not match Architecture %s: pick instance types of that architecture", i, *it.ToString(), arch)
+		}
+	}
+	offset := 0
+	if props.Wiring.Self != nil {
+		offset = props.Wiring.Self.Offset
+	}
+	if len(props.Wiring.SelfByZone) > 0 {
+		offset = props.Wiring.SelfByZone[0].Offset
+	}
+	for i, h := range props.ExtraLaunchHooks {
+		if r := h.DefaultResult; r != "" && r != awsautoscaling.DefaultResult_ABANDON && r != awsautoscaling.DefaultResult_CONTINUE {
+			propsError(profileAsgName, "ExtraLaunchHooks[%d] (%s): DefaultResult %q must be ABANDON or CONTINUE", i, h.Name, r)
+		}
+	}
+	if offset < 0 || offset > 1000 {
+		propsError(profileAsgName, "Wiring.Self.Offset %d must be between 0 and 1000", offset)
+	}
+	reserved := map[int]string{22: "SSH", 80: "HTTP", 443: "HTTPS", props.Network.DatabasePort(): "the database"}
+	for _, base := range profile.Ports {
+		if what, ok := reserved[profiles.Port(base, offset)]; ok {
+			propsError(profileAsgName, "Wiring.Self.Offset %d moves port %d onto %d, the port of %s: choose another offset", offset, base, profiles.Port(base, offset), what)
+		}
+	}
+	subnets := props.Subnets
+	if subnets == nil {
+		subnets = props.Network.Subnets(TierApplication)
+	}
+	if ids := props.Network.Vpc().SelectSubnets(subnets).SubnetIds; ids == nil || len(*ids) == 0 {
+		propsError(profileAsgName, "Subnets selects no subnet of the network: select application subnets")
+	}
+	roots := props.Database.databaseRoots()
+	var toml []byte
+	var zoneConfigs []bootscript.ZoneConfig
+	if len(props.Wiring.SelfByZone) == 0 {
+		toml = renderNodeConfig(version, profile, props, props.Wiring.Self, offset, roots != nil)
+	}
+	for i, self := range props.Wiring.SelfByZone {
+		zoneConfigs = append(zoneConfigs, bootscript.ZoneConfig{
+			Zone: zones[i], DeploymentToml: renderNodeConfig(version, profile, props, &self, offset, roots != nil),
+		})
+	}
+	return nodeGroupConfig{
+		version: version, profile: profile, pack: pack, minCap: minCap, maxCap: maxCap, arch: arch,
+		instanceTypes: instanceTypes, offset: offset, subnets: subnets, roots: roots, toml: toml, zoneConfigs: zoneConfigs,
+	}
 }
