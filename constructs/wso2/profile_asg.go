@@ -230,9 +230,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 		propsError(profileAsgName, "Network is required: the nodes run in its application subnets")
 	}
 	c := resolveProfileAsg(props)
-	version, profile, pack, offset := c.version, c.profile, c.pack, c.offset
+	version, profile, offset := c.version, c.profile, c.offset
 	minCap, maxCap, arch, instanceTypes, subnets := c.minCap, c.maxCap, c.arch, c.instanceTypes, c.subnets
-	roots, toml, zoneConfigs := c.roots, c.toml, c.zoneConfigs
+	toml, zoneConfigs := c.toml, c.zoneConfigs
 
 	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}, zonal: len(props.Wiring.SelfByZone),
 		network: props.Network, reportHealth: profile.Exposure == nil}
@@ -256,121 +256,15 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	allowLogsToUseKey(key, stack)
 	allowAutoScalingToUseKey(key, stack)
 
-	n.sg = awsec2.NewSecurityGroup(n, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              network.Vpc(),
-		Description:      jsii.String(fmt.Sprintf("WSO2 %s nodes: only the flows granted to them", profile.Name)),
-		AllowAllOutbound: jsii.Bool(false),
-	})
-	n.sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
-		jsii.String("HTTPS to AWS APIs, S3 and package repositories (NAT gateway or endpoints)"), jsii.Bool(false))
-
-	n.role = awsiam.NewRole(n, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
-		Description: jsii.String(fmt.Sprintf("WSO2 %s node", profile.Name)),
-	})
-	// Session Manager's channel, and nothing else of AmazonSSMManagedInstanceCore: that policy
-	// also lets the node read every SSM parameter and document of the account.
-	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("SessionManagerChannel"),
-		Actions: jsii.Strings("ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-			"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"),
-		Resources: jsii.Strings("*"),
-	}))
-	grantObjectRead(n.role, props.PackBucket, *props.Pack.Key, *props.JdbcDriver.Key)
-	props.Database.GrantReadAppSecret(n.role)
-	props.Database.GrantReadSecret(n.role, props.AdminSecret)
-	if ks := props.KeystoreSecret; ks != nil {
-		grantSecretRead(n.role, ks, ks.EncryptionKey())
-	}
-	// Granted from the node's side: when the database is in another stack, the rule then lives
-	// with the nodes and the database's stack does not depend on theirs.
-	awsec2.NewConnections(&awsec2.ConnectionsProps{SecurityGroups: &[]awsec2.ISecurityGroup{n.sg}}).
-		AllowToDefaultPort(props.Database, jsii.String(fmt.Sprintf("WSO2 %s nodes to the database", profile.Name)))
-
-	retention := props.LogRetention
-	if retention == "" {
-		retention = awslogs.RetentionDays_ONE_YEAR
-	}
+	n.addAccess(props)
 	logBase := fmt.Sprintf("/apimkit/%s/%s", *stack.StackName(), strings.ToLower(id))
-	// In a fixed order, so the template's bytes are the same at every synth.
-	for _, g := range []struct{ kind, cid string }{{"carbon", "CarbonLogs"}, {"audit", "AuditLogs"}, {"http-access", "HttpAccessLogs"}} {
-		kind, cid := g.kind, g.cid
-		n.logs[kind] = awslogs.NewLogGroup(n, jsii.String(cid), &awslogs.LogGroupProps{
-			LogGroupName:  jsii.String(logBase + "/" + kind),
-			Retention:     retention,
-			EncryptionKey: key,
-			// Kept when the stack is deleted or the group replaced; removed when the stack's
-			// first create fails, or its fixed name would block the next try.
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
-		})
-	}
-	// The CloudWatch agent's needs, rather than AWS's CloudWatchAgentServerPolicy (which lets a
-	// node create, write and shorten the retention of any log group): streams in the node's own
-	// log groups, its metrics' namespace, and the tag lookup behind the group-name dimension.
-	var logArns []*string
-	for _, kind := range slices.Sorted(maps.Keys(n.logs)) {
-		logArns = append(logArns, n.logs[kind].LogGroupArn())
-	}
-	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("ShipOwnLogs"),
-		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
-		Resources: &logArns,
-	}))
-	grantPutMetricData(n.role, "PutOwnMetrics", nodeMetricsNamespace)
-	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("AgentLookups"),
-		Actions:   jsii.Strings("ec2:DescribeTags", "logs:DescribeLogGroups"),
-		Resources: jsii.Strings("*"),
-	}))
+	n.addLogs(props, key, logBase)
 
 	grace := props.StartupGracePeriod
 	if grace == nil {
 		grace = awscdk.Duration_Minutes(jsii.Number(15))
 	}
-	health := profile.Health
-	cfg := bootscript.Config{
-		Region:            *stack.Region(),
-		PackBucket:        *props.PackBucket.BucketName(),
-		PackKey:           *props.Pack.Key,
-		PackVersion:       *props.Pack.VersionId,
-		PackSha256:        *props.Pack.Sha256,
-		PackHome:          pack.Home,
-		JdbcDriverKey:     *props.JdbcDriver.Key,
-		JdbcDriverVersion: *props.JdbcDriver.VersionId,
-		JdbcDriverSha256:  *props.JdbcDriver.Sha256,
-		DbSecretArn:       *props.Database.AppSecret().SecretArn(),
-		AdminSecretArn:    *props.AdminSecret.SecretArn(),
-		StartCommand:      pack.Start,
-		JavaPackage:       javaPackage(version),
-		HealthProtocol:    health.Protocol,
-		HealthPort:        profiles.Port(health.Port, offset),
-		HealthPath:        health.Path,
-		// The node has the grace period to become healthy once installed; the launch hook
-		// allows five more minutes for the installation.
-		HealthTimeoutSeconds:  int(*grace.ToSeconds(nil)),
-		LifecycleHook:         LifecycleHookName,
-		DeploymentToml:        toml,
-		ZoneConfigs:           zoneConfigs,
-		CloudWatchAgentConfig: cloudWatchAgentConfig(pack.Home, logBase),
-		DatabaseRoots:         roots,
-	}
-	if props.KeystoreSecret != nil {
-		cfg.KeystoreSecretArn = *props.KeystoreSecret.SecretArn()
-	}
-	if b := props.BootCommands; b != nil {
-		cfg.BeforeSetup, cfg.AfterSetup = b.BeforeSetup, b.AfterSetup
-	}
-	// The group's logical id, known once it exists (the user data is written first).
-	cfg.SignalStack = *stack.StackName()
-	cfg.SignalResource = *awscdk.Lazy_String(&groupLogicalID{n}, nil)
-	if n.reportHealth {
-		// Decided at synth: an internal endpoint created after the group turns it off.
-		cfg.ReportHealth = *awscdk.Lazy_String(&reportHealthFlag{n}, nil)
-	}
-	ud, err := cfg.UserData()
-	if err != nil {
-		propsError(profileAsgName, "%v", err)
-	}
+	ud := n.userData(props, c, grace, logBase)
 
 	volume := 30.0
 	if props.RootVolumeGiB != nil {
@@ -1025,4 +919,133 @@ func resolveProfileAsg(props *ProfileAsgProps) nodeGroupConfig {
 		version: version, profile: profile, pack: pack, minCap: minCap, maxCap: maxCap, arch: arch,
 		instanceTypes: instanceTypes, offset: offset, subnets: subnets, roots: roots, toml: toml, zoneConfigs: zoneConfigs,
 	}
+}
+
+// addAccess adds the nodes' security group (HTTPS out only; flows are granted later) and role
+// (Session Manager's channel, the pinned objects, the secrets they read), and lets them reach the
+// database.
+func (n *ProfileAsg) addAccess(props *ProfileAsgProps) {
+	profile := n.profile
+	n.sg = awsec2.NewSecurityGroup(n, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Network.Vpc(),
+		Description:      jsii.String(fmt.Sprintf("WSO2 %s nodes: only the flows granted to them", profile.Name)),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	n.sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("HTTPS to AWS APIs, S3 and package repositories (NAT gateway or endpoints)"), jsii.Bool(false))
+
+	n.role = awsiam.NewRole(n, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description: jsii.String(fmt.Sprintf("WSO2 %s node", profile.Name)),
+	})
+	// Session Manager's channel, and nothing else of AmazonSSMManagedInstanceCore: that policy
+	// also lets the node read every SSM parameter and document of the account.
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("SessionManagerChannel"),
+		Actions: jsii.Strings("ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+			"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"),
+		Resources: jsii.Strings("*"),
+	}))
+	grantObjectRead(n.role, props.PackBucket, *props.Pack.Key, *props.JdbcDriver.Key)
+	props.Database.GrantReadAppSecret(n.role)
+	props.Database.GrantReadSecret(n.role, props.AdminSecret)
+	if ks := props.KeystoreSecret; ks != nil {
+		grantSecretRead(n.role, ks, ks.EncryptionKey())
+	}
+	// Granted from the node's side: when the database is in another stack, the rule then lives
+	// with the nodes and the database's stack does not depend on theirs.
+	awsec2.NewConnections(&awsec2.ConnectionsProps{SecurityGroups: &[]awsec2.ISecurityGroup{n.sg}}).
+		AllowToDefaultPort(props.Database, jsii.String(fmt.Sprintf("WSO2 %s nodes to the database", profile.Name)))
+}
+
+// addLogs adds the nodes' log groups under logBase, encrypted with key, and what the CloudWatch
+// agent needs to ship them.
+func (n *ProfileAsg) addLogs(props *ProfileAsgProps, key awskms.IKey, logBase string) {
+	retention := props.LogRetention
+	if retention == "" {
+		retention = awslogs.RetentionDays_ONE_YEAR
+	}
+	// In a fixed order, so the template's bytes are the same at every synth.
+	for _, g := range []struct{ kind, cid string }{{"carbon", "CarbonLogs"}, {"audit", "AuditLogs"}, {"http-access", "HttpAccessLogs"}} {
+		kind, cid := g.kind, g.cid
+		n.logs[kind] = awslogs.NewLogGroup(n, jsii.String(cid), &awslogs.LogGroupProps{
+			LogGroupName:  jsii.String(logBase + "/" + kind),
+			Retention:     retention,
+			EncryptionKey: key,
+			// Kept when the stack is deleted or the group replaced; removed when the stack's
+			// first create fails, or its fixed name would block the next try.
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
+		})
+	}
+	// The CloudWatch agent's needs, rather than AWS's CloudWatchAgentServerPolicy (which lets a
+	// node create, write and shorten the retention of any log group): streams in the node's own
+	// log groups, its metrics' namespace, and the tag lookup behind the group-name dimension.
+	var logArns []*string
+	for _, kind := range slices.Sorted(maps.Keys(n.logs)) {
+		logArns = append(logArns, n.logs[kind].LogGroupArn())
+	}
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ShipOwnLogs"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+		Resources: &logArns,
+	}))
+	grantPutMetricData(n.role, "PutOwnMetrics", nodeMetricsNamespace)
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AgentLookups"),
+		Actions:   jsii.Strings("ec2:DescribeTags", "logs:DescribeLogGroups"),
+		Resources: jsii.Strings("*"),
+	}))
+}
+
+// userData is the nodes' user data: the boot script with everything it installs, pins, reads
+// and reports, rendered from the resolved props.
+func (n *ProfileAsg) userData(props *ProfileAsgProps, c nodeGroupConfig, grace awscdk.Duration, logBase string) string {
+	stack := awscdk.Stack_Of(n)
+	pack, version, offset := c.pack, c.version, c.offset
+	toml, zoneConfigs, roots := c.toml, c.zoneConfigs, c.roots
+	health := c.profile.Health
+	cfg := bootscript.Config{
+		Region:            *stack.Region(),
+		PackBucket:        *props.PackBucket.BucketName(),
+		PackKey:           *props.Pack.Key,
+		PackVersion:       *props.Pack.VersionId,
+		PackSha256:        *props.Pack.Sha256,
+		PackHome:          pack.Home,
+		JdbcDriverKey:     *props.JdbcDriver.Key,
+		JdbcDriverVersion: *props.JdbcDriver.VersionId,
+		JdbcDriverSha256:  *props.JdbcDriver.Sha256,
+		DbSecretArn:       *props.Database.AppSecret().SecretArn(),
+		AdminSecretArn:    *props.AdminSecret.SecretArn(),
+		StartCommand:      pack.Start,
+		JavaPackage:       javaPackage(version),
+		HealthProtocol:    health.Protocol,
+		HealthPort:        profiles.Port(health.Port, offset),
+		HealthPath:        health.Path,
+		// The node has the grace period to become healthy once installed; the launch hook
+		// allows five more minutes for the installation.
+		HealthTimeoutSeconds:  int(*grace.ToSeconds(nil)),
+		LifecycleHook:         LifecycleHookName,
+		DeploymentToml:        toml,
+		ZoneConfigs:           zoneConfigs,
+		CloudWatchAgentConfig: cloudWatchAgentConfig(pack.Home, logBase),
+		DatabaseRoots:         roots,
+	}
+	if props.KeystoreSecret != nil {
+		cfg.KeystoreSecretArn = *props.KeystoreSecret.SecretArn()
+	}
+	if b := props.BootCommands; b != nil {
+		cfg.BeforeSetup, cfg.AfterSetup = b.BeforeSetup, b.AfterSetup
+	}
+	// The group's logical id, known once it exists (the user data is written first).
+	cfg.SignalStack = *stack.StackName()
+	cfg.SignalResource = *awscdk.Lazy_String(&groupLogicalID{n}, nil)
+	if n.reportHealth {
+		// Decided at synth: an internal endpoint created after the group turns it off.
+		cfg.ReportHealth = *awscdk.Lazy_String(&reportHealthFlag{n}, nil)
+	}
+	ud, err := cfg.UserData()
+	if err != nil {
+		propsError(profileAsgName, "%v", err)
+	}
+	return ud
 }
