@@ -231,7 +231,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	}
 	c := resolveProfileAsg(props)
 	version, profile, offset := c.version, c.profile, c.offset
-	minCap, maxCap, arch, instanceTypes, subnets := c.minCap, c.maxCap, c.arch, c.instanceTypes, c.subnets
+	minCap, maxCap := c.minCap, c.maxCap
 	toml, zoneConfigs := c.toml, c.zoneConfigs
 
 	n := &ProfileAsg{profile: profile, version: version, offset: offset, logs: map[string]awslogs.LogGroup{}, zonal: len(props.Wiring.SelfByZone),
@@ -247,7 +247,6 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	wiring := wiringOf(n)
 	wiring.clients = append(wiring.clients, n)
 	stack := awscdk.Stack_Of(n)
-	network := props.Network
 
 	key := props.EncryptionKey
 	if key == nil {
@@ -266,178 +265,9 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	}
 	ud := n.userData(props, c, grace, logBase)
 
-	volume := 30.0
-	if props.RootVolumeGiB != nil {
-		volume = *props.RootVolumeGiB
-	}
-	image := props.MachineImage
-	if image == nil {
-		image = awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch})
-	}
-	userData := awsec2.UserData_Custom(jsii.String(ud))
-	n.Node().AddValidation(&userDataGuard{userData: userData, want: ud, path: *n.Node().Path()})
-	template := awsec2.NewLaunchTemplate(n, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
-		MachineImage:            image,
-		InstanceType:            instanceTypes[0],
-		SecurityGroup:           n.sg,
-		Role:                    n.role,
-		UserData:                userData,
-		RequireImdsv2:           jsii.Bool(true),
-		HttpPutResponseHopLimit: jsii.Number(1),
-		DetailedMonitoring:      jsii.Bool(true),
-		BlockDevices: &[]*awsec2.BlockDevice{{
-			DeviceName: jsii.String("/dev/xvda"),
-			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(volume), &awsec2.EbsDeviceOptions{
-				Encrypted: jsii.Bool(true), KmsKey: key, VolumeType: awsec2.EbsDeviceVolumeType_GP3, DeleteOnTermination: jsii.Bool(true),
-			}),
-		}},
-	})
-
-	var checks awsautoscaling.HealthChecks
-	if profile.Exposure != nil {
-		checks = awsautoscaling.HealthChecks_WithAdditionalChecks(&awsautoscaling.AdditionalHealthChecksOptions{
-			AdditionalTypes: &[]awsautoscaling.AdditionalHealthCheckType{awsautoscaling.AdditionalHealthCheckType_ELB},
-			GracePeriod:     grace,
-		})
-	} else {
-		checks = awsautoscaling.HealthChecks_Ec2(&awsautoscaling.Ec2HealthChecksOptions{GracePeriod: grace})
-	}
-	// A launch-template change (a promoted pack, new user data, a new image) rolls the group one
-	// node at a time, each proven by the node itself: it signals SUCCESS only once WSO2 answers
-	// its health check and it is in service, FAILURE when its boot fails. A failure, or a node
-	// silent for the hook's timeout, fails the update, and CloudFormation rolls the stack back,
-	// to the previous launch template, in the same way. New nodes start before old ones stop
-	// (MinInstancesInService at the group's minimum, which CloudFormation allows only below
-	// MaxSize: a group fixed at its size, such as a traffic manager, gets one node of headroom,
-	// used only by updates, since nothing scales it). A group whose
-	// nodes are named per zone is the exception: a replacement started beside the node it
-	// replaces could land in another zone, which would then answer to two names and leave one
-	// unanswered; it is replaced one node at a time, stopped then started, its other zones
-	// serving meanwhile.
-	ready := awscdk.Duration_Seconds(jsii.Number(*grace.ToSeconds(nil) + 300))
-	groupMax, inService := maxCap, minCap
-	switch {
-	case len(props.Wiring.SelfByZone) > 0:
-		inService = min(minCap, maxCap-1)
-	case minCap == maxCap:
-		groupMax = maxCap + 1
-	}
-	groupProps := &awsautoscaling.AutoScalingGroupProps{
-		Vpc:          network.Vpc(),
-		VpcSubnets:   subnets,
-		MinCapacity:  jsii.Number(minCap),
-		MaxCapacity:  jsii.Number(groupMax),
-		HealthChecks: checks,
-		// No DesiredCapacity: each deploy would reset the group to it (aws-cdk-lib warns), and
-		// a rolling update sets it as it goes. The group starts at MinCapacity.
-		Signals: awsautoscaling.Signals_WaitForMinCapacity(&awsautoscaling.SignalsOptions{Timeout: ready}),
-		UpdatePolicy: awsautoscaling.UpdatePolicy_RollingUpdate(&awsautoscaling.RollingUpdateOptions{
-			MinInstancesInService: jsii.Number(inService),
-			MaxBatchSize:          jsii.Number(1),
-			WaitOnResourceSignals: jsii.Bool(true),
-			// How long each batch has to signal: the launch hook's own timeout.
-			PauseTime:            ready,
-			MinSuccessPercentage: jsii.Number(100),
-		}),
-		DefaultInstanceWarmup: grace,
-		Notifications:         notifications(props.NotificationTopic),
-		// Group metrics (in service, pending, ...) for dashboards and the traffic managers' alarms.
-		GroupMetrics: &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
-	}
-	if len(props.Wiring.SelfByZone) > 0 {
-		// Each zone's name leads to that zone's node alone (zonal load-balancer names). If a
-		// zone cannot launch, the group waits for it instead of starting a second node in
-		// another zone, which would answer to that zone's name and miss its peer's events.
-		groupProps.AzCapacityDistributionStrategy = awsautoscaling.CapacityDistributionStrategy_BALANCED_ONLY
-	}
-	if len(instanceTypes) > 1 {
-		overrides := make([]*awsautoscaling.LaunchTemplateOverrides, 0, len(instanceTypes))
-		for _, it := range instanceTypes {
-			overrides = append(overrides, &awsautoscaling.LaunchTemplateOverrides{InstanceType: it})
-		}
-		groupProps.MixedInstancesPolicy = &awsautoscaling.MixedInstancesPolicy{
-			LaunchTemplate:          template,
-			LaunchTemplateOverrides: &overrides,
-			InstancesDistribution: &awsautoscaling.InstancesDistribution{
-				OnDemandPercentageAboveBaseCapacity: jsii.Number(100),
-				OnDemandAllocationStrategy:          awsautoscaling.OnDemandAllocationStrategy_PRIORITIZED,
-			},
-		}
-	} else {
-		groupProps.LaunchTemplate = template
-	}
-	n.group = awsautoscaling.NewAutoScalingGroup(n, jsii.String("Resource"), groupProps)
-	// The launch hook is part of the group itself, so even its first instances wait for the boot
-	// script to report them healthy (a hook added later would miss them).
-	cfn := n.group.Node().DefaultChild().(awsautoscaling.CfnAutoScalingGroup)
-	// Naming the zones as well as the subnets lets tools that read the template alone (AWS
-	// Control Tower's CT.AUTOSCALING.PR.1) see the spread.
-	cfn.AddPropertyOverride(jsii.String("AvailabilityZones"), network.Vpc().SelectSubnets(subnets).AvailabilityZones)
-	awscdk.Annotations_Of(cfn).AcknowledgeWarning(jsii.String("CloudFormation-Validate::W3010"),
-		jsii.String("The zones are the network's, named on purpose (the subnets name them too)."))
-	hooks := []map[string]any{{
-		"LifecycleHookName":   LifecycleHookName,
-		"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
-		"HeartbeatTimeout":    int(*grace.ToSeconds(nil)) + 300,
-		"DefaultResult":       "ABANDON",
-	}}
-	for _, h := range props.ExtraLaunchHooks {
-		result := awsautoscaling.DefaultResult_ABANDON
-		if h.DefaultResult != "" {
-			result = h.DefaultResult
-		}
-		hooks = append(hooks, map[string]any{
-			"LifecycleHookName":   h.Name,
-			"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
-			"HeartbeatTimeout":    int(*h.Timeout.ToSeconds(nil)),
-			"DefaultResult":       string(result),
-		})
-	}
-	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), hooks)
-	// Signals (above) lets the nodes' role signal this stack alone (cloudformation:SignalResource
-	// on its stack id), the permission boot.sh needs to report each node.
-	// The boot script looks its group up first thing: that permission is in the role's default
-	// policy, which the launch template waits for. Completing the launch names the group, so it
-	// is a policy of its own, created once the group is; the boot script needs it only after WSO2
-	// has started, minutes later, and retries it.
-	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("FindOwnGroup"),
-		Actions:   jsii.Strings("autoscaling:DescribeAutoScalingInstances"),
-		Resources: jsii.Strings("*"),
-	}))
-	lifecycle := awsiam.NewPolicy(n, jsii.String("LifecyclePolicy"), &awsiam.PolicyProps{
-		Roles: &[]awsiam.IRole{n.role},
-		Statements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("CompleteOwnLaunch"),
-				Actions:   jsii.Strings("autoscaling:CompleteLifecycleAction"),
-				Resources: jsii.Strings(*n.group.AutoScalingGroupArn()),
-			}),
-		},
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(lifecycle, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("CompleteLifecycleAction is limited to this group (its ARN carries a wildcard only for the " +
-			"group's generated id)."),
-	}}, jsii.Bool(true))
-	if n.reportHealth {
-		// The health reporter marks its own instance unhealthy, in this group only.
-		n.healthPolicy = awsiam.NewPolicy(n, jsii.String("HealthPolicy"), &awsiam.PolicyProps{
-			Roles: &[]awsiam.IRole{n.role},
-			Statements: &[]awsiam.PolicyStatement{
-				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Sid:       jsii.String("ReportOwnHealth"),
-					Actions:   jsii.Strings("autoscaling:SetInstanceHealth"),
-					Resources: jsii.Strings(*n.group.AutoScalingGroupArn()),
-				}),
-			},
-		})
-		cdknag.NagSuppressions_AddResourceSuppressions(n.healthPolicy, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("SetInstanceHealth is limited to this group (its ARN carries a wildcard only for the " +
-				"group's generated id)."),
-		}}, jsii.Bool(true))
-	}
+	template := n.addLaunchTemplate(props, c, key, ud)
+	n.addGroup(props, c, grace, template)
+	n.addLifecyclePermissions()
 	// A group fixed at one size (one node per zone in as many zones) has nothing to track:
 	// CloudFormation rejects target tracking on a group whose MaxSize is not above MinSize.
 	if profile.Scalable && maxCap > minCap {
@@ -1048,4 +878,194 @@ func (n *ProfileAsg) userData(props *ProfileAsgProps, c nodeGroupConfig, grace a
 		propsError(profileAsgName, "%v", err)
 	}
 	return ud
+}
+
+// addLaunchTemplate adds the nodes' launch template: the image, the first instance type, the
+// user data (guarded against additions), IMDSv2 and an encrypted root volume under key.
+func (n *ProfileAsg) addLaunchTemplate(props *ProfileAsgProps, c nodeGroupConfig, key awskms.IKey, ud string) awsec2.LaunchTemplate {
+	arch, instanceTypes := c.arch, c.instanceTypes
+	volume := 30.0
+	if props.RootVolumeGiB != nil {
+		volume = *props.RootVolumeGiB
+	}
+	image := props.MachineImage
+	if image == nil {
+		image = awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: arch})
+	}
+	userData := awsec2.UserData_Custom(jsii.String(ud))
+	n.Node().AddValidation(&userDataGuard{userData: userData, want: ud, path: *n.Node().Path()})
+	template := awsec2.NewLaunchTemplate(n, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
+		MachineImage:            image,
+		InstanceType:            instanceTypes[0],
+		SecurityGroup:           n.sg,
+		Role:                    n.role,
+		UserData:                userData,
+		RequireImdsv2:           jsii.Bool(true),
+		HttpPutResponseHopLimit: jsii.Number(1),
+		DetailedMonitoring:      jsii.Bool(true),
+		BlockDevices: &[]*awsec2.BlockDevice{{
+			DeviceName: jsii.String("/dev/xvda"),
+			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(volume), &awsec2.EbsDeviceOptions{
+				Encrypted: jsii.Bool(true), KmsKey: key, VolumeType: awsec2.EbsDeviceVolumeType_GP3, DeleteOnTermination: jsii.Bool(true),
+			}),
+		}},
+	})
+	return template
+}
+
+// addGroup adds the Auto Scaling group: health checks, rolling updates on the nodes' signals,
+// the instance types, the zones and the launch hooks.
+func (n *ProfileAsg) addGroup(props *ProfileAsgProps, c nodeGroupConfig, grace awscdk.Duration, template awsec2.LaunchTemplate) {
+	profile, minCap, maxCap, instanceTypes, subnets := c.profile, c.minCap, c.maxCap, c.instanceTypes, c.subnets
+	network := props.Network
+	var checks awsautoscaling.HealthChecks
+	if profile.Exposure != nil {
+		checks = awsautoscaling.HealthChecks_WithAdditionalChecks(&awsautoscaling.AdditionalHealthChecksOptions{
+			AdditionalTypes: &[]awsautoscaling.AdditionalHealthCheckType{awsautoscaling.AdditionalHealthCheckType_ELB},
+			GracePeriod:     grace,
+		})
+	} else {
+		checks = awsautoscaling.HealthChecks_Ec2(&awsautoscaling.Ec2HealthChecksOptions{GracePeriod: grace})
+	}
+	// A launch-template change (a promoted pack, new user data, a new image) rolls the group one
+	// node at a time, each proven by the node itself: it signals SUCCESS only once WSO2 answers
+	// its health check and it is in service, FAILURE when its boot fails. A failure, or a node
+	// silent for the hook's timeout, fails the update, and CloudFormation rolls the stack back,
+	// to the previous launch template, in the same way. New nodes start before old ones stop
+	// (MinInstancesInService at the group's minimum, which CloudFormation allows only below
+	// MaxSize: a group fixed at its size, such as a traffic manager, gets one node of headroom,
+	// used only by updates, since nothing scales it). A group whose
+	// nodes are named per zone is the exception: a replacement started beside the node it
+	// replaces could land in another zone, which would then answer to two names and leave one
+	// unanswered; it is replaced one node at a time, stopped then started, its other zones
+	// serving meanwhile.
+	ready := awscdk.Duration_Seconds(jsii.Number(*grace.ToSeconds(nil) + 300))
+	groupMax, inService := maxCap, minCap
+	switch {
+	case len(props.Wiring.SelfByZone) > 0:
+		inService = min(minCap, maxCap-1)
+	case minCap == maxCap:
+		groupMax = maxCap + 1
+	}
+	groupProps := &awsautoscaling.AutoScalingGroupProps{
+		Vpc:          network.Vpc(),
+		VpcSubnets:   subnets,
+		MinCapacity:  jsii.Number(minCap),
+		MaxCapacity:  jsii.Number(groupMax),
+		HealthChecks: checks,
+		// No DesiredCapacity: each deploy would reset the group to it (aws-cdk-lib warns), and
+		// a rolling update sets it as it goes. The group starts at MinCapacity.
+		Signals: awsautoscaling.Signals_WaitForMinCapacity(&awsautoscaling.SignalsOptions{Timeout: ready}),
+		UpdatePolicy: awsautoscaling.UpdatePolicy_RollingUpdate(&awsautoscaling.RollingUpdateOptions{
+			MinInstancesInService: jsii.Number(inService),
+			MaxBatchSize:          jsii.Number(1),
+			WaitOnResourceSignals: jsii.Bool(true),
+			// How long each batch has to signal: the launch hook's own timeout.
+			PauseTime:            ready,
+			MinSuccessPercentage: jsii.Number(100),
+		}),
+		DefaultInstanceWarmup: grace,
+		Notifications:         notifications(props.NotificationTopic),
+		// Group metrics (in service, pending, ...) for dashboards and the traffic managers' alarms.
+		GroupMetrics: &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
+	}
+	if len(props.Wiring.SelfByZone) > 0 {
+		// Each zone's name leads to that zone's node alone (zonal load-balancer names). If a
+		// zone cannot launch, the group waits for it instead of starting a second node in
+		// another zone, which would answer to that zone's name and miss its peer's events.
+		groupProps.AzCapacityDistributionStrategy = awsautoscaling.CapacityDistributionStrategy_BALANCED_ONLY
+	}
+	if len(instanceTypes) > 1 {
+		overrides := make([]*awsautoscaling.LaunchTemplateOverrides, 0, len(instanceTypes))
+		for _, it := range instanceTypes {
+			overrides = append(overrides, &awsautoscaling.LaunchTemplateOverrides{InstanceType: it})
+		}
+		groupProps.MixedInstancesPolicy = &awsautoscaling.MixedInstancesPolicy{
+			LaunchTemplate:          template,
+			LaunchTemplateOverrides: &overrides,
+			InstancesDistribution: &awsautoscaling.InstancesDistribution{
+				OnDemandPercentageAboveBaseCapacity: jsii.Number(100),
+				OnDemandAllocationStrategy:          awsautoscaling.OnDemandAllocationStrategy_PRIORITIZED,
+			},
+		}
+	} else {
+		groupProps.LaunchTemplate = template
+	}
+	n.group = awsautoscaling.NewAutoScalingGroup(n, jsii.String("Resource"), groupProps)
+	// The launch hook is part of the group itself, so even its first instances wait for the boot
+	// script to report them healthy (a hook added later would miss them).
+	cfn := n.group.Node().DefaultChild().(awsautoscaling.CfnAutoScalingGroup)
+	// Naming the zones as well as the subnets lets tools that read the template alone (AWS
+	// Control Tower's CT.AUTOSCALING.PR.1) see the spread.
+	cfn.AddPropertyOverride(jsii.String("AvailabilityZones"), network.Vpc().SelectSubnets(subnets).AvailabilityZones)
+	awscdk.Annotations_Of(cfn).AcknowledgeWarning(jsii.String("CloudFormation-Validate::W3010"),
+		jsii.String("The zones are the network's, named on purpose (the subnets name them too)."))
+	hooks := []map[string]any{{
+		"LifecycleHookName":   LifecycleHookName,
+		"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+		"HeartbeatTimeout":    int(*grace.ToSeconds(nil)) + 300,
+		"DefaultResult":       "ABANDON",
+	}}
+	for _, h := range props.ExtraLaunchHooks {
+		result := awsautoscaling.DefaultResult_ABANDON
+		if h.DefaultResult != "" {
+			result = h.DefaultResult
+		}
+		hooks = append(hooks, map[string]any{
+			"LifecycleHookName":   h.Name,
+			"LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+			"HeartbeatTimeout":    int(*h.Timeout.ToSeconds(nil)),
+			"DefaultResult":       string(result),
+		})
+	}
+	cfn.AddPropertyOverride(jsii.String("LifecycleHookSpecificationList"), hooks)
+}
+
+// addLifecyclePermissions lets the nodes find their group, complete their own launch and, where
+// no load balancer checks them, report their own health.
+func (n *ProfileAsg) addLifecyclePermissions() {
+	// Signals (above) lets the nodes' role signal this stack alone (cloudformation:SignalResource
+	// on its stack id), the permission boot.sh needs to report each node.
+	// The boot script looks its group up first thing: that permission is in the role's default
+	// policy, which the launch template waits for. Completing the launch names the group, so it
+	// is a policy of its own, created once the group is; the boot script needs it only after WSO2
+	// has started, minutes later, and retries it.
+	n.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("FindOwnGroup"),
+		Actions:   jsii.Strings("autoscaling:DescribeAutoScalingInstances"),
+		Resources: jsii.Strings("*"),
+	}))
+	lifecycle := awsiam.NewPolicy(n, jsii.String("LifecyclePolicy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{n.role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("CompleteOwnLaunch"),
+				Actions:   jsii.Strings("autoscaling:CompleteLifecycleAction"),
+				Resources: jsii.Strings(*n.group.AutoScalingGroupArn()),
+			}),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(lifecycle, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("CompleteLifecycleAction is limited to this group (its ARN carries a wildcard only for the " +
+			"group's generated id)."),
+	}}, jsii.Bool(true))
+	if n.reportHealth {
+		// The health reporter marks its own instance unhealthy, in this group only.
+		n.healthPolicy = awsiam.NewPolicy(n, jsii.String("HealthPolicy"), &awsiam.PolicyProps{
+			Roles: &[]awsiam.IRole{n.role},
+			Statements: &[]awsiam.PolicyStatement{
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:       jsii.String("ReportOwnHealth"),
+					Actions:   jsii.Strings("autoscaling:SetInstanceHealth"),
+					Resources: jsii.Strings(*n.group.AutoScalingGroupArn()),
+				}),
+			},
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(n.healthPolicy, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("SetInstanceHealth is limited to this group (its ARN carries a wildcard only for the " +
+				"group's generated id)."),
+		}}, jsii.Bool(true))
+	}
 }
