@@ -128,6 +128,242 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 	if props == nil || props.Network == nil {
 		propsError(loadBalancerName, "Network is required: the load balancer lives in its public subnets")
 	}
+	c := resolveLoadBalancer(scope, props)
+	blocked, blockedHosts, portalHosts := c.blocked, c.blockedHosts, c.portalHosts
+
+	lb := &ApimLoadBalancer{groups: map[string]awselasticloadbalancingv2.ApplicationTargetGroup{}}
+	constructs.NewConstruct_Override(lb, scope, &id)
+	pinFlags(lb)
+	network := props.Network
+
+	lb.logs = props.AccessLogBucket
+	if lb.logs == nil {
+		bucket := awss3.NewBucket(lb, jsii.String("AccessLogs"), &awss3.BucketProps{
+			Encryption:        awss3.BucketEncryption_S3_MANAGED,
+			EnforceSSL:        jsii.Bool(true),
+			BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+			Versioned:         jsii.Bool(true),
+			ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+			LifecycleRules: &[]*awss3.LifecycleRule{{
+				Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
+				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
+			}},
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{{
+			Id:     jsii.String("AwsSolutions-S1"),
+			Reason: jsii.String("This bucket is itself the access-log destination; logging it into another bucket would only move the question."),
+		}}, jsii.Bool(true))
+		enableEventBridge(bucket)
+		lb.logs = bucket
+	}
+
+	sg := awsec2.NewSecurityGroup(lb, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              network.Vpc(),
+		Description:      jsii.String("WSO2 public load balancer: HTTPS, and HTTP only to redirect it"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS from the internet"), jsii.Bool(false))
+	sg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP from the internet, redirected to HTTPS"), jsii.Bool(false))
+	cdknag.NagSuppressions_AddResourceSuppressions(sg, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-EC23"),
+		Reason: jsii.String("The internet-facing load balancer serves the public portals and APIs on 443 (80 only redirects)."),
+	}}, jsii.Bool(false))
+
+	lb.alb = awselasticloadbalancingv2.NewApplicationLoadBalancer(lb, jsii.String("Resource"), &awselasticloadbalancingv2.ApplicationLoadBalancerProps{
+		Vpc:                     network.Vpc(),
+		VpcSubnets:              network.Subnets(TierPublic),
+		InternetFacing:          jsii.Bool(true),
+		SecurityGroup:           sg,
+		DropInvalidHeaderFields: jsii.Bool(true),
+		DeletionProtection:      jsii.Bool(true),
+		IdleTimeout:             props.IdleTimeout,
+	})
+	lb.alb.LogAccessLogs(lb.logs, jsii.String("alb"))
+
+	lb.alb.AddListener(jsii.String("Http"), &awselasticloadbalancingv2.BaseApplicationListenerProps{
+		Port:          jsii.Number(80),
+		Protocol:      awselasticloadbalancingv2.ApplicationProtocol_HTTP,
+		Open:          jsii.Bool(false),
+		DefaultAction: awselasticloadbalancingv2.ListenerAction_Redirect(&awselasticloadbalancingv2.RedirectOptions{Protocol: jsii.String("HTTPS"), Port: jsii.String("443"), Permanent: jsii.Bool(true)}),
+	})
+	https := lb.alb.AddListener(jsii.String("Https"), &awselasticloadbalancingv2.BaseApplicationListenerProps{
+		Port:         jsii.Number(443),
+		Protocol:     awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
+		Open:         jsii.Bool(false),
+		Certificates: &[]awselasticloadbalancingv2.IListenerCertificate{awselasticloadbalancingv2.ListenerCertificate_FromArn(props.CertificateArn)},
+		SslPolicy:    awselasticloadbalancingv2.SslPolicy_RECOMMENDED_TLS,
+		DefaultAction: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(404), &awselasticloadbalancingv2.FixedResponseOptions{
+			ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Not found"),
+		}),
+	})
+
+	for i, host := range blockedHosts {
+		// Named by priority, so a renamed or added host updates a rule in place rather than
+		// creating one at a priority the old rule still holds.
+		awselasticloadbalancingv2.NewApplicationListenerRule(lb, jsii.String(fmt.Sprintf("Blocked%d", i+1)), &awselasticloadbalancingv2.ApplicationListenerRuleProps{
+			Listener: https,
+			Priority: jsii.Number(float64(i + 1)),
+			Conditions: &[]awselasticloadbalancingv2.ListenerCondition{
+				awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(host)),
+				awselasticloadbalancingv2.ListenerCondition_PathPatterns(blocked),
+			},
+			Action: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(403), &awselasticloadbalancingv2.FixedResponseOptions{
+				ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Forbidden"),
+			}),
+		})
+	}
+	for i, host := range portalHosts {
+		awselasticloadbalancingv2.NewApplicationListenerRule(lb, jsii.String(fmt.Sprintf("Traversal%d", i+1)), &awselasticloadbalancingv2.ApplicationListenerRuleProps{
+			Listener: https,
+			Priority: jsii.Number(float64(len(blockedHosts) + i + 1)),
+			Conditions: &[]awselasticloadbalancingv2.ListenerCondition{
+				awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(host)),
+				awselasticloadbalancingv2.ListenerCondition_PathPatterns(jsii.Strings(TraversalPaths()...)),
+			},
+			Action: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(400), &awselasticloadbalancingv2.FixedResponseOptions{
+				ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Bad request"),
+			}),
+		})
+	}
+
+	lb.addRoutes(props, https, sg)
+
+	if props.WebAclArn != nil {
+		awswafv2.NewCfnWebACLAssociation(lb, jsii.String("WebAcl"), &awswafv2.CfnWebACLAssociationProps{
+			ResourceArn: lb.alb.LoadBalancerArn(),
+			WebAclArn:   props.WebAclArn,
+		})
+	}
+	if props.WebAcl != nil {
+		lb.webAcl = newManagedWebAcl(lb, props.WebAcl)
+		awswafv2.NewCfnWebACLAssociation(lb, jsii.String("WebAcl"), &awswafv2.CfnWebACLAssociationProps{
+			ResourceArn: lb.alb.LoadBalancerArn(),
+			WebAclArn:   lb.webAcl.AttrArn(),
+		})
+	}
+	weakenReferences(lb)
+	return lb
+}
+
+// nodeTargetGroup is an HTTPS target group of group's nodes on base (offset applied), checked on
+// the profile's health endpoint, with group attached.
+func nodeTargetGroup(scope constructs.Construct, id string, network *ApimNetwork, group *ProfileAsg, base int,
+	sticky awscdk.Duration) awselasticloadbalancingv2.ApplicationTargetGroup {
+	health := group.Profile().Health
+	tg := awselasticloadbalancingv2.NewApplicationTargetGroup(scope, jsii.String(id), &awselasticloadbalancingv2.ApplicationTargetGroupProps{
+		Vpc:                 network.Vpc(),
+		Port:                jsii.Number(group.Port(base)),
+		Protocol:            awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
+		TargetType:          awselasticloadbalancingv2.TargetType_INSTANCE,
+		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(60)),
+		HealthCheck: &awselasticloadbalancingv2.HealthCheck{
+			Protocol:                awselasticloadbalancingv2.Protocol_HTTPS,
+			Port:                    jsii.String(fmt.Sprint(group.Port(health.Port))),
+			Path:                    jsii.String(health.Path),
+			HealthyHttpCodes:        jsii.String("200"),
+			Interval:                awscdk.Duration_Seconds(jsii.Number(30)),
+			HealthyThresholdCount:   jsii.Number(2),
+			UnhealthyThresholdCount: jsii.Number(3),
+		},
+		StickinessCookieDuration: sticky,
+	})
+	group.Group().AttachToApplicationTargetGroup(tg)
+	return tg
+}
+
+// width orders a host's routes for TargetGroup: a catch-all first, then by its number of paths.
+func width(r LoadBalancedProfile) int {
+	if r.PathPatterns == nil {
+		return math.MaxInt
+	}
+	return len(*r.PathPatterns)
+}
+
+// ruleCount is how many listener rules a route's paths take, three patterns to a rule.
+func ruleCount(r LoadBalancedProfile) int {
+	if r.PathPatterns == nil || len(*r.PathPatterns) == 0 {
+		return 1
+	}
+	return (len(*r.PathPatterns) + 2) / 3
+}
+
+// chunk is the k-th rule's patterns of a route's: three at a time, in the given order.
+func chunk(patterns []*string, k int) []string {
+	var out []string
+	for _, p := range patterns[3*k : min(3*k+3, len(patterns))] {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// routePriority is the listener rule priority of Routes[i] (of its first rule).
+func routePriority(i int, r LoadBalancedProfile) float64 {
+	if r.Priority != nil {
+		return *r.Priority
+	}
+	return float64(10 * (i + 1))
+}
+
+func stickiness(sticky *bool) awscdk.Duration {
+	if sticky != nil && *sticky {
+		return awscdk.Duration_Hours(jsii.Number(1))
+	}
+	return nil
+}
+
+func targetGroupID(n profiles.Name) string {
+	switch n {
+	case profiles.ControlPlane:
+		return "ControlPlane"
+	case profiles.Gateway:
+		return "Gateway"
+	case profiles.Publisher:
+		return "Publisher"
+	case profiles.DevPortal:
+		return "DevPortal"
+	}
+	return "Profile"
+}
+
+// LoadBalancer returns the Application Load Balancer.
+func (lb *ApimLoadBalancer) LoadBalancer() awselasticloadbalancingv2.IApplicationLoadBalancer {
+	return lb.alb
+}
+
+// DNSName is the load balancer's name; point the public host names at it (alias records).
+func (lb *ApimLoadBalancer) DNSName() *string { return lb.alb.LoadBalancerDnsName() }
+
+// WebAclArn returns the ARN of the web ACL the load balancer created (WebAcl), or nil.
+func (lb *ApimLoadBalancer) WebAclArn() *string {
+	if lb.webAcl == nil {
+		return nil
+	}
+	return lb.webAcl.AttrArn()
+}
+
+// AccessLogBucket returns the bucket that receives the access logs.
+func (lb *ApimLoadBalancer) AccessLogBucket() awss3.IBucket { return lb.logs }
+
+// TargetGroup returns the target group that serves a host name (of several routes on one host,
+// the catch-all route's, else that of the route with the most paths, the first of equals), or nil.
+func (lb *ApimLoadBalancer) TargetGroup(hostname string) awselasticloadbalancingv2.ApplicationTargetGroup {
+	return lb.groups[hostname]
+}
+
+// loadBalancerConfig is an ApimLoadBalancer's props resolved and checked, before anything is
+// added to the tree.
+type loadBalancerConfig struct {
+	// blocked are the paths refused on the portal hosts.
+	blocked *[]*string
+	// portalHosts are the hosts served from the nodes' servlet port, sorted; blockedHosts are the
+	// same when any path is blocked.
+	portalHosts, blockedHosts []string
+}
+
+// resolveLoadBalancer checks props (certificate, web ACL, routes and their priorities) and fills
+// their defaults; a bad prop panics with its name.
+func resolveLoadBalancer(scope constructs.Construct, props *ApimLoadBalancerProps) loadBalancerConfig {
 	if props.CertificateArn == nil || !certificateArn.MatchString(*props.CertificateArn) {
 		propsError(loadBalancerName, "CertificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got %s", given(props.CertificateArn))
 	}
@@ -256,103 +492,13 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			}
 		}
 	}
+	return loadBalancerConfig{blocked: blocked, portalHosts: portalHosts, blockedHosts: blockedHosts}
+}
 
-	lb := &ApimLoadBalancer{groups: map[string]awselasticloadbalancingv2.ApplicationTargetGroup{}}
-	constructs.NewConstruct_Override(lb, scope, &id)
-	pinFlags(lb)
+// addRoutes adds each route's target group and listener rules (paths three to a rule, at
+// consecutive priorities; a WebSocket rule ahead of a gateway route), and attaches the groups.
+func (lb *ApimLoadBalancer) addRoutes(props *ApimLoadBalancerProps, https awselasticloadbalancingv2.ApplicationListener, sg awsec2.ISecurityGroup) {
 	network := props.Network
-
-	lb.logs = props.AccessLogBucket
-	if lb.logs == nil {
-		bucket := awss3.NewBucket(lb, jsii.String("AccessLogs"), &awss3.BucketProps{
-			Encryption:        awss3.BucketEncryption_S3_MANAGED,
-			EnforceSSL:        jsii.Bool(true),
-			BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-			Versioned:         jsii.Bool(true),
-			ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-			LifecycleRules: &[]*awss3.LifecycleRule{{
-				Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
-				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
-			}},
-		})
-		cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{{
-			Id:     jsii.String("AwsSolutions-S1"),
-			Reason: jsii.String("This bucket is itself the access-log destination; logging it into another bucket would only move the question."),
-		}}, jsii.Bool(true))
-		enableEventBridge(bucket)
-		lb.logs = bucket
-	}
-
-	sg := awsec2.NewSecurityGroup(lb, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              network.Vpc(),
-		Description:      jsii.String("WSO2 public load balancer: HTTPS, and HTTP only to redirect it"),
-		AllowAllOutbound: jsii.Bool(false),
-	})
-	sg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS from the internet"), jsii.Bool(false))
-	sg.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP from the internet, redirected to HTTPS"), jsii.Bool(false))
-	cdknag.NagSuppressions_AddResourceSuppressions(sg, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-EC23"),
-		Reason: jsii.String("The internet-facing load balancer serves the public portals and APIs on 443 (80 only redirects)."),
-	}}, jsii.Bool(false))
-
-	lb.alb = awselasticloadbalancingv2.NewApplicationLoadBalancer(lb, jsii.String("Resource"), &awselasticloadbalancingv2.ApplicationLoadBalancerProps{
-		Vpc:                     network.Vpc(),
-		VpcSubnets:              network.Subnets(TierPublic),
-		InternetFacing:          jsii.Bool(true),
-		SecurityGroup:           sg,
-		DropInvalidHeaderFields: jsii.Bool(true),
-		DeletionProtection:      jsii.Bool(true),
-		IdleTimeout:             props.IdleTimeout,
-	})
-	lb.alb.LogAccessLogs(lb.logs, jsii.String("alb"))
-
-	lb.alb.AddListener(jsii.String("Http"), &awselasticloadbalancingv2.BaseApplicationListenerProps{
-		Port:          jsii.Number(80),
-		Protocol:      awselasticloadbalancingv2.ApplicationProtocol_HTTP,
-		Open:          jsii.Bool(false),
-		DefaultAction: awselasticloadbalancingv2.ListenerAction_Redirect(&awselasticloadbalancingv2.RedirectOptions{Protocol: jsii.String("HTTPS"), Port: jsii.String("443"), Permanent: jsii.Bool(true)}),
-	})
-	https := lb.alb.AddListener(jsii.String("Https"), &awselasticloadbalancingv2.BaseApplicationListenerProps{
-		Port:         jsii.Number(443),
-		Protocol:     awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
-		Open:         jsii.Bool(false),
-		Certificates: &[]awselasticloadbalancingv2.IListenerCertificate{awselasticloadbalancingv2.ListenerCertificate_FromArn(props.CertificateArn)},
-		SslPolicy:    awselasticloadbalancingv2.SslPolicy_RECOMMENDED_TLS,
-		DefaultAction: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(404), &awselasticloadbalancingv2.FixedResponseOptions{
-			ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Not found"),
-		}),
-	})
-
-	for i, host := range blockedHosts {
-		// Named by priority, so a renamed or added host updates a rule in place rather than
-		// creating one at a priority the old rule still holds.
-		awselasticloadbalancingv2.NewApplicationListenerRule(lb, jsii.String(fmt.Sprintf("Blocked%d", i+1)), &awselasticloadbalancingv2.ApplicationListenerRuleProps{
-			Listener: https,
-			Priority: jsii.Number(float64(i + 1)),
-			Conditions: &[]awselasticloadbalancingv2.ListenerCondition{
-				awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(host)),
-				awselasticloadbalancingv2.ListenerCondition_PathPatterns(blocked),
-			},
-			Action: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(403), &awselasticloadbalancingv2.FixedResponseOptions{
-				ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Forbidden"),
-			}),
-		})
-	}
-	for i, host := range portalHosts {
-		awselasticloadbalancingv2.NewApplicationListenerRule(lb, jsii.String(fmt.Sprintf("Traversal%d", i+1)), &awselasticloadbalancingv2.ApplicationListenerRuleProps{
-			Listener: https,
-			Priority: jsii.Number(float64(len(blockedHosts) + i + 1)),
-			Conditions: &[]awselasticloadbalancingv2.ListenerCondition{
-				awselasticloadbalancingv2.ListenerCondition_HostHeaders(jsii.Strings(host)),
-				awselasticloadbalancingv2.ListenerCondition_PathPatterns(jsii.Strings(TraversalPaths()...)),
-			},
-			Action: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(400), &awselasticloadbalancingv2.FixedResponseOptions{
-				ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Bad request"),
-			}),
-		})
-	}
-
 	hostWidth := map[string]int{}
 	for i, r := range props.Routes {
 		p := r.Profile.Profile()
@@ -419,125 +565,4 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			lb.routes = append(lb.routes, lbRoute{host: *r.Hostname, profile: p.Name, id: name + "WebSocket", group: ws})
 		}
 	}
-
-	if props.WebAclArn != nil {
-		awswafv2.NewCfnWebACLAssociation(lb, jsii.String("WebAcl"), &awswafv2.CfnWebACLAssociationProps{
-			ResourceArn: lb.alb.LoadBalancerArn(),
-			WebAclArn:   props.WebAclArn,
-		})
-	}
-	if props.WebAcl != nil {
-		lb.webAcl = newManagedWebAcl(lb, props.WebAcl)
-		awswafv2.NewCfnWebACLAssociation(lb, jsii.String("WebAcl"), &awswafv2.CfnWebACLAssociationProps{
-			ResourceArn: lb.alb.LoadBalancerArn(),
-			WebAclArn:   lb.webAcl.AttrArn(),
-		})
-	}
-	weakenReferences(lb)
-	return lb
-}
-
-// nodeTargetGroup is an HTTPS target group of group's nodes on base (offset applied), checked on
-// the profile's health endpoint, with group attached.
-func nodeTargetGroup(scope constructs.Construct, id string, network *ApimNetwork, group *ProfileAsg, base int,
-	sticky awscdk.Duration) awselasticloadbalancingv2.ApplicationTargetGroup {
-	health := group.Profile().Health
-	tg := awselasticloadbalancingv2.NewApplicationTargetGroup(scope, jsii.String(id), &awselasticloadbalancingv2.ApplicationTargetGroupProps{
-		Vpc:                 network.Vpc(),
-		Port:                jsii.Number(group.Port(base)),
-		Protocol:            awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
-		TargetType:          awselasticloadbalancingv2.TargetType_INSTANCE,
-		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(60)),
-		HealthCheck: &awselasticloadbalancingv2.HealthCheck{
-			Protocol:                awselasticloadbalancingv2.Protocol_HTTPS,
-			Port:                    jsii.String(fmt.Sprint(group.Port(health.Port))),
-			Path:                    jsii.String(health.Path),
-			HealthyHttpCodes:        jsii.String("200"),
-			Interval:                awscdk.Duration_Seconds(jsii.Number(30)),
-			HealthyThresholdCount:   jsii.Number(2),
-			UnhealthyThresholdCount: jsii.Number(3),
-		},
-		StickinessCookieDuration: sticky,
-	})
-	group.Group().AttachToApplicationTargetGroup(tg)
-	return tg
-}
-
-// width orders a host's routes for TargetGroup: a catch-all first, then by its number of paths.
-func width(r LoadBalancedProfile) int {
-	if r.PathPatterns == nil {
-		return math.MaxInt
-	}
-	return len(*r.PathPatterns)
-}
-
-// ruleCount is how many listener rules a route's paths take, three patterns to a rule.
-func ruleCount(r LoadBalancedProfile) int {
-	if r.PathPatterns == nil || len(*r.PathPatterns) == 0 {
-		return 1
-	}
-	return (len(*r.PathPatterns) + 2) / 3
-}
-
-// chunk is the k-th rule's patterns of a route's: three at a time, in the given order.
-func chunk(patterns []*string, k int) []string {
-	var out []string
-	for _, p := range patterns[3*k : min(3*k+3, len(patterns))] {
-		out = append(out, *p)
-	}
-	return out
-}
-
-// routePriority is the listener rule priority of Routes[i] (of its first rule).
-func routePriority(i int, r LoadBalancedProfile) float64 {
-	if r.Priority != nil {
-		return *r.Priority
-	}
-	return float64(10 * (i + 1))
-}
-
-func stickiness(sticky *bool) awscdk.Duration {
-	if sticky != nil && *sticky {
-		return awscdk.Duration_Hours(jsii.Number(1))
-	}
-	return nil
-}
-
-func targetGroupID(n profiles.Name) string {
-	switch n {
-	case profiles.ControlPlane:
-		return "ControlPlane"
-	case profiles.Gateway:
-		return "Gateway"
-	case profiles.Publisher:
-		return "Publisher"
-	case profiles.DevPortal:
-		return "DevPortal"
-	}
-	return "Profile"
-}
-
-// LoadBalancer returns the Application Load Balancer.
-func (lb *ApimLoadBalancer) LoadBalancer() awselasticloadbalancingv2.IApplicationLoadBalancer {
-	return lb.alb
-}
-
-// DNSName is the load balancer's name; point the public host names at it (alias records).
-func (lb *ApimLoadBalancer) DNSName() *string { return lb.alb.LoadBalancerDnsName() }
-
-// WebAclArn returns the ARN of the web ACL the load balancer created (WebAcl), or nil.
-func (lb *ApimLoadBalancer) WebAclArn() *string {
-	if lb.webAcl == nil {
-		return nil
-	}
-	return lb.webAcl.AttrArn()
-}
-
-// AccessLogBucket returns the bucket that receives the access logs.
-func (lb *ApimLoadBalancer) AccessLogBucket() awss3.IBucket { return lb.logs }
-
-// TargetGroup returns the target group that serves a host name (of several routes on one host,
-// the catch-all route's, else that of the route with the most paths, the first of equals), or nil.
-func (lb *ApimLoadBalancer) TargetGroup(hostname string) awselasticloadbalancingv2.ApplicationTargetGroup {
-	return lb.groups[hostname]
 }
