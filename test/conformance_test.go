@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/apimkit/apimkit/internal/bootscript"
 	"github.com/apimkit/apimkit/constructs/profiles/confmap"
+	"github.com/apimkit/apimkit/internal/bootscript"
 	"github.com/apimkit/apimkit/test/reach"
 	"github.com/apimkit/apimkit/test/testkit"
 )

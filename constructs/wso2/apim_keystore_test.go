@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/apimkit/apimkit/internal/bootscript"
 	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/constructs/wso2"
+	"github.com/apimkit/apimkit/internal/bootscript"
 	"github.com/apimkit/apimkit/lambda/keystore/handler"
 	"github.com/apimkit/apimkit/test/testkit"
 )

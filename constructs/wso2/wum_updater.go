@@ -16,9 +16,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/internal/bootscript"
 	"github.com/apimkit/apimkit/internal/packupdate"
-	"github.com/apimkit/apimkit/constructs/profiles"
 )
 
 // WumUpdaterProps configures a WumUpdater.
