@@ -16,7 +16,7 @@ import (
 // unit's Environment= lines): the $env{} names a deployment.toml may use.
 func nodeEnv(t *testing.T) confmap.Env {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "bootscript", "boot.sh"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "bootscript", "boot.sh"))
 	require.NoError(t, err)
 	env := confmap.BootEnv(string(b))
 	require.Contains(t, env.Vars, "WSO2_DB_PASSWORD", "boot.sh no longer reads as expected")
