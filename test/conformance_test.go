@@ -388,10 +388,15 @@ func ingressRules(tmpl map[string]any) []rule {
 // allowedFlows is §3 of the reference architecture as security-group rules, with the hub (4.x
 // control plane, 3.2 key manager) standing for key validation and the event hub. Clients reach
 // the hub directly and through its internal endpoint (hubep), which reaches only the hub. The
-// 3.2 key manager has no JMS broker, so only 9443 there.
+// 3.2 key manager has no JMS broker, so only 9443 there. Events go to the binary receivers' TLS
+// port (9711) alone; brokers are reached on their TLS port (8672) from 4.3, on 5672 in 3.2.
 func allowedFlows(layout string) map[string]bool {
 	hub := "cp"
-	hubPorts := []string{"9443", "5672"}
+	jms := "8672"
+	if layout == "3.2" {
+		jms = "5672"
+	}
+	hubPorts := []string{"9443", jms}
 	portals := []string{"cp"}
 	tmClients := []string{"gw", "cp"}
 	var tmPublishers []string // event publishers that take no throttle decisions
@@ -406,8 +411,8 @@ func allowedFlows(layout string) map[string]bool {
 		"0.0.0.0/0>lb:443": true, "0.0.0.0/0>lb:80": true,
 		"lb>gw:8243": true, "lb>gw:9443": true,
 		// Secure WebSocket APIs: the load balancer passes handshakes on 443 to the wss port.
-		"lb>gw:8099": true,
-		"tm>tm:5672": true, "fn>db:3306": true,
+		"lb>gw:8099":   true,
+		"tm>tm:" + jms: true, "fn>db:3306": true,
 	}
 	for _, p := range portals {
 		ok["lb>"+p+":9443"] = true
@@ -419,12 +424,12 @@ func allowedFlows(layout string) map[string]bool {
 		ok["hubep>"+hub+":"+port] = true
 	}
 	for _, c := range tmClients {
-		for _, port := range []string{"9611", "9711", "5672"} {
+		for _, port := range []string{"9711", jms} {
 			ok[c+">tm:"+port] = true
 		}
 	}
 	for _, c := range tmPublishers {
-		ok[c+">tm:9611"], ok[c+">tm:9711"] = true, true
+		ok[c+">tm:9711"] = true
 	}
 	if layout == "3.2" {
 		// 3.2 gateways pull the publisher's API artifacts from tm1's internal data service
@@ -435,7 +440,7 @@ func allowedFlows(layout string) map[string]bool {
 	} else {
 		// §5's control-plane configuration: each node publishes to the others' binary receivers
 		// and duplicates events to their brokers, through their per-zone names on the endpoint.
-		for _, port := range []string{"9611", "9711", "5672"} {
+		for _, port := range []string{"9711", jms} {
 			ok["cp>hubep:"+port], ok["hubep>cp:"+port] = true, true
 		}
 	}
@@ -658,11 +663,11 @@ func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
 			}
 			require.NoError(t, gotoml.Unmarshal(toml, &doc))
 			var wantDup, wantPub []string
-			wantPub = append(wantPub, "tcp://localhost:9611")
+			wantPub = append(wantPub, "ssl://localhost:9711")
 			for _, other := range zones {
 				if other != self {
-					wantDup = append(wantDup, "tcp://"+other+":5672")
-					wantPub = append(wantPub, "tcp://"+other+":9611")
+					wantDup = append(wantDup, "tcp://"+other+":8672")
+					wantPub = append(wantPub, "ssl://"+other+":9711")
 				}
 			}
 			var pub []string
@@ -677,7 +682,7 @@ func TestConfig_ControlPlaneNodesShareTheirEvents(t *testing.T) {
 		gw, err := bootscript.File(gwData, "/etc/apimkit/deployment.toml")
 		require.NoError(t, err)
 		for _, z := range zones {
-			assert.Contains(t, string(gw), "tcp://"+z+":5672", "%s: gateways listen to %s", name, z)
+			assert.Contains(t, string(gw), "tcp://"+z+":8672", "%s: gateways listen to %s, on its broker's TLS port", name, z)
 		}
 		assert.Contains(t, string(gw), "service_url = 'https://cp.apim.internal:9443/services/'", "%s: services by the group's name", name)
 		for id, lb := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer") {

@@ -33,6 +33,8 @@ type app struct {
 	portals []reach.Endpoint
 	// hubPorts are the ports the hub listens on for its clients.
 	hubPorts []int
+	// jms is the brokers' port: their TLS port from 4.3, the plain one in 3.2.
+	jms int
 }
 
 // place puts one endpoint of each kind where the app puts it: nodes in the application tier, the
@@ -59,7 +61,8 @@ func place(t *testing.T, n *reach.Network, layout string) app {
 		dnsUpdater: reach.LambdaIn(appTier[0]).WithGroup(group("TrafficManagersUpdaterSecurityGroup")),
 		// The internal endpoint's address in the other zone from the gateway's.
 		hubEndpoint: reach.In(appTier[1]).WithGroup(group("HubEndpointSecurityGroup")),
-		hubPorts:    []int{9443, 5672},
+		hubPorts:    []int{9443, 8672},
+		jms:         8672,
 		awsAPI: []reach.Endpoint{
 			reach.In(appTier[0]).WithGroup(group("NetworkEndpointSecurityGroup")),
 			reach.In(appTier[1]).WithGroup(group("NetworkEndpointSecurityGroup")),
@@ -68,6 +71,7 @@ func place(t *testing.T, n *reach.Network, layout string) app {
 	if layout == "3.2" {
 		a.hub = reach.In(appTier[1]).WithGroup(group("KeyManagerSecurityGroup"))
 		a.hubPorts = []int{9443} // the 3.2 key manager has no JMS broker
+		a.jms = 5672             // 3.2's templates take no ssl option for a broker URL
 		a.portals = []reach.Endpoint{
 			reach.In(appTier[1]).WithGroup(group("PublisherSecurityGroup")),
 			reach.In(appTier[0]).WithGroup(group("DevPortalSecurityGroup")),
@@ -103,15 +107,16 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 			ok(a.lb, p, 9443)
 		}
 		for _, tm := range []reach.Endpoint{a.tm1, a.tm2} {
-			ok(a.gw, tm, 9611, 9711, 5672)
+			ok(a.gw, tm, 9711, a.jms)
+			no(a.gw, tm, 9611) // events go to the TLS receiver; the plain one is closed
 			ok(tm, a.hub, a.hubPorts...)
 			ok(tm, a.hubEndpoint, a.hubPorts...)
 			ok(tm, a.db, 3306)
 			ok(a.bastion, tm, 22)
 			no(a.lb, tm, 9611, 9443)
 		}
-		ok(a.tm1, a.tm2, 5672)
-		ok(a.tm2, a.tm1, 5672)
+		ok(a.tm1, a.tm2, a.jms)
+		ok(a.tm2, a.tm1, a.jms)
 		ok(a.gw, a.hub, a.hubPorts...)
 		ok(a.gw, a.hubEndpoint, a.hubPorts...)
 		ok(a.hubEndpoint, a.hub, a.hubPorts...)
@@ -124,8 +129,9 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 			// their events to both, and the portals listen on their brokers; the publisher
 			// deploys policies and the key manager announces revoked tokens through tm1's services.
 			for _, c := range append([]reach.Endpoint{a.hub}, a.portals...) {
-				ok(c, a.tm1, 9611, 9711)
-				ok(c, a.tm2, 9611, 9711)
+				ok(c, a.tm1, 9711)
+				ok(c, a.tm2, 9711)
+				no(c, a.tm1, 9611)
 			}
 			for _, p := range a.portals {
 				ok(p, a.tm1, 5672)
@@ -141,8 +147,10 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 			// endpoint: duplicated events to the brokers, published ones to the receivers. The
 			// receivers are theirs alone.
 			peer := reach.In(n.Tier("Application")[0]).WithGroup(a.hub.Group)
-			ok(peer, a.hubEndpoint, 5672, 9611, 9711)
-			ok(a.hubEndpoint, a.hub, 5672, 9611, 9711)
+			ok(peer, a.hubEndpoint, a.jms, 9711)
+			ok(a.hubEndpoint, a.hub, a.jms, 9711)
+			no(peer, a.hubEndpoint, 5672, 9611) // the plain broker and receiver stay closed
+			no(a.gw, a.tm1, 5672)
 			no(a.gw, a.hubEndpoint, 9611, 9711)
 			no(a.tm1, a.hubEndpoint, 9611)
 		}
@@ -191,8 +199,8 @@ func TestReachabilityOfTheWholeApp(t *testing.T) {
 	}
 }
 
-// The security groups count: removing the one rule that lets gateways out to tm1's binary port
-// stops that flow, and only that one.
+// The security groups count: removing the one rule that lets gateways out to tm1's binary TLS
+// port stops that flow, and only that one.
 func TestReachabilityCatchesAMissingGroupRule(t *testing.T) {
 	asm := reference(t)
 	var templates []map[string]any
@@ -201,7 +209,7 @@ func TestReachabilityCatchesAMissingGroupRule(t *testing.T) {
 		if s.ID == "Application" {
 			var victim string
 			for id := range testkit.Resources(tmpl, "AWS::EC2::SecurityGroupEgress") {
-				if strings.HasPrefix(id, "GatewaySecurityGroupto") && strings.Contains(id, "Tm1") && strings.Contains(id, "9611") {
+				if strings.HasPrefix(id, "GatewaySecurityGroupto") && strings.Contains(id, "Tm1") && strings.Contains(id, "9711") {
 					victim = id
 				}
 			}
@@ -212,9 +220,9 @@ func TestReachabilityCatchesAMissingGroupRule(t *testing.T) {
 	}
 	n := appNetwork(t, asm, templates...)
 	a := place(t, n, "4.x")
-	v := n.Connect(a.gw, a.tm1, 9611)
+	v := n.Connect(a.gw, a.tm1, 9711)
 	assert.False(t, v.Allowed)
 	assert.Contains(t, v.Reason, "lets nothing out")
-	assert.True(t, n.Connect(a.gw, a.tm1, 9711).Allowed, "the other ports are untouched")
-	assert.True(t, n.Connect(a.gw, a.tm2, 9611).Allowed, "and so is tm2")
+	assert.True(t, n.Connect(a.gw, a.tm1, a.jms).Allowed, "the other ports are untouched")
+	assert.True(t, n.Connect(a.gw, a.tm2, 9711).Allowed, "and so is tm2")
 }

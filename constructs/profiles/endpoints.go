@@ -64,13 +64,15 @@ func Endpoints(deploymentToml []byte) ([]Endpoint, error) {
 
 // schemes are the schemes WSO2 uses on each of its base ports.
 var schemes = map[int][]string{
-	PortServletHTTPS:    {"https"},
-	PortServletHTTP:     {"http"},
-	PortGatewayHTTPS:    {"https"},
-	PortGatewayHTTP:     {"http"},
-	PortBinary:          {"tcp"},
-	PortBinaryAuth:      {"ssl"},
-	PortJMS:             {"tcp"},
+	PortServletHTTPS: {"https"},
+	PortServletHTTP:  {"http"},
+	PortGatewayHTTPS: {"https"},
+	PortGatewayHTTP:  {"http"},
+	PortBinary:       {"tcp"},
+	PortBinaryAuth:   {"ssl"},
+	PortJMS:          {"tcp"},
+	// The broker's TLS port is named tcp:// too: ssl='true' on the URL asks for TLS.
+	PortJMSSecure:       {"tcp"},
 	PortWebSocketSecure: {"wss"},
 	PortWebSocket:       {"ws"},
 }

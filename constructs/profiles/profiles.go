@@ -55,6 +55,23 @@ func (v Version) Supported() bool { return (v.Major == 3 && v.Minor == 2) || v.M
 // rather than one pack started with -Dprofile.
 func (v Version) SplitDistributions() bool { return v.Major == 4 && v.Minor >= 5 }
 
+// JMSOverTLS reports whether nodes of release v reach each other's brokers over TLS. The
+// templates of 4.3 (carbon-apimgt 9.29.120 with product-apim's jndi2.properties) and 4.5 read
+// apim.throttling.jms.ssl, apim.event_hub.jms.ssl and apim.event_hub.ssl into every broker URL
+// a node of this library's layouts is given (api-manager.xml, jndi*.properties); 3.2's have no
+// such option (carbon-apimgt 6.7.206), and 4.0 to 4.2 were not read, so their nodes keep the
+// broker's plain port. 4.4, between two releases that have it, is taken to have it too.
+func (v Version) JMSOverTLS() bool { return v.Major > 4 || (v.Major == 4 && v.Minor >= 3) }
+
+// JMSPort is the broker port nodes of release v reach each other on: PortJMSSecure where
+// JMSOverTLS, else PortJMS.
+func (v Version) JMSPort() int {
+	if v.JMSOverTLS() {
+		return PortJMSSecure
+	}
+	return PortJMS
+}
+
 // Name is a profile (up to 4.4, the -Dprofile value) or, from 4.5, a component distribution.
 type Name string
 
@@ -78,6 +95,10 @@ const (
 	PortBinary       = 9611
 	PortBinaryAuth   = 9711
 	PortJMS          = 5672
+	// PortJMSSecure is the broker's AMQP port with TLS (broker.transport.amqp.ssl_connection,
+	// on by default in every supported release); nodes of a release whose templates can ask
+	// for TLS (Version.JMSOverTLS) reach each other's brokers there.
+	PortJMSSecure = 8672
 	// PortWebSocketSecure is the gateways' secure WebSocket transport (wss), PortWebSocket the
 	// plain one (ws).
 	PortWebSocketSecure = 8099
@@ -128,7 +149,7 @@ func Port(base, offset int) int { return base + offset }
 var catalogue = map[Name]Profile{
 	ControlPlane: {
 		Name: ControlPlane, Scalable: true,
-		Ports:     []int{PortServletHTTPS, PortServletHTTP, PortJMS, PortBinary, PortBinaryAuth},
+		Ports:     []int{PortServletHTTPS, PortServletHTTP, PortJMS, PortJMSSecure, PortBinary, PortBinaryAuth},
 		Databases: []string{ApimDb, SharedDb},
 		Health:    HealthCheck{"HTTPS", PortServletHTTPS, "/services/Version"},
 		Exposure:  &Exposure{PortServletHTTPS, "portal"},
@@ -142,7 +163,7 @@ var catalogue = map[Name]Profile{
 	},
 	TrafficManager: {
 		Name:      TrafficManager,
-		Ports:     []int{PortBinary, PortBinaryAuth, PortJMS, PortServletHTTPS},
+		Ports:     []int{PortBinary, PortBinaryAuth, PortJMS, PortJMSSecure, PortServletHTTPS},
 		Databases: []string{ApimDb, SharedDb},
 		Health:    HealthCheck{"TCP", PortBinary, ""},
 	},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -157,11 +159,11 @@ func TestGatewayThrottlingBlock(t *testing.T) {
 	}
 	require.NoError(t, toml.Unmarshal(out, &doc))
 	th := doc.Apim.Throttling
-	assert.Equal(t, []string{"tcp://tm1.apim.internal:5673", "tcp://tm2.apim.internal:5674"}, th.Decisions)
+	assert.Equal(t, []string{"tcp://tm1.apim.internal:8673", "tcp://tm2.apim.internal:8674"}, th.Decisions)
 	require.Len(t, th.Groups, 2)
-	assert.Equal(t, []string{"tcp://tm1.apim.internal:9612"}, th.Groups[0].URLs)
+	assert.Equal(t, []string{"ssl://tm1.apim.internal:9712"}, th.Groups[0].URLs)
 	assert.Equal(t, []string{"ssl://tm1.apim.internal:9712"}, th.Groups[0].AuthURLs)
-	assert.Equal(t, []string{"tcp://tm2.apim.internal:9613"}, th.Groups[1].URLs)
+	assert.Equal(t, []string{"ssl://tm2.apim.internal:9713"}, th.Groups[1].URLs)
 	assert.Equal(t, []string{"shared_db"}, keys(doc.Database), "a gateway uses shared_db only")
 	assert.Contains(t, string(out), "jdbc:mysql://db.apim.internal:3306/shared_db?sslMode=REQUIRED&amp;characterEncoding=UTF-8")
 }
@@ -207,20 +209,20 @@ func TestControlPlaneEventHub(t *testing.T) {
 
 	h, notify := render([]Node{{"cp.apim.internal", 0}}, Node{})
 	assert.Equal(t, "https://localhost:9443/services/", h.Service)
-	assert.Equal(t, []string{"tcp://localhost:5672"}, h.Listening)
+	assert.Equal(t, []string{"tcp://localhost:8672"}, h.Listening)
 	assert.Equal(t, "https://localhost:9443/internal/data/v1/notify", notify)
-	assert.Equal(t, []string{"tcp://localhost:9611"}, publishedTo(h), "not to the load balancer, which may lead elsewhere")
+	assert.Equal(t, []string{"ssl://localhost:9711"}, publishedTo(h), "not to the load balancer, which may lead elsewhere")
 	assert.Empty(t, h.Duplicates)
 
 	nodes := []Node{{"cp1.apim.internal", 0}, {"cp2.apim.internal", 0}}
 	h, _ = render(nodes, nodes[0])
-	assert.Equal(t, []string{"tcp://localhost:5672"}, h.Listening)
-	assert.Equal(t, []string{"tcp://localhost:9611", "tcp://cp2.apim.internal:9611"}, publishedTo(h),
+	assert.Equal(t, []string{"tcp://localhost:8672"}, h.Listening)
+	assert.Equal(t, []string{"ssl://localhost:9711", "ssl://cp2.apim.internal:9711"}, publishedTo(h),
 		"its own stream on localhost: its name may lead through a load balancer, which cannot hairpin")
-	assert.Equal(t, []string{"tcp://cp2.apim.internal:5672"}, h.Duplicates, "to the other node, not to itself")
+	assert.Equal(t, []string{"tcp://cp2.apim.internal:8672"}, h.Duplicates, "to the other node, not to itself")
 	h, _ = render(nodes, nodes[1])
-	assert.Equal(t, []string{"tcp://localhost:9611", "tcp://cp1.apim.internal:9611"}, publishedTo(h))
-	assert.Equal(t, []string{"tcp://cp1.apim.internal:5672"}, h.Duplicates)
+	assert.Equal(t, []string{"ssl://localhost:9711", "ssl://cp1.apim.internal:9711"}, publishedTo(h))
+	assert.Equal(t, []string{"tcp://cp1.apim.internal:8672"}, h.Duplicates)
 }
 
 // Clients of a control plane named node by node listen to every node's broker and call the
@@ -249,7 +251,7 @@ func TestControlPlaneServiceName(t *testing.T) {
 		require.NoError(t, toml.Unmarshal(out, &doc))
 		assert.Equal(t, "https://cp.apim.internal:9443/services/", doc.Apim.KeyManager.Service, p)
 		assert.Equal(t, "https://cp.apim.internal:9443/services/", doc.Apim.Hub.Service, p)
-		assert.Equal(t, []string{"tcp://cp1.apim.internal:5672", "tcp://cp2.apim.internal:5672"}, doc.Apim.Hub.Listening, p)
+		assert.Equal(t, []string{"tcp://cp1.apim.internal:8672", "tcp://cp2.apim.internal:8672"}, doc.Apim.Hub.Listening, p)
 		if p == TrafficManager {
 			assert.Equal(t, "https://cp.apim.internal:9443/oauth2/revoke", doc.Apim.OAuth.Revoke)
 		}
@@ -361,7 +363,7 @@ func TestRenderNamesMissingInputs(t *testing.T) {
 // The article's layout: tm1.local:9612 and tm2.local:9613 (offsets 1 and 2).
 func TestXmlUrlGroups(t *testing.T) {
 	tms := []Node{{"tm1.local", 1}, {"tm2.local", 2}}
-	assert.Equal(t, "{tcp://tm1.local:9612},{tcp://tm2.local:9613}", ReceiverURLGroup(tms))
+	assert.Equal(t, "{ssl://tm1.local:9712},{ssl://tm2.local:9713}", ReceiverURLGroup(tms))
 	assert.Equal(t, "{ssl://tm1.local:9712},{ssl://tm2.local:9713}", AuthURLGroup(tms))
 }
 
@@ -482,7 +484,7 @@ func TestThreeTwoEventsGoThroughTheTrafficManagers(t *testing.T) {
 	for _, p := range []Name{Publisher, DevPortal, KeyManager} {
 		d := render(p)
 		require.Len(t, d.Apim.Throttling.Groups, 2, p)
-		assert.Equal(t, []string{"tcp://tm2.apim.internal:9613"}, d.Apim.Throttling.Groups[1].URLs, "%s publishes to each traffic manager", p)
+		assert.Equal(t, []string{"ssl://tm2.apim.internal:9713"}, d.Apim.Throttling.Groups[1].URLs, "%s publishes to each traffic manager", p)
 		assert.Equal(t, "$ref{super_admin.username}", d.Apim.Throttling.Username, p)
 	}
 	assert.Empty(t, render(DevPortal).Apim.Throttling.Service, "only the publisher deploys policies")
@@ -541,5 +543,88 @@ func TestDataSourceAndCorsKeys(t *testing.T) {
 			assert.NotContains(t, db["pool_options"], "validationQuery", "%s %s", vs, name)
 		}
 		assert.Contains(t, d.Apim.Cors.Headers, "apikey", vs)
+	}
+}
+
+// Issue 14: the event hub's and the traffic managers' traffic carries the super admin's
+// credentials. Every binary URL a node is told is the TLS receiver (ssl://, 9711); every broker
+// URL is the release's JMS port, 8672 with ssl='true' where the release's templates take it
+// (4.3 on), with the broker offering a protocol current Java accepts; 3.2, whose templates have
+// no such option, keeps 5672 and carries no ssl keys.
+func TestEventTrafficUsesTLSWhereTheReleaseCan(t *testing.T) {
+	for release, tls := range map[string]bool{"3.2.0": false, "3.2.1": false, "4.0.0": false, "4.2.0": false,
+		"4.3.0": true, "4.4.0": true, "4.5.0": true, "4.6.0": true} {
+		assert.Equal(t, tls, mustVersion(t, release).JMSOverTLS(), release)
+	}
+	url := regexp.MustCompile(`^(tcp|ssl)://[^:]+:(\d+)$`)
+	for _, release := range []string{"3.2.0", "4.3.0", "4.5.0"} {
+		v := mustVersion(t, release)
+		layout, err := Layout(v)
+		require.NoError(t, err)
+		for _, p := range layout {
+			out, err := Render(exampleInput(v, p.Name))
+			require.NoError(t, err)
+			var doc map[string]any
+			require.NoError(t, toml.Unmarshal(out, &doc))
+			offsets := map[string]int{}
+			var walk func(key string, v any)
+			walk = func(key string, val any) {
+				switch val := val.(type) {
+				case map[string]any:
+					for k, e := range val {
+						walk(key+"."+k, e)
+					}
+				case []any:
+					for _, e := range val {
+						walk(key, e)
+					}
+				case string:
+					m := url.FindStringSubmatch(val)
+					if m == nil {
+						return
+					}
+					port, _ := strconv.Atoi(m[2])
+					switch {
+					case port >= PortBinary && port < PortBinary+100 || port >= PortBinaryAuth && port < PortBinaryAuth+100:
+						assert.Equal(t, "ssl", m[1], "%s %s %s: events go over TLS", release, p.Name, key)
+						assert.GreaterOrEqual(t, port, PortBinaryAuth, "%s %s %s: the TLS receiver", release, p.Name, key)
+					case port >= PortJMS && port < PortJMS+100 || port >= PortJMSSecure && port < PortJMSSecure+100:
+						assert.Equal(t, "tcp", m[1], "%s %s %s", release, p.Name, key)
+						assert.Equal(t, v.JMSPort()/1000, port/1000, "%s %s %s: the release's broker port", release, p.Name, key)
+						offsets[strings.TrimPrefix(key, ".")]++
+					}
+				}
+			}
+			walk("", doc)
+			apim, _ := doc["apim"].(map[string]any)
+			flag := func(path ...string) any {
+				var cur any = apim
+				for _, k := range path {
+					m, ok := cur.(map[string]any)
+					if !ok {
+						return nil
+					}
+					cur = m[k]
+				}
+				return cur
+			}
+			if !v.JMSOverTLS() {
+				assert.Nil(t, flag("throttling", "jms"), "%s %s", release, p.Name)
+				assert.Nil(t, flag("event_hub", "jms"), "%s %s", release, p.Name)
+				assert.Nil(t, flag("event_hub", "ssl"), "%s %s", release, p.Name)
+				assert.NotContains(t, doc, "broker", "%s %s", release, p.Name)
+				continue
+			}
+			if offsets["apim.throttling.throttle_decision_endpoints"]+offsets["apim.throttling.event_duplicate_url"] > 0 {
+				assert.Equal(t, true, flag("throttling", "jms", "ssl"), "%s %s: throttling brokers over TLS", release, p.Name)
+			} else {
+				assert.Nil(t, flag("throttling", "jms"), "%s %s: no broker URL, so the templates' plain local fallback must not get ssl", release, p.Name)
+			}
+			if offsets["apim.event_hub.event_listening_endpoints"] > 0 {
+				assert.Equal(t, true, flag("event_hub", "ssl"), "%s %s", release, p.Name)
+				assert.Equal(t, true, flag("event_hub", "jms", "ssl"), "%s %s", release, p.Name)
+			}
+			assert.Contains(t, string(out), "[broker.transport.amqp.ssl_connection]\nssl_enabled_protocols = 'TLSv1.2'", "%s %s", release, p.Name)
+		}
 	}
 }

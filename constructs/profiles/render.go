@@ -236,6 +236,14 @@ func document(p Profile, in Input) map[string]any {
 		addTrafficManagerSide(in, apim)
 	}
 	doc["apim"] = apim
+	if in.Version.JMSOverTLS() {
+		// The broker's TLS port offers only TLSv1 by default, which current Java refuses
+		// (jdk.tls.disabledAlgorithms): the nodes' TLS connections to it would never
+		// handshake.
+		doc["broker"] = map[string]any{"transport": map[string]any{"amqp": map[string]any{
+			"ssl_connection": map[string]any{"ssl_enabled_protocols": "TLSv1.2"},
+		}}}
+	}
 	if p.Exposure != nil && p.Exposure.TargetPort == PortServletHTTPS {
 		// The load balancer serves the portals on 443: the links and OAuth callbacks the node
 		// writes must carry that port, not 9443.
@@ -266,11 +274,13 @@ func addManagementSide(p Profile, in Input, doc, apim map[string]any) {
 	// events (applications, subscriptions, keys, revocations) to each of them too, and the
 	// publisher (where the admin portal runs) deploys throttling policies to them through the
 	// first one's services.
-	th := throttling(in.TrafficManagers)
+	th := throttling(in.TrafficManagers, in.Version)
 	if p.Name == KeyManager {
 		// It publishes events only and takes no throttle decisions: it never listens on the
-		// traffic managers' brokers.
+		// traffic managers' brokers. Without decision endpoints its templates fall back to
+		// its own broker's plain port, where jms.ssl would break the connection.
 		delete(th, "throttle_decision_endpoints")
+		delete(th, "jms")
 	}
 	if p.Name == Publisher {
 		th["service_url"] = servicesURL(in.TrafficManagers[0])
@@ -314,7 +324,7 @@ func addManagementSide(p Profile, in Input, doc, apim map[string]any) {
 // certificate names localhost.
 func addControlPlaneHub(in Input, doc, apim map[string]any) {
 	self := Node{"localhost", in.Offset}
-	hub := eventHub(self, []Node{self})
+	hub := eventHub(self, []Node{self}, in.Version)
 	if hasHost(in.ControlPlane, in.Self.Host) {
 		// The list names each control-plane node: publish to every hub's stream (this node's
 		// own on localhost: its name may lead through a load balancer, which cannot send a
@@ -322,7 +332,7 @@ func addControlPlaneHub(in Input, doc, apim map[string]any) {
 		peers := others(in.ControlPlane, in.Self)
 		hub["publish"] = map[string]any{"url_group": urlGroups(append([]Node{self}, peers...), "urls", "auth_urls")}
 		if len(peers) > 0 {
-			hub["event_duplicate_url"] = urls(peers, "tcp", PortJMS)
+			hub["event_duplicate_url"] = urls(peers, "tcp", in.Version.JMSPort())
 		}
 	} else {
 		// The list is one name for the whole group (a load balancer), which may lead back to
@@ -337,7 +347,7 @@ func addControlPlaneHub(in Input, doc, apim map[string]any) {
 func addGatewaySide(in Input, apim map[string]any) {
 	apim["key_manager"] = map[string]any{"service_url": servicesURL(in.ControlPlaneService)}
 	apim["cors"] = cors(in.Version)
-	th := throttling(in.TrafficManagers)
+	th := throttling(in.TrafficManagers, in.Version)
 	apim["throttling"] = th
 	if in.Version.Major == 3 {
 		// The publisher's artifacts, announced on the traffic managers' brokers, are pulled
@@ -355,7 +365,7 @@ func addGatewaySide(in Input, apim map[string]any) {
 		}}
 	}
 	if in.Version.Major == 4 {
-		apim["event_hub"] = eventHub(in.ControlPlaneService, in.ControlPlane)
+		apim["event_hub"] = eventHub(in.ControlPlaneService, in.ControlPlane, in.Version)
 		apim["sync_runtime_artifacts"] = map[string]any{"gateway": map[string]any{"gateway_labels": []string{in.GatewayEnvironment}}}
 	}
 }
@@ -366,13 +376,17 @@ func addTrafficManagerSide(in Input, apim map[string]any) {
 	apim["key_manager"] = map[string]any{"service_url": servicesURL(in.ControlPlaneService)}
 	if in.Version.Major == 4 {
 		// 3.2's traffic managers are the event hub themselves.
-		apim["event_hub"] = eventHub(in.ControlPlaneService, in.ControlPlane)
+		apim["event_hub"] = eventHub(in.ControlPlaneService, in.ControlPlane, in.Version)
 	}
-	apim["throttling"] = map[string]any{
-		"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", PortJMS),
+	th := map[string]any{
+		"event_duplicate_url": urls(others(in.TrafficManagers, in.Self), "tcp", in.Version.JMSPort()),
 		// Its own broker, where it publishes decisions, at its offset.
-		"throttle_decision_endpoints": urls([]Node{{"localhost", in.Offset}}, "tcp", PortJMS),
+		"throttle_decision_endpoints": urls([]Node{{"localhost", in.Offset}}, "tcp", in.Version.JMSPort()),
 	}
+	if in.Version.JMSOverTLS() {
+		th["jms"] = map[string]any{"ssl": true}
+	}
+	apim["throttling"] = th
 	apim["oauth_config"] = map[string]any{"revoke_endpoint": in.ControlPlaneService.url("https", PortServletHTTPS) + "/oauth2/revoke"}
 }
 
@@ -484,20 +498,30 @@ func gatewayEnvironment(in Input) map[string]any {
 	return env
 }
 
-// throttling is the [apim.throttling] block of §5: decisions from every traffic manager's JMS
-// port, and one url_group per traffic manager so each event reaches both.
-func throttling(tms []Node) map[string]any {
-	return map[string]any{
-		"throttle_decision_endpoints": urls(tms, "tcp", PortJMS),
+// throttling is the [apim.throttling] block of §5: decisions from every traffic manager's
+// broker, and one url_group per traffic manager so each event reaches both.
+func throttling(tms []Node, v Version) map[string]any {
+	th := map[string]any{
+		"throttle_decision_endpoints": urls(tms, "tcp", v.JMSPort()),
 		"url_group":                   urlGroups(tms, "traffic_manager_urls", "traffic_manager_auth_urls"),
 	}
+	if v.JMSOverTLS() {
+		// ssl='true' on every broker URL the templates build from the decision endpoints
+		// (and from the traffic managers' event_duplicate_url).
+		th["jms"] = map[string]any{"ssl": true}
+	}
+	return th
 }
 
+// urlGroups are binary-transport url_groups, one per node. The events themselves go to the
+// TLS receiver (ssl://, 9711), not only the sign-in: the data agent sends over TLS whatever
+// receiver URL says ssl, in every supported release (carbon-analytics-common 5.1.22 on), so
+// the super admin's session and the events never cross the network in the clear.
 func urlGroups(nodes []Node, urlKey, authKey string) []any {
 	out := make([]any, 0, len(nodes))
 	for _, n := range nodes {
 		out = append(out, map[string]any{
-			urlKey:  []string{n.url("tcp", PortBinary)},
+			urlKey:  []string{n.url("ssl", PortBinaryAuth)},
 			authKey: []string{n.url("ssl", PortBinaryAuth)},
 		})
 	}
@@ -507,16 +531,23 @@ func urlGroups(nodes []Node, urlKey, authKey string) []any {
 // servicesURL is a node's admin services endpoint (key validation, the event hub's service).
 func servicesURL(n Node) string { return n.url("https", PortServletHTTPS) + "/services/" }
 
-// eventHub is the [apim.event_hub] table of a node: the hub's services on service and its JMS
+// eventHub is the [apim.event_hub] table of a node: the hub's services on service and its
 // brokers on listeners, signed in as the super admin.
-func eventHub(service Node, listeners []Node) map[string]any {
-	return map[string]any{
+func eventHub(service Node, listeners []Node, v Version) map[string]any {
+	hub := map[string]any{
 		"enable":                    true,
 		"username":                  "$ref{super_admin.username}",
 		"password":                  "$ref{super_admin.password}",
 		"service_url":               servicesURL(service),
-		"event_listening_endpoints": urls(listeners, "tcp", PortJMS),
+		"event_listening_endpoints": urls(listeners, "tcp", v.JMSPort()),
 	}
+	if v.JMSOverTLS() {
+		// api-manager.xml reads jms.ssl for the listening endpoints; jndi-cp.properties and
+		// jndi2-cp.properties read ssl for the same endpoints and for event_duplicate_url.
+		hub["ssl"] = true
+		hub["jms"] = map[string]any{"ssl": true}
+	}
+	return hub
 }
 
 func urls(nodes []Node, scheme string, base int) []string {
@@ -542,8 +573,9 @@ func others(nodes []Node, self Node) []Node {
 }
 
 // ReceiverURLGroup is the 2.x/3.x api-manager.xml <ReceiverUrlGroup> for the traffic managers,
-// one {...} per node so each event reaches all: {tcp://tm1.local:9612},{tcp://tm2.local:9613}.
-func ReceiverURLGroup(tms []Node) string { return urlGroupXML(tms, "tcp", PortBinary) }
+// one {...} per node so each event reaches all, over TLS like the url_groups the deployment.toml
+// gets: {ssl://tm1.local:9712},{ssl://tm2.local:9713}.
+func ReceiverURLGroup(tms []Node) string { return urlGroupXML(tms, "ssl", PortBinaryAuth) }
 
 // AuthURLGroup is the matching <AuthUrlGroup>: {ssl://tm1.local:9712},{ssl://tm2.local:9713}.
 func AuthURLGroup(tms []Node) string { return urlGroupXML(tms, "ssl", PortBinaryAuth) }

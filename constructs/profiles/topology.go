@@ -90,7 +90,10 @@ func TopologyOf(v Version) (Topology, error) {
 	for _, p := range layout {
 		t.Profiles = append(t.Profiles, p.Name)
 	}
-	tmAccess := []int{PortBinary, PortBinaryAuth, PortJMS}
+	// Events go to the binary receivers' TLS port, 9711 (render.go's urlGroups); decisions
+	// and events come from the brokers on the release's JMS port (TLS from 4.5).
+	jms := v.JMSPort()
+	tmAccess := []int{PortBinaryAuth, jms}
 	if v.Major == 3 {
 		t.Hub, t.HubLabel, t.HubPorts = KeyManager, "km", []int{PortServletHTTPS}
 		t.ServicesOnPortal = true
@@ -100,7 +103,7 @@ func TopologyOf(v Version) (Topology, error) {
 			{Gateway, PeerTrafficManagers, tmAccess, "throttling events and decisions"},
 			{Publisher, PeerTrafficManagers, tmAccess, "events and policies"},
 			{DevPortal, PeerTrafficManagers, tmAccess, "events"},
-			{KeyManager, PeerTrafficManagers, []int{PortBinary, PortBinaryAuth}, "events"},
+			{KeyManager, PeerTrafficManagers, []int{PortBinaryAuth}, "events"},
 			{Gateway, PeerFirstTrafficManager, []int{PortServletHTTPS}, "API artifacts"},
 			{Publisher, PeerFirstTrafficManager, []int{PortServletHTTPS}, "throttling policies"},
 			{KeyManager, PeerFirstTrafficManager, []int{PortServletHTTPS}, "revoked tokens"},
@@ -117,13 +120,13 @@ func TopologyOf(v Version) (Topology, error) {
 		return t, nil
 	}
 	t.Hub, t.HubLabel, t.HubPerZone = ControlPlane, "cp", true
-	t.HubPorts = []int{PortServletHTTPS, PortJMS, PortBinary, PortBinaryAuth}
+	t.HubPorts = []int{PortServletHTTPS, jms, PortBinaryAuth}
 	t.Flows = []Flow{
 		{Gateway, PeerTrafficManagers, tmAccess, "throttling events and decisions"},
 		{ControlPlane, PeerTrafficManagers, tmAccess, "policies and events"},
-		{Gateway, PeerHub, []int{PortServletHTTPS, PortJMS}, "key validation, event hub"},
-		{TrafficManager, PeerHub, []int{PortServletHTTPS, PortJMS}, "event hub, token revocation"},
-		{ControlPlane, PeerHubNodes, []int{PortJMS, PortBinary, PortBinaryAuth}, "events shared between the control-plane nodes"},
+		{Gateway, PeerHub, []int{PortServletHTTPS, jms}, "key validation, event hub"},
+		{TrafficManager, PeerHub, []int{PortServletHTTPS, jms}, "event hub, token revocation"},
+		{ControlPlane, PeerHubNodes, []int{jms, PortBinaryAuth}, "events shared between the control-plane nodes"},
 	}
 	t.Routes = []Route{
 		{Profile: ControlPlane, Host: PortalHost, Sticky: true, Paths: portalPaths(v)},

@@ -64,7 +64,7 @@ func TestEndpointsNamesEveryPeerWithAPort(t *testing.T) {
 	for _, e := range eps {
 		got = append(got, e.String()+" "+e.Key)
 	}
-	assert.Contains(t, got, "tcp://tm1.apim.internal:9612 apim.throttling.url_group[0].traffic_manager_urls[0]")
+	assert.Contains(t, got, "ssl://tm1.apim.internal:9712 apim.throttling.url_group[0].traffic_manager_urls[0]")
 	assert.Contains(t, got, "https://cp1.apim.internal:9443 apim.key_manager.service_url")
 	assert.False(t, slices.ContainsFunc(eps, func(e Endpoint) bool { return e.Host == "localhost" || e.Host == "db.apim.internal" }),
 		"the node itself and the JDBC URLs are not peers: %v", got)

@@ -132,7 +132,7 @@ func TestDeploymentComposesTheReleasesLayout(t *testing.T) {
 	}
 	assert.Equal(t, profiles.KeyManager, deployment32.Topology().Hub)
 	assert.Equal(t, []int{9443}, deployment32.HubEndpoint().Ports())
-	assert.Equal(t, []int{9443, 5672, 9611, 9711}, deployment45.HubEndpoint().Ports())
+	assert.Equal(t, []int{9443, 8672, 9711}, deployment45.HubEndpoint().Ports(), "4.5: the broker's TLS port, and the binary TLS receiver only")
 	assert.Equal(t, "cp.apim.internal", deployment45.HubEndpoint().Hostname())
 	assert.Len(t, deployment45.Groups(), 4)
 	assert.Len(t, deployment32.Groups(), 6)

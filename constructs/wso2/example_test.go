@@ -161,7 +161,7 @@ func ExampleTrafficManagerPair() {
 		// The control-plane nodes also call each other's event receivers through their names.
 		Ports: []int{profiles.PortServletHTTPS, profiles.PortJMS, profiles.PortBinary, profiles.PortBinaryAuth},
 	})
-	tms.AllowFrom(gateway, cp)                                   // 9611, 9711, 5672 (+ offsets)
+	tms.AllowFrom(gateway, cp)                                   // 9711 and the broker (+ offsets)
 	hub.AllowFrom(gateway, cp, tms.Groups()[0], tms.Groups()[1]) // the control plane's services
 	fmt.Println(hub.Hostname(), tms.Nodes()[0].Host, tms.Nodes()[1].Host)
 	// Output: cp.apim.internal tm1.apim.internal tm2.apim.internal

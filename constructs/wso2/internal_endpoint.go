@@ -31,9 +31,10 @@ type ApimInternalEndpointProps struct {
 	// RecordName is the label published in Zone, such as "cp" for cp.<zone>. Required.
 	RecordName *string
 	// Ports are the target profile's base ports to forward (the target's port offset is applied).
-	// Default: those of 9443 (key validation, admin services) and 5672 (the event hub's JMS
-	// broker) the target listens on: both for the 4.x control plane, 9443 alone for the 3.2 key
-	// manager, whose events travel through the traffic managers.
+	// Default: those of 9443 (key validation, admin services) and the event hub's broker
+	// (8672, its TLS port, from 4.3; 5672 in 3.2) the target listens on: both for the 4.x
+	// control plane, 9443 alone for the 3.2 key manager, whose events travel through the
+	// traffic managers.
 	Ports []int
 	// ZonalRecordNames publishes one more label per zone of the network, in the network's zone
 	// order, each leading only to the target's nodes in that zone: the record names the load
@@ -87,7 +88,7 @@ func NewApimInternalEndpoint(scope constructs.Construct, id string, props *ApimI
 	}
 	ports := props.Ports
 	if len(ports) == 0 {
-		for _, p := range []int{profiles.PortServletHTTPS, profiles.PortJMS} {
+		for _, p := range []int{profiles.PortServletHTTPS, props.Target.version.JMSPort()} {
 			if slices.Contains(profile.Ports, p) {
 				ports = append(ports, p)
 			}

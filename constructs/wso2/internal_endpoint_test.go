@@ -68,7 +68,7 @@ func TestInternalEndpoint(t *testing.T) {
 	for _, l := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::Listener") {
 		listeners[testkit.Props(l)["Port"].(float64)] = fmt.Sprint(testkit.Props(l)["Protocol"])
 	}
-	assert.Equal(t, map[float64]string{9443: "TCP", 5672: "TCP"}, listeners, "TCP pass-through on the hub's ports; TLS ends on the nodes")
+	assert.Equal(t, map[float64]string{9443: "TCP", 8672: "TCP"}, listeners, "TCP pass-through on the hub's ports (the broker's TLS one); TLS ends on the nodes")
 
 	groups := map[float64]map[string]any{}
 	for _, g := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::TargetGroup") {
@@ -77,7 +77,7 @@ func TestInternalEndpoint(t *testing.T) {
 	require.Len(t, groups, 2)
 	assert.Equal(t, "HTTPS", groups[9443]["HealthCheckProtocol"])
 	assert.Equal(t, "/services/Version", groups[9443]["HealthCheckPath"])
-	assert.Equal(t, "TCP", groups[5672]["HealthCheckProtocol"])
+	assert.Equal(t, "TCP", groups[8672]["HealthCheckProtocol"])
 	for port, g := range groups {
 		assert.Equal(t, "TCP", g["Protocol"], port)
 		assert.Equal(t, "instance", g["TargetType"], port)
@@ -176,7 +176,7 @@ func TestInternalEndpointRefusesBadProps(t *testing.T) {
 }
 
 // The default ports follow the target: a 3.2 key manager has no JMS broker, so its endpoint
-// forwards 9443 alone, where the 4.x control plane gets 5672 too.
+// forwards 9443 alone, where the 4.3 control plane gets its broker's TLS port, 8672, too.
 func TestInternalEndpointDefaultPortsFollowTheTarget(t *testing.T) {
 	env := newEndpointEnv(testkit.NewApp(nil))
 	props := env.props(profiles.KeyManager)
@@ -192,7 +192,7 @@ func TestInternalEndpointDefaultPortsFollowTheTarget(t *testing.T) {
 	cpEndpoint := wso2.NewApimInternalEndpoint(env.stack, "CpEndpoint", &wso2.ApimInternalEndpointProps{
 		Network: env.network, Target: env.controlPlane, Zone: env.zone, RecordName: jsii.String("cp"),
 	})
-	assert.Equal(t, []int{9443, 5672}, cpEndpoint.Ports())
+	assert.Equal(t, []int{9443, 8672}, cpEndpoint.Ports())
 }
 
 // Zonal names: one CNAME per zone to the load balancer's node in that zone, cross-zone load

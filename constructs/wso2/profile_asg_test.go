@@ -134,7 +134,7 @@ func TestLaunchTemplate(t *testing.T) {
 	hook := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::AutoScaling::AutoScalingGroup", "GatewayASG"))["LifecycleHookSpecificationList"].([]any)[0].(map[string]any)
 	assert.EqualValues(t, 1200, hook["HeartbeatTimeout"], "and its launch hook five minutes more, for the installation")
 	toml := decodeBlock(t, ud, "/etc/apimkit/deployment.toml")
-	assert.Contains(t, toml, "traffic_manager_urls = ['tcp://tm1.apim.internal:9612']")
+	assert.Contains(t, toml, "traffic_manager_urls = ['ssl://tm1.apim.internal:9712']", "events over TLS")
 	assert.Contains(t, toml, "jdbc:mysql://@@APIMKIT_DB_HOST@@:3306/shared_db")
 	assert.NotContains(t, strings.ToLower(ud), "password\":", "no password in user data")
 	for _, m := range regexp.MustCompile(`password = '([^']*)'`).FindAllStringSubmatch(toml, -1) {
@@ -787,7 +787,7 @@ func TestControlPlaneNamedPerZone(t *testing.T) {
 	for i, other := range []string{"cp2", "cp1"} {
 		toml, err := bootscript.File(ud, fmt.Sprintf("/etc/apimkit/deployment-%d.toml", i))
 		require.NoError(t, err)
-		assert.Contains(t, string(toml), "event_duplicate_url = ['tcp://"+other+".apim.internal:5672']", "zone %d duplicates to %s", i, other)
+		assert.Contains(t, string(toml), "event_duplicate_url = ['tcp://"+other+".apim.internal:8672']", "zone %d duplicates to %s", i, other)
 	}
 }
 

@@ -214,9 +214,10 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 	// A launch-template change replaces each node stopped-then-started; CloudFormation updates tm2
 	// after tm1, so one of them is always running.
 	p.groups[1].Group().Node().AddDependency(p.groups[0].Group())
-	// Each traffic manager forwards throttle events to the other (event_duplicate_url).
-	p.groups[0].Connections().AllowTo(p.groups[1], awsec2.Port_Tcp(jsii.Number(p.groups[1].Port(profiles.PortJMS))), jsii.String("tm1 to tm2 event duplication"))
-	p.groups[1].Connections().AllowTo(p.groups[0], awsec2.Port_Tcp(jsii.Number(p.groups[0].Port(profiles.PortJMS))), jsii.String("tm2 to tm1 event duplication"))
+	// Each traffic manager forwards throttle events to the other's broker (event_duplicate_url).
+	jms := p.groups[0].version.JMSPort()
+	p.groups[0].Connections().AllowTo(p.groups[1], awsec2.Port_Tcp(jsii.Number(p.groups[1].Port(jms))), jsii.String("tm1 to tm2 event duplication"))
+	p.groups[1].Connections().AllowTo(p.groups[0], awsec2.Port_Tcp(jsii.Number(p.groups[0].Port(jms))), jsii.String("tm2 to tm1 event duplication"))
 
 	p.addUpdater(props, ttl, every)
 	weakenReferences(p)
@@ -408,16 +409,18 @@ func (p *TrafficManagerPair) ReceiverURLGroup() string { return profiles.Receive
 // AuthURLGroup is the 2.x/3.x api-manager.xml <AuthUrlGroup> value for these nodes.
 func (p *TrafficManagerPair) AuthURLGroup() string { return profiles.AuthURLGroup(p.nodes) }
 
-// AllowFrom lets peers (gateways, the control plane) reach both nodes on the binary (9611),
-// binary-auth (9711) and JMS (5672) ports, moved by each node's offset.
+// AllowFrom lets peers (gateways, the control plane) reach both nodes on the binary receiver's
+// TLS port (9711), which takes the events, and the broker (8672 with TLS from 4.3, 5672
+// in 3.2), which serves the throttle decisions, moved by each node's offset. The plain binary
+// port, 9611, stays closed: the nodes' configuration sends events over TLS.
 func (p *TrafficManagerPair) AllowFrom(peers ...awsec2.IConnectable) {
-	p.grant([]int{profiles.PortBinary, profiles.PortBinaryAuth, profiles.PortJMS}, peers)
+	p.grant([]int{profiles.PortBinaryAuth, p.groups[0].version.JMSPort()}, peers)
 }
 
-// AllowPublishFrom opens both traffic managers' binary receivers (9611 and 9711 plus their
-// offsets) to peers that publish events but listen on no broker, such as the 3.2 key manager.
+// AllowPublishFrom opens both traffic managers' binary TLS receivers (9711 plus their offsets)
+// to peers that publish events but listen on no broker, such as the 3.2 key manager.
 func (p *TrafficManagerPair) AllowPublishFrom(peers ...awsec2.IConnectable) {
-	p.grant([]int{profiles.PortBinary, profiles.PortBinaryAuth}, peers)
+	p.grant([]int{profiles.PortBinaryAuth}, peers)
 }
 
 func (p *TrafficManagerPair) grant(bases []int, peers []awsec2.IConnectable) {

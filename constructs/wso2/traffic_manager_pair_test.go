@@ -73,15 +73,16 @@ func TestPairZoneNamesAndConfig(t *testing.T) {
 	assert.Equal(t, "apim.internal.", testkit.Props(zone)["Name"])
 	assert.NotNil(t, testkit.Props(zone)["VPCs"], "a private zone of the network's VPC")
 	assert.Equal(t, []profiles.Node{{Host: "tm1.apim.internal", Offset: 1}, {Host: "tm2.apim.internal", Offset: 2}}, pair.Nodes())
-	assert.Equal(t, "{tcp://tm1.apim.internal:9612},{tcp://tm2.apim.internal:9613}", pair.ReceiverURLGroup())
+	assert.Equal(t, "{ssl://tm1.apim.internal:9712},{ssl://tm2.apim.internal:9713}", pair.ReceiverURLGroup(), "events over TLS")
 	assert.Equal(t, "{ssl://tm1.apim.internal:9712},{ssl://tm2.apim.internal:9713}", pair.AuthURLGroup())
 
 	lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "TmsTm2LaunchTemplate"))["LaunchTemplateData"].(map[string]any)
 	toml := decodeBlock(t, testkit.UserData(lt), "/etc/apimkit/deployment.toml")
 	assert.Contains(t, toml, "hostname = 'tm2.apim.internal'")
 	assert.Contains(t, toml, "offset = 2")
-	assert.Contains(t, toml, "event_duplicate_url = ['tcp://tm1.apim.internal:5673']", "each forwards to the other")
-	assert.Contains(t, toml, "throttle_decision_endpoints = ['tcp://localhost:5674']", "decisions go to its own broker, at its offset")
+	assert.Contains(t, toml, "event_duplicate_url = ['tcp://tm1.apim.internal:8673']", "each forwards to the other, on its broker's TLS port")
+	assert.Contains(t, toml, "throttle_decision_endpoints = ['tcp://localhost:8674']", "decisions go to its own broker, at its offset")
+	assert.Contains(t, toml, "[apim.throttling.jms]\nssl = true", "over TLS")
 }
 
 func TestPairUpdater(t *testing.T) {

@@ -105,14 +105,14 @@ func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressInd
 		}
 		if !rules.allows(c.Connections(), g.Connections(), e.Port) {
 			return fmt.Sprintf("%s, but no security-group rule lets it reach %s on %d: grant it with "+
-				"TrafficManagerPair.AllowFrom (or AllowPublishFrom for 9611 and 9711 alone), or Connections().AllowTo", who, *g.Node().Path(), e.Port)
+				"TrafficManagerPair.AllowFrom (or AllowPublishFrom for 9711 alone), or Connections().AllowTo", who, *g.Node().Path(), e.Port)
 		}
 		return ""
 	}
 	if ep, ok := w.endpoints[host]; ok {
 		if !slices.Contains(ep.ports, e.Port) {
 			return fmt.Sprintf("%s, but the internal endpoint %s forwards only %v: add the port's base to ApimInternalEndpointProps.Ports "+
-				"(a control plane named per zone also needs 9611 and 9711)", who, *ep.Node().Path(), ep.ports)
+				"(a control plane named per zone also needs 9711)", who, *ep.Node().Path(), ep.ports)
 		}
 		if !profiles.ServesScheme(e.Port-ep.target.offset, e.Scheme) {
 			return fmt.Sprintf("%s, but port %d of %s is WSO2's %d, which is not %s", who, e.Port, *ep.target.Node().Path(), e.Port-ep.target.offset, e.Scheme)

@@ -16,7 +16,7 @@ import (
 
 // handOptions are the wiring mistakes a team composing the constructs by hand can make.
 type handOptions struct {
-	defaultHubPorts   bool // the hub endpoint left on its default ports (9443, 5672)
+	defaultHubPorts   bool // the hub endpoint left on its default ports (9443, 8672)
 	skipTmGrant       bool // no TrafficManagerPair.AllowFrom
 	skipHubGrant      bool // no ApimInternalEndpoint.AllowFrom
 	tmOffsets         bool // tm1 and tm2 at offsets 1 and 2 ...
@@ -61,7 +61,7 @@ func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 	}
 	controlPlane := group("ControlPlane", profiles.ControlPlane, tms.Nodes(), "", cp)
 	gateway := group("Gateway", profiles.Gateway, tmNames, o.gatewayRelease, nil)
-	ports := []int{profiles.PortServletHTTPS, profiles.PortJMS, profiles.PortBinary, profiles.PortBinaryAuth}
+	ports := []int{profiles.PortServletHTTPS, profiles.PortJMSSecure, profiles.PortBinaryAuth}
 	if o.defaultHubPorts {
 		ports = nil
 	}
@@ -96,21 +96,21 @@ func TestWiringOfAHandBuiltDeploymentIsAccepted(t *testing.T) {
 }
 
 // The first mistake: the control plane's nodes are told each other's binary receivers
-// (cpN:9611/9711) while the endpoint forwards 9443 and 5672 only.
+// (cpN:9711) while the endpoint forwards 9443 and 8672 only.
 func TestWiringRefusesAnEndpointThatDoesNotForwardWhatNodesAreTold(t *testing.T) {
 	app, _ := handBuilt(handOptions{defaultHubPorts: true})
 	got := wiringErrors(t, app)
-	assert.Contains(t, got, "Test/ControlPlane (control-plane) is told tcp://cp2.apim.internal:9611")
-	assert.Contains(t, got, "the internal endpoint Test/Hub forwards only [9443 5672]: add the port's base to ApimInternalEndpointProps.Ports")
-	assert.Contains(t, got, "is told ssl://cp2.apim.internal:9711")
+	assert.Contains(t, got, "Test/ControlPlane (control-plane) is told ssl://cp2.apim.internal:9711")
+	assert.Contains(t, got, "the internal endpoint Test/Hub forwards only [9443 8672]: add the port's base to ApimInternalEndpointProps.Ports")
+	assert.NotContains(t, got, "9611", "events go to the TLS receiver alone")
 }
 
 func TestWiringRefusesAMissingTrafficManagerGrant(t *testing.T) {
 	app, _ := handBuilt(handOptions{skipTmGrant: true})
 	got := wiringErrors(t, app)
-	assert.Contains(t, got, "Test/Gateway (gateway-worker) is told tcp://tm1.apim.internal:9611 (apim.throttling.url_group[0].traffic_manager_urls[0]), "+
-		"but no security-group rule lets it reach Test/Tms/Tm1 on 9611: grant it with TrafficManagerPair.AllowFrom")
-	assert.Contains(t, got, "Test/ControlPlane (control-plane) is told tcp://tm2.apim.internal:5672")
+	assert.Contains(t, got, "Test/Gateway (gateway-worker) is told ssl://tm1.apim.internal:9711 (apim.throttling.url_group[0].traffic_manager_urls[0]), "+
+		"but no security-group rule lets it reach Test/Tms/Tm1 on 9711: grant it with TrafficManagerPair.AllowFrom")
+	assert.Contains(t, got, "Test/ControlPlane (control-plane) is told tcp://tm2.apim.internal:8672")
 }
 
 func TestWiringRefusesAMissingEndpointGrant(t *testing.T) {
@@ -118,7 +118,7 @@ func TestWiringRefusesAMissingEndpointGrant(t *testing.T) {
 	got := wiringErrors(t, app)
 	assert.Contains(t, got, "Test/Gateway (gateway-worker) is told https://cp.apim.internal:9443 (apim.event_hub.service_url), "+
 		"but no security-group rule lets it reach the internal endpoint Test/Hub on 9443: grant it with ApimInternalEndpoint.AllowFrom")
-	assert.Contains(t, got, "Test/Tms/Tm1 (traffic-manager) is told tcp://cp1.apim.internal:5672")
+	assert.Contains(t, got, "Test/Tms/Tm1 (traffic-manager) is told tcp://cp1.apim.internal:8672")
 }
 
 // The third mistake, which the old README's TrafficManagerPair example made: offsets on the
@@ -126,8 +126,8 @@ func TestWiringRefusesAMissingEndpointGrant(t *testing.T) {
 func TestWiringRefusesTrafficManagerNamesWithTheWrongOffset(t *testing.T) {
 	app, _ := handBuilt(handOptions{tmOffsets: true, gatewayOwnTmNames: true})
 	got := wiringErrors(t, app)
-	assert.Contains(t, got, "Test/Gateway (gateway-worker) is told tcp://tm1.apim.internal:9611 (apim.throttling.url_group[0].traffic_manager_urls[0]), "+
-		"but Test/Tms/Tm1 listens on 9612, 9712, 5673, 9444 (port offset 1): take the traffic managers' names and ports from TrafficManagerPair.Nodes()")
+	assert.Contains(t, got, "Test/Gateway (gateway-worker) is told ssl://tm1.apim.internal:9711 (apim.throttling.url_group[0].traffic_manager_urls[0]), "+
+		"but Test/Tms/Tm1 listens on 9612, 9712, 5673, 8673, 9444 (port offset 1): take the traffic managers' names and ports from TrafficManagerPair.Nodes()")
 	assert.NotContains(t, got, "Test/ControlPlane", "the control plane took the pair's names")
 }
 

@@ -168,7 +168,7 @@ func DOT(templates map[string]map[string]any) (string, error) {
 	}
 	edge("alb", "Gateway", "8243")
 	for _, tm := range []string{"TrafficManagersTm1", "TrafficManagersTm2"} {
-		edge("Gateway", tm, "9611/9711/5672")
+		edge("Gateway", tm, "9711 + broker")
 	}
 	edge("Gateway", "hubep", "key validation, events")
 	for _, hub := range []string{"ControlPlane", "KeyManager"} {
