@@ -189,6 +189,18 @@ func TestDeploymentHostNamesAreGivenOnce(t *testing.T) {
 	}
 }
 
+// A certificate the app creates, whose ARN is a token until deploy, is taken as it is (before
+// v0.6.0 the deployment handed the load balancer that token as CertificateArn, which it refused).
+func TestApimDeploymentTakesACreatedCertificate(t *testing.T) {
+	app := testkit.NewApp(nil)
+	stack := stackIn(app, "us-west-1")
+	p := deploymentProps(stack, "4.5.0")
+	p.Certificate = awscertificatemanager.NewCertificate(stack, jsii.String("Created"), &awscertificatemanager.CertificateProps{
+		DomainName: jsii.String("portal.example.com"), SubjectAlternativeNames: jsii.Strings("api.example.com"),
+	})
+	assert.Empty(t, panicMessage(func() { wso2.NewApimDeployment(stack, "Apim", p) }))
+}
+
 func TestApimDeploymentRefusesBadProps(t *testing.T) {
 	cases := []struct {
 		name string
