@@ -411,13 +411,13 @@ func (d *ApimDeployment) addAccess(props *ApimDeploymentProps) {
 		}
 		routes = append(routes, lr)
 	}
-	lp := &ApimLoadBalancerProps{Network: d.network, CertificateArn: props.Certificate.CertificateArn(), Routes: routes}
+	lp := &ApimLoadBalancerProps{Network: d.network, Certificate: props.Certificate, Routes: routes}
 	if t.ServicesOnPortal {
 		// The release calls its own admin services through the public portal name (3.2's
 		// account recovery and self sign-up): refusing /services* there would break them.
 		lp.BlockedPaths = jsii.Strings(slices.DeleteFunc(DefaultBlockedPaths(), func(p string) bool { return p == "/services*" })...)
 	}
-	overrideProps("LoadBalancerProps", lp, props.LoadBalancerProps, "Network", "CertificateArn", "Routes")
+	overrideProps("LoadBalancerProps", lp, props.LoadBalancerProps, "Network", "Certificate", "CertificateArn", "Routes")
 	d.lb = NewApimLoadBalancer(d, "LoadBalancer", lp)
 
 	hub := d.groups[t.Hub]

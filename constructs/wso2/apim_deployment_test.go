@@ -189,6 +189,18 @@ func TestDeploymentHostNamesAreGivenOnce(t *testing.T) {
 	}
 }
 
+// A certificate the app creates, whose ARN is a token until deploy, is taken as it is (before
+// v0.6.0 the deployment handed the load balancer that token as CertificateArn, which it refused).
+func TestApimDeploymentTakesACreatedCertificate(t *testing.T) {
+	app := testkit.NewApp(nil)
+	stack := stackIn(app, "us-west-1")
+	p := deploymentProps(stack, "4.5.0")
+	p.Certificate = awscertificatemanager.NewCertificate(stack, jsii.String("Created"), &awscertificatemanager.CertificateProps{
+		DomainName: jsii.String("portal.example.com"), SubjectAlternativeNames: jsii.Strings("api.example.com"),
+	})
+	assert.Empty(t, panicMessage(func() { wso2.NewApimDeployment(stack, "Apim", p) }))
+}
+
 func TestApimDeploymentRefusesBadProps(t *testing.T) {
 	cases := []struct {
 		name string
@@ -214,6 +226,12 @@ func TestApimDeploymentRefusesBadProps(t *testing.T) {
 		{"a part the deployment wires", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
 			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {Wiring: &wso2.NodeWiring{}}}
 		}, `ApimDeployment: Profiles["gateway-worker"].Wiring is set by the deployment, which wires its parts together`},
+		{"the load balancer's certificate", func(s awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.LoadBalancerProps = &wso2.ApimLoadBalancerProps{Certificate: awscertificatemanager.Certificate_FromCertificateArn(s, jsii.String("Other"), jsii.String(testCertificate))}
+		}, `ApimDeployment: LoadBalancerProps.Certificate is set by the deployment`},
+		{"the load balancer's deprecated certificate ARN", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.LoadBalancerProps = &wso2.ApimLoadBalancerProps{CertificateArn: jsii.String(testCertificate)}
+		}, `ApimDeployment: LoadBalancerProps.CertificateArn is set by the deployment`},
 		{"a release per profile", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
 			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {Version: jsii.String("4.3.0")}}
 		}, `ApimDeployment: Profiles["gateway-worker"].Version is set by the deployment`},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -57,7 +58,15 @@ type LoadBalancedProfile struct {
 type ApimLoadBalancerProps struct {
 	// Network places the load balancer in its public subnets. Required.
 	Network *ApimNetwork
-	// CertificateArn is the ACM certificate of the public host names. Required.
+	// Certificate is the ACM certificate of the public host names, in the load balancer's region:
+	// one the stack creates (awscertificatemanager.NewCertificate) or one you have
+	// (awscertificatemanager.Certificate_FromCertificateArn). Required (unless the deprecated
+	// CertificateArn is given; not both).
+	Certificate awscertificatemanager.ICertificate
+	// CertificateArn is the ARN of the ACM certificate of the public host names. Not with
+	// Certificate.
+	//
+	// Deprecated: use Certificate.
 	CertificateArn *string
 	// Routes lists the profiles the load balancer serves, by host name. Required.
 	Routes []LoadBalancedProfile
@@ -191,7 +200,7 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		Port:         jsii.Number(443),
 		Protocol:     awselasticloadbalancingv2.ApplicationProtocol_HTTPS,
 		Open:         jsii.Bool(false),
-		Certificates: &[]awselasticloadbalancingv2.IListenerCertificate{awselasticloadbalancingv2.ListenerCertificate_FromArn(props.CertificateArn)},
+		Certificates: &[]awselasticloadbalancingv2.IListenerCertificate{listenerCertificate(props)},
 		SslPolicy:    awselasticloadbalancingv2.SslPolicy_RECOMMENDED_TLS,
 		DefaultAction: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(404), &awselasticloadbalancingv2.FixedResponseOptions{
 			ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Not found"),
@@ -364,15 +373,7 @@ type loadBalancerConfig struct {
 // resolveLoadBalancer checks props (certificate, web ACL, routes and their priorities) and fills
 // their defaults; a bad prop panics with its name.
 func resolveLoadBalancer(scope constructs.Construct, props *ApimLoadBalancerProps) loadBalancerConfig {
-	if props.CertificateArn == nil || !certificateArn.MatchString(*props.CertificateArn) {
-		propsError(loadBalancerName, "CertificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got %s", given(props.CertificateArn))
-	}
-	if region := awscdk.Stack_Of(scope).Region(); !unresolved(region) && !unresolved(props.CertificateArn) {
-		if certRegion := strings.Split(*props.CertificateArn, ":")[3]; certRegion != *region {
-			propsError(loadBalancerName, "CertificateArn names a certificate in %s, but the load balancer is in %s: a load balancer takes "+
-				"certificates of its own region only; request or import the certificate in %s", certRegion, *region, *region)
-		}
-	}
+	checkCertificate(scope, props)
 	if props.WebAclArn != nil && !unresolved(props.WebAclArn) && !webAclArn.MatchString(*props.WebAclArn) {
 		propsError(loadBalancerName, "WebAclArn %q is not a regional AWS WAF web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)", *props.WebAclArn)
 	}
@@ -493,6 +494,46 @@ func resolveLoadBalancer(scope constructs.Construct, props *ApimLoadBalancerProp
 		}
 	}
 	return loadBalancerConfig{blocked: blocked, portalHosts: portalHosts, blockedHosts: blockedHosts}
+}
+
+// checkCertificate refuses a load balancer given no certificate, or both Certificate and the
+// deprecated CertificateArn, and a certificate whose ARN, when known at synth, is not an ACM
+// certificate ARN of the stack's region.
+func checkCertificate(scope constructs.Construct, props *ApimLoadBalancerProps) {
+	field, arn := "CertificateArn", props.CertificateArn
+	switch {
+	case props.Certificate != nil && props.CertificateArn != nil:
+		propsError(loadBalancerName, "Certificate and CertificateArn were both given: a load balancer takes one certificate; "+
+			"keep Certificate (CertificateArn is deprecated)")
+	case props.Certificate == nil && props.CertificateArn == nil:
+		propsError(loadBalancerName, "Certificate is required: the ACM certificate of the public host names, such as "+
+			"awscertificatemanager.Certificate_FromCertificateArn(scope, id, arn)")
+	case props.Certificate != nil:
+		// A certificate the stack creates has its ARN only at deploy time: nothing to check.
+		field, arn = "Certificate", props.Certificate.CertificateArn()
+		if unresolved(arn) {
+			return
+		}
+	}
+	// The deprecated string keeps its checks as they were: a token is refused as not an ARN.
+	if arn == nil || !certificateArn.MatchString(*arn) {
+		propsError(loadBalancerName, "%s must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got %s", field, given(arn))
+	}
+	if region := awscdk.Stack_Of(scope).Region(); !unresolved(region) {
+		if certRegion := strings.Split(*arn, ":")[3]; certRegion != *region {
+			propsError(loadBalancerName, "%s names a certificate in %s, but the load balancer is in %s: a load balancer takes "+
+				"certificates of its own region only; request or import the certificate in %s", field, certRegion, *region, *region)
+		}
+	}
+}
+
+// listenerCertificate is the HTTPS listener's certificate: Certificate, else the deprecated
+// CertificateArn (the same template for the same ARN).
+func listenerCertificate(props *ApimLoadBalancerProps) awselasticloadbalancingv2.IListenerCertificate {
+	if props.Certificate != nil {
+		return awselasticloadbalancingv2.ListenerCertificate_FromCertificateManager(props.Certificate)
+	}
+	return awselasticloadbalancingv2.ListenerCertificate_FromArn(props.CertificateArn)
 }
 
 // addRoutes adds each route's target group and listener rules (paths three to a rule, at

@@ -101,8 +101,9 @@ func ExampleProfileAsg() {
 		MinCapacity: jsii.Number(2), MaxCapacity: jsii.Number(6),
 	})
 	wso2.NewApimLoadBalancer(stack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
-		Network:        network,
-		CertificateArn: jsii.String("arn:aws:acm:us-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555"),
+		Network: network,
+		Certificate: awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"),
+			jsii.String("arn:aws:acm:us-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555")),
 		Routes: []wso2.LoadBalancedProfile{
 			{Profile: gateway, Hostname: jsii.String("api.example.com"), WebSocket: jsii.Bool(true)},
 		},

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -70,6 +71,11 @@ func newNodeEnv(app awscdk.App) nodeEnv {
 	return nodeEnv{stack: stack, network: net, database: db, packs: wso2.NewPackBucket(stack, "Packs")}
 }
 
+// certificate imports the test certificate into the env's stack (once per stack).
+func (e nodeEnv) certificate() awscertificatemanager.ICertificate {
+	return awscertificatemanager.Certificate_FromCertificateArn(e.stack, jsii.String("Certificate"), jsii.String(testCertificate))
+}
+
 func (e nodeEnv) props(p profiles.Name) *wso2.ProfileAsgProps {
 	return &wso2.ProfileAsgProps{
 		Network: e.network, Profile: p, Wiring: wiring(), Database: e.database,
@@ -89,9 +95,9 @@ func nodesTemplate(t *testing.T) map[string]any {
 		nodes.gateway = wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
 		nodes.gateway.Connections().AllowTo(nodes.controlPlane, awsec2.Port_Tcp(jsii.Number(9443)), jsii.String("key validation"))
 		wso2.NewApimLoadBalancer(env.stack, "LoadBalancer", &wso2.ApimLoadBalancerProps{
-			Network:        env.network,
-			CertificateArn: jsii.String(testCertificate),
-			WebAclArn:      jsii.String(testWebAcl),
+			Network:     env.network,
+			Certificate: env.certificate(),
+			WebAclArn:   jsii.String(testWebAcl),
 			Routes: []wso2.LoadBalancedProfile{
 				{Profile: nodes.controlPlane, Hostname: jsii.String("portal.example.com"), Sticky: jsii.Bool(true)},
 				{Profile: nodes.gateway, Hostname: jsii.String("api.example.com"), RequestsPerTarget: jsii.Number(3000)},
@@ -455,17 +461,45 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
 			})
 		}, []string{"CertificateArn names a certificate in us-east-1, but the load balancer is in us-west-1"}},
+		{"imported certificate of another region", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, Certificate: awscertificatemanager.Certificate_FromCertificateArn(e.stack, jsii.String("Certificate"),
+					jsii.String("arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555")),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
+			})
+		}, []string{"ApimLoadBalancer: Certificate names a certificate in eu-west-1, but the load balancer is in us-west-1"}},
+		{"imported certificate that is not an ARN", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, Certificate: awscertificatemanager.Certificate_FromCertificateArn(e.stack, jsii.String("Certificate"), jsii.String("my-cert")),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
+			})
+		}, []string{`ApimLoadBalancer: Certificate must be an ACM certificate ARN`, `got "my-cert"`}},
+		{"Certificate and the deprecated CertificateArn", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, Certificate: e.certificate(), CertificateArn: jsii.String(testCertificate),
+				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
+			})
+		}, []string{"ApimLoadBalancer: Certificate and CertificateArn were both given: a load balancer takes one certificate; keep Certificate (CertificateArn is deprecated)"}},
+		{"no certificate", func(e nodeEnv) {
+			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
+			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
+				Network: e.network, Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
+			})
+		}, []string{"ApimLoadBalancer: Certificate is required: the ACM certificate of the public host names"}},
 		{"web ACL that is not an ARN", func(e nodeEnv) {
 			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate), WebAclArn: jsii.String("apim-acl"),
+				Network: e.network, Certificate: e.certificate(), WebAclArn: jsii.String("apim-acl"),
 				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
 			})
 		}, []string{`WebAclArn "apim-acl" is not a regional AWS WAF web ACL ARN`}},
 		{"route host with a path", func(e nodeEnv) {
 			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com/v1")}},
 			})
 		}, []string{`Routes[0].Hostname "api.example.com/v1" is not a host name`}},
@@ -487,14 +521,14 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			p.Wiring.Self = &profiles.Node{Host: "tm1.apim.internal", Offset: 1}
 			tm := wso2.NewProfileAsg(e.stack, "Tm", p)
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{{Profile: tm, Hostname: jsii.String("tm.example.com")}},
 			})
 		}, []string{"traffic-manager nodes are never behind a load balancer"}},
 		{"two routes with one priority", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{
 					{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/admin*"), Priority: jsii.Number(20)},
 					{Profile: cp, Hostname: jsii.String("portal.example.com")}, // 20 by default
@@ -504,7 +538,7 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 		{"paths after the host's catch-all", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{
 					{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(5)},
 					{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/admin*"), Priority: jsii.Number(9)},
@@ -514,28 +548,28 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 		{"a priority out of range", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(0)}},
 			})
 		}, []string{"Routes[0].Priority 0 must be a whole number from 1 to 50000"}},
 		{"WebSocket APIs on a portal", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), WebSocket: jsii.Bool(true)}},
 			})
 		}, []string{"Routes[0].WebSocket: only gateways serve WebSocket APIs, not control-plane nodes"}},
 		{"an idle timeout out of range", func(e nodeEnv) {
 			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate), IdleTimeout: awscdk.Duration_Hours(jsii.Number(2)),
+				Network: e.network, Certificate: e.certificate(), IdleTimeout: awscdk.Duration_Hours(jsii.Number(2)),
 				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com")}},
 			})
 		}, []string{"IdleTimeout 2 hours must be between 1 second and 4000 seconds"}},
 		{"a WebSocket route at priority 1", func(e nodeEnv) {
 			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com"), WebSocket: jsii.Bool(true), Priority: jsii.Number(1)}},
 			})
 		}, []string{"Routes[0].WebSocket needs priority 0 for its WebSocket rule, one ahead of the route's: give the route a priority of 2 or more"}},
@@ -543,7 +577,7 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			gw := wso2.NewProfileAsg(e.stack, "Gw", e.props(profiles.Gateway))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{
 					{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(4)},
 					{Profile: gw, Hostname: jsii.String("api.example.com"), Priority: jsii.Number(5), WebSocket: jsii.Bool(true)},
@@ -553,14 +587,14 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 		{"a route at a blocking rule's priority", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(2)}},
 			})
 		}, []string{"Routes[0].Priority 2: priorities 1 to 2 are the BlockedPaths and traversal rules of the portal hosts"}},
 		{"more blocked paths than a rule takes", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				BlockedPaths: jsii.Strings("/carbon*", "/services*", "/fileupload*", "/registry*"),
 				Routes:       []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com")}},
 			})
@@ -568,7 +602,7 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 		{"a route's further rules on another route's priority", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate),
+				Network: e.network, Certificate: e.certificate(),
 				Routes: []wso2.LoadBalancedProfile{
 					{Profile: cp, Hostname: jsii.String("portal.example.com"), Priority: jsii.Number(10),
 						PathPatterns: jsii.Strings("/publisher*", "/devportal*", "/admin*", "/oauth2/*")},
@@ -579,14 +613,14 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 		{"web ACL twice", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate), WebAclArn: jsii.String(testWebAcl), WebAcl: &wso2.ApimWebAclProps{},
+				Network: e.network, Certificate: e.certificate(), WebAclArn: jsii.String(testWebAcl), WebAcl: &wso2.ApimWebAclProps{},
 				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com")}},
 			})
 		}, []string{"WebAcl and WebAclArn were both given"}},
 		{"rate limit out of range", func(e nodeEnv) {
 			cp := wso2.NewProfileAsg(e.stack, "Cp", e.props(profiles.ControlPlane))
 			wso2.NewApimLoadBalancer(e.stack, "Lb", &wso2.ApimLoadBalancerProps{
-				Network: e.network, CertificateArn: jsii.String(testCertificate), WebAcl: &wso2.ApimWebAclProps{RateLimit: jsii.Number(10)},
+				Network: e.network, Certificate: e.certificate(), WebAcl: &wso2.ApimWebAclProps{RateLimit: jsii.Number(10)},
 				Routes: []wso2.LoadBalancedProfile{{Profile: cp, Hostname: jsii.String("portal.example.com")}},
 			})
 		}, []string{"WebAcl.RateLimit 10 must be a whole number of requests from 100 to 2,000,000,000"}},
@@ -666,7 +700,7 @@ func TestOperationsAlarmOnEveryRoute(t *testing.T) {
 	env := newNodeEnv(testkit.NewApp(nil))
 	cp := wso2.NewProfileAsg(env.stack, "ControlPlane", env.props(profiles.ControlPlane))
 	lb := wso2.NewApimLoadBalancer(env.stack, "Lb", &wso2.ApimLoadBalancerProps{
-		Network: env.network, CertificateArn: jsii.String(testCertificate),
+		Network: env.network, Certificate: env.certificate(),
 		Routes: []wso2.LoadBalancedProfile{
 			{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/publisher*")},
 			{Profile: cp, Hostname: jsii.String("portal.example.com"), PathPatterns: jsii.Strings("/admin*")},
@@ -685,6 +719,48 @@ func TestOperationsAlarmOnEveryRoute(t *testing.T) {
 	assert.Equal(t, 3, unhealthy)
 }
 
+// The deprecated CertificateArn still works, into the same template as Certificate with that ARN;
+// a certificate the stack creates, whose ARN is known only at deploy time, is taken as it is.
+func TestLoadBalancerCertificate(t *testing.T) {
+	synth := func(cert func(e nodeEnv, p *wso2.ApimLoadBalancerProps)) map[string]any {
+		app := testkit.NewApp(nil)
+		env := newNodeEnv(app)
+		p := &wso2.ApimLoadBalancerProps{
+			Network: env.network,
+			Routes:  []wso2.LoadBalancedProfile{{Profile: wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway)), Hostname: jsii.String("api.example.com")}},
+		}
+		cert(env, p)
+		wso2.NewApimLoadBalancer(env.stack, "Lb", p)
+		asm, err := testkit.Synth(app)
+		require.NoError(t, err)
+		return asm.Stack(t, "Test").Template
+	}
+	listenerCertificates := func(tmpl map[string]any) any {
+		for _, l := range testkit.Resources(tmpl, "AWS::ElasticLoadBalancingV2::Listener") {
+			if testkit.Props(l)["Port"] == 443.0 {
+				return testkit.Props(l)["Certificates"]
+			}
+		}
+		return nil
+	}
+
+	imported := synth(func(e nodeEnv, p *wso2.ApimLoadBalancerProps) { p.Certificate = e.certificate() })
+	deprecated := synth(func(_ nodeEnv, p *wso2.ApimLoadBalancerProps) { p.CertificateArn = jsii.String(testCertificate) })
+	assert.Equal(t, []any{map[string]any{"CertificateArn": testCertificate}}, listenerCertificates(imported))
+	assert.Equal(t, imported, deprecated, "CertificateArn gives the template Certificate gives")
+
+	created := synth(func(e nodeEnv, p *wso2.ApimLoadBalancerProps) {
+		p.Certificate = awscertificatemanager.NewCertificate(e.stack, jsii.String("Certificate"), &awscertificatemanager.CertificateProps{
+			DomainName: jsii.String("api.example.com"), Validation: awscertificatemanager.CertificateValidation_FromDns(nil),
+		})
+	})
+	certs := testkit.Resources(created, "AWS::CertificateManager::Certificate")
+	require.Len(t, certs, 1)
+	for id := range certs {
+		assert.Equal(t, []any{map[string]any{"CertificateArn": map[string]any{"Ref": id}}}, listenerCertificates(created))
+	}
+}
+
 // Routes that name their priority keep their target groups' and rules' logical ids, each with its
 // own priority, when Routes is reordered, so a deployed load balancer is left as it is.
 func TestRoutesWithPrioritiesKeepTheirIds(t *testing.T) {
@@ -701,7 +777,7 @@ func TestRoutesWithPrioritiesKeepTheirIds(t *testing.T) {
 			routes = append(routes, all[i])
 		}
 		wso2.NewApimLoadBalancer(env.stack, "Lb", &wso2.ApimLoadBalancerProps{
-			Network: env.network, CertificateArn: jsii.String(testCertificate), Routes: routes,
+			Network: env.network, Certificate: env.certificate(), Routes: routes,
 		})
 		asm, err := testkit.Synth(app)
 		require.NoError(t, err)
@@ -799,7 +875,7 @@ func TestWebSocketRoute(t *testing.T) {
 	env := newNodeEnv(app)
 	gw := wso2.NewProfileAsg(env.stack, "Gateway", env.props(profiles.Gateway))
 	wso2.NewApimLoadBalancer(env.stack, "Lb", &wso2.ApimLoadBalancerProps{
-		Network: env.network, CertificateArn: jsii.String(testCertificate), IdleTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
+		Network: env.network, Certificate: env.certificate(), IdleTimeout: awscdk.Duration_Minutes(jsii.Number(5)),
 		Routes: []wso2.LoadBalancedProfile{{Profile: gw, Hostname: jsii.String("api.example.com"), WebSocket: jsii.Bool(true), RequestsPerTarget: jsii.Number(1000)}},
 	})
 	asm, err := testkit.Synth(app)
