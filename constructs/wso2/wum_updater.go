@@ -29,9 +29,13 @@ type WumUpdaterProps struct {
 	PackBucket awss3.IBucket
 	// CredentialsSecret holds the WSO2 subscription's username and password (JSON). Required.
 	CredentialsSecret awssecretsmanager.ISecret
-	// Version is the API Manager release whose packs are updated (from 4.5, each component
+	// Release is the API Manager release whose packs are updated (from 4.5, each component
 	// distribution), with the WSO2 Update tool each pack carries (WSO2 Updates 2.0; WUM was shut
 	// down in March 2023). Default: DefaultApimVersion.
+	Release *string
+	// Version is Release.
+	//
+	// Deprecated: use Release.
 	Version *string
 	// PackPrefix is the key prefix of the packs. Default: DefaultPackPrefix.
 	PackPrefix *string
@@ -70,6 +74,7 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	if props == nil || props.Network == nil {
 		propsError(updaterName, "Network is required")
 	}
+	props = currentUpdaterProps(props)
 	if props.PackBucket == nil || props.CredentialsSecret == nil {
 		propsError(updaterName, "PackBucket and CredentialsSecret are required: the updater reads the WSO2 subscription from the secret and writes packs to the bucket")
 	}
@@ -81,12 +86,12 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 		propsError(updaterName, "Schedule %q is not an EventBridge expression: use rate(7 days) or cron(0 3 ? * SUN *)", schedule)
 	}
 	versionText := DefaultApimVersion
-	if props.Version != nil {
-		versionText = *props.Version
+	if props.Release != nil {
+		versionText = *props.Release
 	}
 	version, err := profiles.ParseVersion(versionText)
 	if err != nil {
-		propsError(updaterName, "Version: %v", err)
+		propsError(updaterName, "Release: %v", err)
 	}
 	layout, _ := profiles.Layout(version)
 	homes := map[string]bool{}
