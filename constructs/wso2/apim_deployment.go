@@ -326,7 +326,7 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 	tmPack, _ := profiles.PackOf(t.Version, profiles.TrafficManager)
 
 	tp := &TrafficManagerPairProps{
-		Network: d.network, Version: release, Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
+		Network: d.network, Release: release, Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
 		KeystoreSecret: d.keystoreSecret, UsePackKeystore: props.UsePackKeystore, ControlPlane: controlPlane, ControlPlaneService: &service,
 		AlarmTopic: d.alarms, NotificationTopic: d.alarms, NodeOptions: *nodes,
 		Pack: d.pins[tmPack.Home], JdbcDriver: d.driver,
@@ -337,7 +337,7 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 		tp.ZoneName = jsii.String(zoneName)
 	}
 	overrideProps("TrafficManagerProps", tp, props.TrafficManagerProps,
-		"Network", "Version", "Database", "AdminSecret", "PackBucket", "ControlPlane", "ControlPlaneService", "ZoneName", "ExistingZone",
+		"Network", "Release", "Version", "Database", "AdminSecret", "PackBucket", "ControlPlane", "ControlPlaneService", "ZoneName", "ExistingZone",
 		"KeystoreSecret", "UsePackKeystore", "Pack", "JdbcDriver")
 	if tp.MachineImage == nil {
 		tp.MachineImage = d.images.node(tp.Architecture)
@@ -351,7 +351,7 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 		wiring := &NodeWiring{
 			PortalHostname: props.PortalHostname, GatewayHostname: props.GatewayHostname,
 			ControlPlane: controlPlane, ControlPlaneService: &service, TrafficManagers: d.tms.Nodes(),
-			WebSocketOnHttps: jsii.Bool(slices.ContainsFunc(t.Routes, func(r profiles.Route) bool { return r.WebSocket })),
+			WebSocketOnHTTPS: jsii.Bool(slices.ContainsFunc(t.Routes, func(r profiles.Route) bool { return r.WebSocket })),
 		}
 		if p == t.Hub {
 			if lookup, _ := profiles.Lookup(t.Version, p); lookup.Exposure == nil {
@@ -363,13 +363,13 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 		}
 		pack, _ := profiles.PackOf(t.Version, p)
 		gp := &ProfileAsgProps{
-			Network: d.network, Profile: p, Version: release, Wiring: wiring,
+			Network: d.network, Profile: p, Release: release, Wiring: wiring,
 			Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
 			Pack: d.pins[pack.Home], JdbcDriver: d.driver,
 			NotificationTopic: d.alarms, KeystoreSecret: d.keystoreSecret, UsePackKeystore: props.UsePackKeystore, NodeOptions: *nodes,
 		}
 		overrideProps(fmt.Sprintf("Profiles[%q]", p), gp, props.Profiles[p],
-			"Network", "Profile", "Version", "Wiring", "Database", "AdminSecret", "PackBucket", "KeystoreSecret", "UsePackKeystore",
+			"Network", "Profile", "Release", "Version", "Wiring", "Database", "AdminSecret", "PackBucket", "KeystoreSecret", "UsePackKeystore",
 			"Pack", "JdbcDriver")
 		if gp.MachineImage == nil {
 			gp.MachineImage = d.images.node(gp.Architecture)
@@ -479,9 +479,9 @@ func (d *ApimDeployment) addAccess(props *ApimDeploymentProps) {
 	// version promotes it and rolls the groups onto it (PackVersions).
 	up := &WumUpdaterProps{
 		Network: d.network, PackBucket: d.packs, CredentialsSecret: d.credentials,
-		Version: jsii.String(t.Version.String()),
+		Release: jsii.String(t.Version.String()),
 	}
-	overrideProps("UpdaterProps", up, props.UpdaterProps, "Network", "PackBucket", "CredentialsSecret", "Version")
+	overrideProps("UpdaterProps", up, props.UpdaterProps, "Network", "PackBucket", "CredentialsSecret", "Release", "Version")
 	if up.MachineImage == nil {
 		up.MachineImage = d.images.forInstanceType(updaterInstanceType(up))
 	}

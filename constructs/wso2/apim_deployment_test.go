@@ -233,8 +233,23 @@ func TestApimDeploymentRefusesBadProps(t *testing.T) {
 			p.LoadBalancerProps = &wso2.ApimLoadBalancerProps{CertificateArn: jsii.String(testCertificate)}
 		}, `ApimDeployment: LoadBalancerProps.CertificateArn is set by the deployment`},
 		{"a release per profile", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {Release: jsii.String("4.3.0")}}
+		}, `ApimDeployment: Profiles["gateway-worker"].Release is set by the deployment`},
+		{"a release per profile, by its deprecated name", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
 			p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {Version: jsii.String("4.3.0")}}
 		}, `ApimDeployment: Profiles["gateway-worker"].Version is set by the deployment`},
+		{"the traffic managers' release", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.TrafficManagerProps = &wso2.TrafficManagerPairProps{Release: jsii.String("4.3.0")}
+		}, `ApimDeployment: TrafficManagerProps.Release is set by the deployment`},
+		{"the traffic managers' release, by its deprecated name", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.TrafficManagerProps = &wso2.TrafficManagerPairProps{Version: jsii.String("4.3.0")}
+		}, `ApimDeployment: TrafficManagerProps.Version is set by the deployment`},
+		{"the updater's release", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.UpdaterProps = &wso2.WumUpdaterProps{Release: jsii.String("4.3.0")}
+		}, `ApimDeployment: UpdaterProps.Release is set by the deployment`},
+		{"the updater's release, by its deprecated name", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.UpdaterProps = &wso2.WumUpdaterProps{Version: jsii.String("4.3.0")}
+		}, `ApimDeployment: UpdaterProps.Version is set by the deployment`},
 		{"a keystore and the pack's", func(s awscdk.Stack, p *wso2.ApimDeploymentProps) {
 			p.KeystoreSecret = awssecretsmanager.Secret_FromSecretNameV2(s, jsii.String("Ks"), jsii.String("team-keystore"))
 			p.UsePackKeystore = jsii.Bool(true)

@@ -89,12 +89,20 @@ type ApimNetworkProps struct {
 	// that gives up egress when that zone fails.
 	// Default: false, one NAT gateway per zone.
 	SingleNatGateway *bool
-	// AdminSshCidrs lists the ranges allowed to reach the bastion's SSH port through the public
-	// tier's network ACL (at most 16). 0.0.0.0/0 is refused unless AllowSshFromAnywhere is set.
+	// AdminSSHCidrs lists the ranges allowed to reach the bastion's SSH port through the public
+	// tier's network ACL (at most 16). 0.0.0.0/0 is refused unless AllowSSHFromAnywhere is set.
 	// Default: none; the public tier admits no SSH (Session Manager needs none).
-	AdminSshCidrs *[]*string
-	// AllowSshFromAnywhere lets AdminSshCidrs contain 0.0.0.0/0.
+	AdminSSHCidrs *[]*string
+	// AllowSSHFromAnywhere lets AdminSSHCidrs contain 0.0.0.0/0.
 	// Default: false.
+	AllowSSHFromAnywhere *bool
+	// AdminSshCidrs is AdminSSHCidrs.
+	//
+	// Deprecated: use AdminSSHCidrs.
+	AdminSshCidrs *[]*string
+	// AllowSshFromAnywhere is AllowSSHFromAnywhere.
+	//
+	// Deprecated: use AllowSSHFromAnywhere.
 	AllowSshFromAnywhere *bool
 	// DatabasePort is the port the data tier admits from the application and management tiers.
 	// Default: 3306 (MySQL).
@@ -162,6 +170,7 @@ func NewApimNetwork(scope constructs.Construct, id string, props *ApimNetworkPro
 	if props == nil {
 		props = &ApimNetworkProps{}
 	}
+	props = currentNetworkProps(props)
 	if props.ExistingVpc != nil || props.ExistingSubnets != nil {
 		return importNetwork(scope, id, props)
 	}
@@ -435,21 +444,21 @@ func resolvePlan(props *ApimNetworkProps, azCount int) netplan.Plan {
 }
 
 func resolveAdminSSH(props *ApimNetworkProps) []netip.Prefix {
-	if props.AdminSshCidrs == nil {
+	if props.AdminSSHCidrs == nil {
 		return nil
 	}
-	if len(*props.AdminSshCidrs) > netplan.MaxAdminRanges {
-		propsError(networkName, "AdminSshCidrs lists %d ranges; the public network ACL has room for %d: summarise them into fewer blocks", len(*props.AdminSshCidrs), netplan.MaxAdminRanges)
+	if len(*props.AdminSSHCidrs) > netplan.MaxAdminRanges {
+		propsError(networkName, "AdminSSHCidrs lists %d ranges; the public network ACL has room for %d: summarise them into fewer blocks", len(*props.AdminSSHCidrs), netplan.MaxAdminRanges)
 	}
-	anywhereOK := props.AllowSshFromAnywhere != nil && *props.AllowSshFromAnywhere
+	anywhereOK := props.AllowSSHFromAnywhere != nil && *props.AllowSSHFromAnywhere
 	var out []netip.Prefix
-	for i, s := range *props.AdminSshCidrs {
-		p, err := netplan.ParseCidr(fmt.Sprintf("AdminSshCidrs[%d]", i), *s)
+	for i, s := range *props.AdminSSHCidrs {
+		p, err := netplan.ParseCidr(fmt.Sprintf("AdminSSHCidrs[%d]", i), *s)
 		if err != nil {
 			propsError(networkName, "%v", err)
 		}
 		if p.Bits() == 0 && !anywhereOK {
-			propsError(networkName, "AdminSshCidrs[%d] is %s, which opens SSH to the whole internet: list your admin ranges instead, or set AllowSshFromAnywhere to true to accept the risk", i, p)
+			propsError(networkName, "AdminSSHCidrs[%d] is %s, which opens SSH to the whole internet: list your admin ranges instead, or set AllowSSHFromAnywhere to true to accept the risk", i, p)
 		}
 		out = append(out, p)
 	}
@@ -598,8 +607,8 @@ func importNetwork(scope constructs.Construct, id string, props *ApimNetworkProp
 		{"Cidr", props.Cidr != nil},
 		{"CidrPlan", props.CidrPlan != nil},
 		{"SingleNatGateway", props.SingleNatGateway != nil},
-		{"AdminSshCidrs", props.AdminSshCidrs != nil},
-		{"AllowSshFromAnywhere", props.AllowSshFromAnywhere != nil},
+		{"AdminSSHCidrs", props.AdminSSHCidrs != nil},
+		{"AllowSSHFromAnywhere", props.AllowSSHFromAnywhere != nil},
 		{"DatabasePort", props.DatabasePort != nil},
 		{"FlowLogRetention", props.FlowLogRetention != ""},
 		{"EncryptionKey", props.EncryptionKey != nil},

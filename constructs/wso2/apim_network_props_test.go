@@ -141,16 +141,16 @@ func TestApimNetworkRefusesBadProps(t *testing.T) {
 		{
 			name: "SSH from the whole internet without opting in",
 			props: func(awscdk.Stack) *wso2.ApimNetworkProps {
-				return &wso2.ApimNetworkProps{AdminSshCidrs: jsii.Strings("198.51.100.0/24", "0.0.0.0/0")}
+				return &wso2.ApimNetworkProps{AdminSSHCidrs: jsii.Strings("198.51.100.0/24", "0.0.0.0/0")}
 			},
-			want: []string{"AdminSshCidrs[1] is 0.0.0.0/0", "opens SSH to the whole internet", "AllowSshFromAnywhere"},
+			want: []string{"AdminSSHCidrs[1] is 0.0.0.0/0", "opens SSH to the whole internet", "AllowSSHFromAnywhere"},
 		},
 		{
 			name: "admin range that is not a CIDR",
 			props: func(awscdk.Stack) *wso2.ApimNetworkProps {
-				return &wso2.ApimNetworkProps{AdminSshCidrs: jsii.Strings("office")}
+				return &wso2.ApimNetworkProps{AdminSSHCidrs: jsii.Strings("office")}
 			},
-			want: []string{`AdminSshCidrs[0] "office" is not an IPv4 CIDR block`},
+			want: []string{`AdminSSHCidrs[0] "office" is not an IPv4 CIDR block`},
 		},
 		{
 			name: "database port out of range",
@@ -218,13 +218,13 @@ func TestApimNetworkRefusesBadProps(t *testing.T) {
 	}
 }
 
-func TestApimNetworkAcceptsSshFromAnywhereWhenAskedByName(t *testing.T) {
+func TestApimNetworkAcceptsSSHFromAnywhereWhenAskedByName(t *testing.T) {
 	app := testkit.NewApp(nil)
 	stack := stackIn(app, "")
 	assert.NotPanics(t, func() {
 		wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{
-			AdminSshCidrs:        jsii.Strings("0.0.0.0/0"),
-			AllowSshFromAnywhere: jsii.Bool(true),
+			AdminSSHCidrs:        jsii.Strings("0.0.0.0/0"),
+			AllowSSHFromAnywhere: jsii.Bool(true),
 		})
 	})
 }

@@ -3,6 +3,7 @@ package wso2_test
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func articleTemplate(t *testing.T) map[string]any {
 		articleNetwork = wso2.NewApimNetwork(stackIn(app, "us-west-1"), "Network", &wso2.ApimNetworkProps{
 			AvailabilityZones:  jsii.Strings("us-west-1b", "us-west-1c"),
 			InterfaceEndpoints: wso2.RecommendedInterfaceEndpoints(),
-			AdminSshCidrs:      jsii.Strings("203.0.113.0/24"),
+			AdminSSHCidrs:      jsii.Strings("203.0.113.0/24"),
 		})
 		return app
 	})
@@ -470,4 +471,72 @@ func panicMessage(f func()) (msg string) {
 	}()
 	f()
 	return ""
+}
+
+// sameTemplate builds two apps, one that gives props by their new names (newer) and one by their
+// deprecated names (older), checks that their Test stacks synthesize to the same bytes, and
+// returns the template.
+func sameTemplate(t *testing.T, newer, older func(app awscdk.App)) map[string]any {
+	t.Helper()
+	var stacks []*testkit.Stack
+	var raw []string
+	for _, build := range []func(awscdk.App){newer, older} {
+		app := testkit.NewApp(partialDeployment)
+		build(app)
+		asm, err := testkit.Synth(app)
+		require.NoError(t, err)
+		s := asm.Stack(t, "Test")
+		b, err := os.ReadFile(s.File)
+		require.NoError(t, err)
+		stacks, raw = append(stacks, s), append(raw, string(b))
+	}
+	require.Equal(t, raw[0], raw[1], "the deprecated names build another template than the new ones")
+	return stacks[0].Template
+}
+
+// AdminSshCidrs and AllowSshFromAnywhere, deprecated, still shape the public tier's ACL as
+// AdminSSHCidrs and AllowSSHFromAnywhere do; both names with different values are refused.
+func TestApimNetworkDeprecatedSSHNames(t *testing.T) {
+	azs := jsii.Strings("us-west-1b", "us-west-1c")
+	tmpl := sameTemplate(t, func(app awscdk.App) {
+		wso2.NewApimNetwork(stackIn(app, "us-west-1"), "Network", &wso2.ApimNetworkProps{AvailabilityZones: azs,
+			AdminSSHCidrs: jsii.Strings("0.0.0.0/0"), AllowSSHFromAnywhere: jsii.Bool(true)})
+	}, func(app awscdk.App) {
+		wso2.NewApimNetwork(stackIn(app, "us-west-1"), "Network", &wso2.ApimNetworkProps{AvailabilityZones: azs,
+			AdminSshCidrs: jsii.Strings("0.0.0.0/0"), AllowSshFromAnywhere: jsii.Bool(true)})
+	})
+	ssh := false
+	for _, e := range testkit.Resources(tmpl, "AWS::EC2::NetworkAclEntry") {
+		p := testkit.Props(e)
+		if r, ok := p["PortRange"].(map[string]any); ok && r["From"] == 22.0 && p["CidrBlock"] == "0.0.0.0/0" && p["Egress"] != true {
+			ssh = true
+		}
+	}
+	assert.True(t, ssh, "the public ACL admits SSH from the range given by the deprecated name")
+
+	cases := []struct {
+		name  string
+		props *wso2.ApimNetworkProps
+		want  string
+	}{
+		{"ranges", &wso2.ApimNetworkProps{AdminSSHCidrs: jsii.Strings("203.0.113.0/24"), AdminSshCidrs: jsii.Strings("198.51.100.0/24")},
+			"ApimNetwork: AdminSSHCidrs is [203.0.113.0/24] and AdminSshCidrs, its deprecated name, is [198.51.100.0/24]: set AdminSSHCidrs only"},
+		{"anywhere", &wso2.ApimNetworkProps{AllowSSHFromAnywhere: jsii.Bool(true), AllowSshFromAnywhere: jsii.Bool(false)},
+			"ApimNetwork: AllowSSHFromAnywhere is true and AllowSshFromAnywhere, its deprecated name, is false: set AllowSSHFromAnywhere only"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := stackIn(testkit.NewApp(nil), "us-west-1")
+			tc.props.AvailabilityZones = azs
+			assert.Equal(t, tc.want, panicMessage(func() { wso2.NewApimNetwork(stack, "Network", tc.props) }))
+			assert.Nil(t, stack.Node().TryFindChild(jsii.String("Network")))
+		})
+	}
+	t.Run("the same value by both names", func(t *testing.T) {
+		stack := stackIn(testkit.NewApp(nil), "us-west-1")
+		assert.NotPanics(t, func() {
+			wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: azs,
+				AdminSSHCidrs: jsii.Strings("203.0.113.0/24"), AdminSshCidrs: jsii.Strings("203.0.113.0/24")})
+		})
+	})
 }

@@ -26,11 +26,19 @@ type BastionProps struct {
 	// Network places the bastion: its management tier in Session Manager mode, its public tier in
 	// SSH mode. Required.
 	Network *ApimNetwork
-	// SshFrom switches to SSH mode: the bastion gets an Elastic IP in the public tier and admits
-	// SSH from these ranges only (the network's AdminSshCidrs must admit them too).
+	// SSHFrom switches to SSH mode: the bastion gets an Elastic IP in the public tier and admits
+	// SSH from these ranges only (the network's AdminSSHCidrs must admit them too).
 	// Default: Session Manager mode, no inbound port at all.
+	SSHFrom *[]*string
+	// AllowSSHFromAnywhere lets SSHFrom contain 0.0.0.0/0. Default: false.
+	AllowSSHFromAnywhere *bool
+	// SshFrom is SSHFrom.
+	//
+	// Deprecated: use SSHFrom.
 	SshFrom *[]*string
-	// AllowSshFromAnywhere lets SshFrom contain 0.0.0.0/0. Default: false.
+	// AllowSshFromAnywhere is AllowSSHFromAnywhere.
+	//
+	// Deprecated: use AllowSSHFromAnywhere.
 	AllowSshFromAnywhere *bool
 	// KeyPairName is the EC2 key pair for SSH mode. Default: none (use EC2 Instance Connect or
 	// Session Manager to place keys).
@@ -71,34 +79,35 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 	if props == nil || props.Network == nil {
 		propsError(bastionName, "Network is required")
 	}
-	sshMode := props.SshFrom != nil
+	props = currentBastionProps(props)
+	sshMode := props.SSHFrom != nil
 	var ranges []netip.Prefix
 	if sshMode {
-		if len(*props.SshFrom) == 0 {
-			propsError(bastionName, "SshFrom is empty: SSH mode needs the admin ranges it admits (or leave SshFrom unset for Session Manager, which needs none)")
+		if len(*props.SSHFrom) == 0 {
+			propsError(bastionName, "SSHFrom is empty: SSH mode needs the admin ranges it admits (or leave SSHFrom unset for Session Manager, which needs none)")
 		}
-		anywhereOK := props.AllowSshFromAnywhere != nil && *props.AllowSshFromAnywhere
-		for i, s := range *props.SshFrom {
-			p, err := netplan.ParseCidr(fmt.Sprintf("SshFrom[%d]", i), *s)
+		anywhereOK := props.AllowSSHFromAnywhere != nil && *props.AllowSSHFromAnywhere
+		for i, s := range *props.SSHFrom {
+			p, err := netplan.ParseCidr(fmt.Sprintf("SSHFrom[%d]", i), *s)
 			if err != nil {
 				propsError(bastionName, "%v", err)
 			}
 			if p.Bits() == 0 && !anywhereOK {
-				propsError(bastionName, "SshFrom[%d] is %s, which opens SSH to the whole internet: list your admin ranges, or set AllowSshFromAnywhere to true to accept the risk", i, p)
+				propsError(bastionName, "SSHFrom[%d] is %s, which opens SSH to the whole internet: list your admin ranges, or set AllowSSHFromAnywhere to true to accept the risk", i, p)
 			}
 			ranges = append(ranges, p)
 		}
 	} else if props.KeyPairName != nil {
-		propsError(bastionName, "KeyPairName was given without SshFrom: Session Manager mode takes no key pair")
+		propsError(bastionName, "KeyPairName was given without SSHFrom: Session Manager mode takes no key pair")
 	}
 	tier := TierManagement
 	if sshMode {
 		tier = TierPublic
 	}
 	if !props.Network.HasTier(tier) {
-		fix := "give the network a management tier (ApimNetwork creates one; with ExistingVpc, map ExistingSubnets.Management), or use SSH mode (SshFrom), which runs in the public tier"
+		fix := "give the network a management tier (ApimNetwork creates one; with ExistingVpc, map ExistingSubnets.Management), or use SSH mode (SSHFrom), which runs in the public tier"
 		if sshMode {
-			fix = "give the network a public tier, or drop SshFrom for Session Manager mode in the management tier"
+			fix = "give the network a public tier, or drop SSHFrom for Session Manager mode in the management tier"
 		}
 		propsError(bastionName, "the network has no %s tier for the bastion: %s", strings.ToLower(string(tier)), fix)
 	}
@@ -150,7 +159,9 @@ func NewBastion(scope constructs.Construct, id string, props *BastionProps) *Bas
 		for _, r := range ranges {
 			if r.Bits() == 0 {
 				cdknag.NagSuppressions_AddResourceSuppressions(sg, &[]*cdknag.NagPackSuppression{{
-					Id:     jsii.String("AwsSolutions-EC23"),
+					Id: jsii.String("AwsSolutions-EC23"),
+					// The prop's name before v0.6.0: this text is in deployed templates, which
+					// the rename leaves byte-identical.
 					Reason: jsii.String("SSH from anywhere was explicitly accepted with AllowSshFromAnywhere."),
 				}}, jsii.Bool(false))
 			}

@@ -20,7 +20,7 @@ func bastionTemplate(t *testing.T, name string, props func(net *wso2.ApimNetwork
 		app := testkit.NewApp(nil)
 		stack := stackIn(app, "us-west-1")
 		net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{
-			AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c"), AdminSshCidrs: jsii.Strings("203.0.113.0/24"),
+			AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c"), AdminSSHCidrs: jsii.Strings("203.0.113.0/24"),
 		})
 		wso2.NewBastion(stack, "Bastion", props(net))
 		return app
@@ -35,7 +35,7 @@ func ssmBastion(t *testing.T) map[string]any {
 
 func sshBastion(t *testing.T) map[string]any {
 	return bastionTemplate(t, "bastion-ssh", func(net *wso2.ApimNetwork) *wso2.BastionProps {
-		return &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("203.0.113.0/24")}
+		return &wso2.BastionProps{Network: net, SSHFrom: jsii.Strings("203.0.113.0/24")}
 	})
 }
 
@@ -115,17 +115,17 @@ func TestBastionRefusesBadProps(t *testing.T) {
 		want  string
 	}{
 		{"SSH mode without ranges", func(net *wso2.ApimNetwork) *wso2.BastionProps {
-			return &wso2.BastionProps{Network: net, SshFrom: &[]*string{}}
-		}, "Bastion: SshFrom is empty: SSH mode needs the admin ranges"},
+			return &wso2.BastionProps{Network: net, SSHFrom: &[]*string{}}
+		}, "Bastion: SSHFrom is empty: SSH mode needs the admin ranges"},
 		{"SSH from anywhere without opting in", func(net *wso2.ApimNetwork) *wso2.BastionProps {
-			return &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("0.0.0.0/0")}
-		}, "Bastion: SshFrom[0] is 0.0.0.0/0, which opens SSH to the whole internet"},
+			return &wso2.BastionProps{Network: net, SSHFrom: jsii.Strings("0.0.0.0/0")}
+		}, "Bastion: SSHFrom[0] is 0.0.0.0/0, which opens SSH to the whole internet"},
 		{"a range that is not a CIDR", func(net *wso2.ApimNetwork) *wso2.BastionProps {
-			return &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("office")}
-		}, `Bastion: SshFrom[0] "office" is not an IPv4 CIDR block`},
+			return &wso2.BastionProps{Network: net, SSHFrom: jsii.Strings("office")}
+		}, `Bastion: SSHFrom[0] "office" is not an IPv4 CIDR block`},
 		{"key pair in Session Manager mode", func(net *wso2.ApimNetwork) *wso2.BastionProps {
 			return &wso2.BastionProps{Network: net, KeyPairName: jsii.String("admin")}
-		}, "Bastion: KeyPairName was given without SshFrom"},
+		}, "Bastion: KeyPairName was given without SSHFrom"},
 		{"no network", func(*wso2.ApimNetwork) *wso2.BastionProps { return &wso2.BastionProps{} }, "Bastion: Network is required"},
 	}
 	for _, tc := range cases {
@@ -142,7 +142,7 @@ func TestBastionRefusesBadProps(t *testing.T) {
 	stack := stackIn(app, "us-west-1")
 	net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
 	assert.NotPanics(t, func() {
-		wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("0.0.0.0/0"), AllowSshFromAnywhere: jsii.Bool(true)})
+		wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: net, SSHFrom: jsii.Strings("0.0.0.0/0"), AllowSSHFromAnywhere: jsii.Bool(true)})
 	})
 }
 
@@ -163,7 +163,7 @@ func TestBastionRefusesANetworkWithoutAManagementTier(t *testing.T) {
 	}})
 	msg := panicMessage(func() { wso2.NewBastion(stack, "Bastion", &wso2.BastionProps{Network: net}) })
 	assert.Contains(t, msg, "Bastion: the network has no management tier for the bastion: give the network a management tier "+
-		"(ApimNetwork creates one; with ExistingVpc, map ExistingSubnets.Management), or use SSH mode (SshFrom)")
+		"(ApimNetwork creates one; with ExistingVpc, map ExistingSubnets.Management), or use SSH mode (SSHFrom)")
 }
 
 // Issue 14: the bastion's role carries Session Manager's channel and its session log, not
@@ -196,5 +196,45 @@ func TestBastionRoleIsSessionManagerOnly(t *testing.T) {
 		assert.Contains(t, resources, "BastionSessionDocument", "the logged document only")
 		assert.NotContains(t, resources, "instance/*", "the bastion only")
 		assert.Contains(t, fmt.Sprint(doc["Statement"]), "session/${aws:userid}-*", "operators end their own sessions only")
+	}
+}
+
+// SshFrom and AllowSshFromAnywhere, deprecated, still build the bastion SSHFrom and
+// AllowSSHFromAnywhere build; both names with different values are refused.
+func TestBastionDeprecatedSSHNames(t *testing.T) {
+	build := func(props func(net *wso2.ApimNetwork) *wso2.BastionProps) func(awscdk.App) {
+		return func(app awscdk.App) {
+			stack := stackIn(app, "us-west-1")
+			net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+			wso2.NewBastion(stack, "Bastion", props(net))
+		}
+	}
+	tmpl := sameTemplate(t, build(func(net *wso2.ApimNetwork) *wso2.BastionProps {
+		return &wso2.BastionProps{Network: net, SSHFrom: jsii.Strings("0.0.0.0/0"), AllowSSHFromAnywhere: jsii.Bool(true)}
+	}), build(func(net *wso2.ApimNetwork) *wso2.BastionProps {
+		return &wso2.BastionProps{Network: net, SshFrom: jsii.Strings("0.0.0.0/0"), AllowSshFromAnywhere: jsii.Bool(true)}
+	}))
+	assert.NotEmpty(t, testkit.Resources(tmpl, "AWS::EC2::EIP"), "SSH mode, from the deprecated name")
+
+	cases := []struct {
+		name  string
+		props func(net *wso2.ApimNetwork) *wso2.BastionProps
+		want  string
+	}{
+		{"ranges", func(net *wso2.ApimNetwork) *wso2.BastionProps {
+			return &wso2.BastionProps{Network: net, SSHFrom: jsii.Strings("203.0.113.0/24"), SshFrom: jsii.Strings("203.0.113.0/24", "198.51.100.0/24")}
+		}, "Bastion: SSHFrom is [203.0.113.0/24] and SshFrom, its deprecated name, is [203.0.113.0/24 198.51.100.0/24]: set SSHFrom only"},
+		{"anywhere", func(net *wso2.ApimNetwork) *wso2.BastionProps {
+			return &wso2.BastionProps{Network: net, SSHFrom: jsii.Strings("203.0.113.0/24"),
+				AllowSSHFromAnywhere: jsii.Bool(false), AllowSshFromAnywhere: jsii.Bool(true)}
+		}, "Bastion: AllowSSHFromAnywhere is false and AllowSshFromAnywhere, its deprecated name, is true: set AllowSSHFromAnywhere only"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := stackIn(testkit.NewApp(nil), "us-west-1")
+			net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+			assert.Equal(t, tc.want, panicMessage(func() { wso2.NewBastion(stack, "Bastion", tc.props(net)) }))
+			assert.Nil(t, stack.Node().TryFindChild(jsii.String("Bastion")))
+		})
 	}
 }

@@ -208,7 +208,7 @@ func ExampleWumUpdater() {
 	subscription := wso2.NewUpdateCredentials(stack, "UpdateCredentials", nil)
 	wso2.NewWumUpdater(stack, "Updater", &wso2.WumUpdaterProps{
 		Network: network, PackBucket: packs, CredentialsSecret: subscription,
-		Version:  jsii.String("4.3.0"),
+		Release:  jsii.String("4.3.0"),
 		Schedule: jsii.String("cron(0 2 ? * SAT *)"),
 		// New packs are staged under staging/; a deploy that names one promotes it (PackPromoter).
 	})

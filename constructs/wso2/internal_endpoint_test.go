@@ -180,7 +180,7 @@ func TestInternalEndpointRefusesBadProps(t *testing.T) {
 func TestInternalEndpointDefaultPortsFollowTheTarget(t *testing.T) {
 	env := newEndpointEnv(testkit.NewApp(nil))
 	props := env.props(profiles.KeyManager)
-	props.Version = jsii.String("3.2.0")
+	props.Release = jsii.String("3.2.0")
 	props.Wiring.Hostname = jsii.String("km.apim.internal") // the key manager is called by this name
 	km := wso2.NewProfileAsg(env.stack, "KeyManager", props)
 	require.NotContains(t, km.Profile().Ports, profiles.PortJMS)

@@ -37,10 +37,14 @@ type NodeWiring struct {
 	// PortalHostname and GatewayHostname are the public names behind the load balancer.
 	PortalHostname  *string
 	GatewayHostname *string
-	// WebSocketOnHttps says the load balancer serves the gateways' secure WebSocket APIs on 443
+	// WebSocketOnHTTPS says the load balancer serves the gateways' secure WebSocket APIs on 443
 	// (a LoadBalancedProfile with WebSocket), so the portals advertise wss://<gateway host>,
 	// for plain WebSocket too (the load balancer serves none).
 	// Default: false, WSO2's wss://<gateway host>:8099 and ws://<gateway host>:9099.
+	WebSocketOnHTTPS *bool
+	// WebSocketOnHttps is WebSocketOnHTTPS.
+	//
+	// Deprecated: use WebSocketOnHTTPS.
 	WebSocketOnHttps *bool
 	// ControlPlane lists the nodes serving key management and the event hub.
 	ControlPlane []profiles.Node
@@ -68,8 +72,12 @@ type ProfileAsgProps struct {
 	Network *ApimNetwork
 	// Profile is the WSO2 profile the nodes run, such as profiles.Gateway. Required.
 	Profile profiles.Name
-	// Version is the API Manager release.
+	// Release is the API Manager release.
 	// Default: DefaultApimVersion (4.3.0).
+	Release *string
+	// Version is Release.
+	//
+	// Deprecated: use Release.
 	Version *string
 	// Wiring renders the nodes' deployment.toml. Required.
 	Wiring *NodeWiring
@@ -229,6 +237,7 @@ func NewProfileAsg(scope constructs.Construct, id string, props *ProfileAsgProps
 	if props == nil || props.Network == nil {
 		propsError(profileAsgName, "Network is required: the nodes run in its application subnets")
 	}
+	props = currentProfileAsgProps(props)
 	c := resolveProfileAsg(props)
 	version, profile, offset := c.version, c.profile, c.offset
 	minCap, maxCap := c.minCap, c.maxCap
@@ -387,7 +396,7 @@ func renderNodeConfig(version profiles.Version, profile profiles.Profile, props 
 	if w.ControlPlaneService != nil {
 		in.ControlPlaneService = *w.ControlPlaneService
 	}
-	in.WebSocketOnHTTPS = w.WebSocketOnHttps != nil && *w.WebSocketOnHttps
+	in.WebSocketOnHTTPS = w.WebSocketOnHTTPS != nil && *w.WebSocketOnHTTPS
 	if props.KeystoreSecret != nil {
 		in.Keystore = &profiles.Keystore{File: bootscript.KeystoreFile, Alias: bootscript.KeystoreAlias, Type: "PKCS12"}
 	}
@@ -613,12 +622,12 @@ type nodeGroupConfig struct {
 // resolveProfileAsg checks props and fills their defaults; a bad prop panics with its name.
 func resolveProfileAsg(props *ProfileAsgProps) nodeGroupConfig {
 	versionText := DefaultApimVersion
-	if props.Version != nil {
-		versionText = *props.Version
+	if props.Release != nil {
+		versionText = *props.Release
 	}
 	version, err := profiles.ParseVersion(versionText)
 	if err != nil {
-		propsError(profileAsgName, "Version: %v", err)
+		propsError(profileAsgName, "Release: %v", err)
 	}
 	if props.Profile == "" {
 		propsError(profileAsgName, "Profile is required, for example profiles.Gateway")

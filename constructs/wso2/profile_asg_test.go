@@ -381,9 +381,9 @@ func TestProfileAsgAndLoadBalancerRefuseBadProps(t *testing.T) {
 		}, []string{`Profile: profile "api-publisher" is not part of API Manager 4.3.0`}},
 		{"unsupported version", func(e nodeEnv) {
 			p := e.props(profiles.Gateway)
-			p.Version = jsii.String("2.6.0")
+			p.Release = jsii.String("2.6.0")
 			wso2.NewProfileAsg(e.stack, "Node", p)
-		}, []string{"Version: version 2.6.0 is not supported"}},
+		}, []string{"Release: version 2.6.0 is not supported"}},
 		{"offset out of range", func(e nodeEnv) {
 			p := e.props(profiles.TrafficManager)
 			p.Wiring.Hostname = jsii.String("tm1.apim.internal")
@@ -1024,6 +1024,50 @@ func TestNodesRefuseThePacksKeystoreUnlessNamed(t *testing.T) {
 				assert.Contains(t, msg, w)
 			}
 			assert.Nil(t, env.stack.Node().TryFindChild(jsii.String("Refused")), "nothing added to the tree")
+		})
+	}
+}
+
+// Version and Wiring.WebSocketOnHttps, deprecated, still build the nodes Release and
+// Wiring.WebSocketOnHTTPS build; both names with different values are refused.
+func TestProfileAsgDeprecatedNames(t *testing.T) {
+	build := func(tune func(p *wso2.ProfileAsgProps)) func(awscdk.App) {
+		return func(app awscdk.App) {
+			env := newNodeEnv(app)
+			p := env.props(profiles.ControlPlane)
+			tune(p)
+			wso2.NewProfileAsg(env.stack, "ControlPlane", p)
+		}
+	}
+	tmpl := sameTemplate(t, build(func(p *wso2.ProfileAsgProps) {
+		p.Release, p.Wiring.WebSocketOnHTTPS = jsii.String("4.2.0"), jsii.Bool(true)
+	}), build(func(p *wso2.ProfileAsgProps) {
+		p.Version, p.Wiring.WebSocketOnHttps = jsii.String("4.2.0"), jsii.Bool(true)
+	}))
+	lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "ControlPlaneLaunchTemplate"))["LaunchTemplateData"].(map[string]any)
+	toml := decodeBlock(t, testkit.UserData(lt), "/etc/apimkit/deployment.toml")
+	assert.Contains(t, toml, "# WSO2 API Manager 4.2.0", "the release given by its deprecated name")
+	assert.Contains(t, toml, `ws_endpoint = 'wss://api.example.com'`, "WebSocket on 443, asked by its deprecated name")
+
+	cases := []struct {
+		name string
+		tune func(p *wso2.ProfileAsgProps)
+		want string
+	}{
+		{"release", func(p *wso2.ProfileAsgProps) { p.Release, p.Version = jsii.String("4.3.0"), jsii.String("4.2.0") },
+			"ProfileAsg: Release is 4.3.0 and Version, its deprecated name, is 4.2.0: set Release only"},
+		{"websocket", func(p *wso2.ProfileAsgProps) {
+			p.Wiring.WebSocketOnHTTPS, p.Wiring.WebSocketOnHttps = jsii.Bool(true), jsii.Bool(false)
+		},
+			"ProfileAsg: Wiring.WebSocketOnHTTPS is true and Wiring.WebSocketOnHttps, its deprecated name, is false: set Wiring.WebSocketOnHTTPS only"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newNodeEnv(testkit.NewApp(nil))
+			p := env.props(profiles.ControlPlane)
+			tc.tune(p)
+			assert.Equal(t, tc.want, panicMessage(func() { wso2.NewProfileAsg(env.stack, "ControlPlane", p) }))
+			assert.Nil(t, env.stack.Node().TryFindChild(jsii.String("ControlPlane")))
 		})
 	}
 }

@@ -44,7 +44,11 @@ type TrafficManagerPairProps struct {
 	// ControlPlaneService is the control plane's one service name when ControlPlane names each
 	// node (NodeWiring.ControlPlaneService). Default: ControlPlane[0].
 	ControlPlaneService *profiles.Node
-	// Version is the API Manager release. Default: DefaultApimVersion.
+	// Release is the API Manager release. Default: DefaultApimVersion.
+	Release *string
+	// Version is Release.
+	//
+	// Deprecated: use Release.
 	Version *string
 	// NodeOptions are the nodes' settings, as for ProfileAsg: pin tm1 and tm2 to an image, size
 	// them, or add boot commands like any node.
@@ -106,6 +110,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 	if props == nil || props.Network == nil {
 		propsError(pairName, "Network is required")
 	}
+	props = currentPairProps(props)
 	if props.Database == nil || props.AdminSecret == nil || props.PackBucket == nil {
 		propsError(pairName, "Database, AdminSecret and PackBucket are required: the nodes install and configure themselves from them")
 	}
@@ -186,7 +191,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 	for i, node := range nodes {
 		self := node
 		g := NewProfileAsg(p, fmt.Sprintf("Tm%d", i+1), &ProfileAsgProps{
-			Network: network, Profile: profiles.TrafficManager, Version: props.Version,
+			Network: network, Profile: profiles.TrafficManager, Release: props.Release,
 			Wiring: &NodeWiring{
 				Hostname: jsii.String(node.Host), Self: &self,
 				ControlPlane: props.ControlPlane, ControlPlaneService: props.ControlPlaneService, TrafficManagers: nodes,

@@ -235,3 +235,29 @@ func TestPairNodesReportTheirHealth(t *testing.T) {
 		assert.Len(t, statements, 1, tm)
 	}
 }
+
+// Version, deprecated, still builds the pair Release builds; both names with different values
+// are refused.
+func TestPairDeprecatedVersion(t *testing.T) {
+	build := func(tune func(p *wso2.TrafficManagerPairProps)) func(awscdk.App) {
+		return func(app awscdk.App) {
+			env := newNodeEnv(app)
+			p := env.pairProps()
+			tune(p)
+			wso2.NewTrafficManagerPair(env.stack, "Tms", p)
+		}
+	}
+	tmpl := sameTemplate(t,
+		build(func(p *wso2.TrafficManagerPairProps) { p.Release = jsii.String("4.2.0") }),
+		build(func(p *wso2.TrafficManagerPairProps) { p.Version = jsii.String("4.2.0") }))
+	lt := testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::LaunchTemplate", "TmsTm1LaunchTemplate"))["LaunchTemplateData"].(map[string]any)
+	assert.Contains(t, decodeBlock(t, testkit.UserData(lt), "/etc/apimkit/deployment.toml"), "# WSO2 API Manager 4.2.0",
+		"the release given by its deprecated name")
+
+	env := newNodeEnv(testkit.NewApp(nil))
+	p := env.pairProps()
+	p.Release, p.Version = jsii.String("4.3.0"), jsii.String("4.2.0")
+	assert.Equal(t, "TrafficManagerPair: Release is 4.3.0 and Version, its deprecated name, is 4.2.0: set Release only",
+		panicMessage(func() { wso2.NewTrafficManagerPair(env.stack, "Tms", p) }))
+	assert.Nil(t, env.stack.Node().TryFindChild(jsii.String("Tms")))
+}

@@ -91,7 +91,7 @@ func (w *wiringCheck) check(c *ProfileAsg, e profiles.Endpoint, rules ingressInd
 	host := nameKey{c.network, e.Host}
 	if server := w.server(host); server != nil && server.version != c.version {
 		return fmt.Sprintf("WSO2 wiring: %s (%s) runs API Manager %s and is told %s (%s), served by %s, which runs %s: "+
-			"give every group of one deployment the same Version", *c.Node().Path(), c.profile.Name, c.version, e, e.Key,
+			"give every group of one deployment the same Release", *c.Node().Path(), c.profile.Name, c.version, e, e.Key,
 			*server.Node().Path(), server.version)
 	}
 	if g, ok := w.direct[host]; ok {

@@ -55,7 +55,7 @@ func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 			},
 		}
 		if release != "" {
-			props.Version = jsii.String(release)
+			props.Release = jsii.String(release)
 		}
 		return wso2.NewProfileAsg(env.stack, id, props)
 	}
@@ -135,7 +135,7 @@ func TestWiringRefusesNodesOfAnotherRelease(t *testing.T) {
 	app, _ := handBuilt(handOptions{gatewayRelease: "4.5.0"})
 	got := wiringErrors(t, app)
 	assert.Contains(t, got, "Test/Gateway (gateway-worker) runs API Manager 4.5.0 and is told https://cp.apim.internal:9443 (apim.event_hub.service_url), "+
-		"served by Test/ControlPlane, which runs 4.3.0: give every group of one deployment the same Version")
+		"served by Test/ControlPlane, which runs 4.3.0: give every group of one deployment the same Release")
 }
 
 // A name in the deployment's private zone that nothing publishes fails synth itself, naming both

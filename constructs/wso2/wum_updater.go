@@ -3,6 +3,7 @@ package wso2
 import (
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -29,9 +30,13 @@ type WumUpdaterProps struct {
 	PackBucket awss3.IBucket
 	// CredentialsSecret holds the WSO2 subscription's username and password (JSON). Required.
 	CredentialsSecret awssecretsmanager.ISecret
-	// Version is the API Manager release whose packs are updated (from 4.5, each component
+	// Release is the API Manager release whose packs are updated (from 4.5, each component
 	// distribution), with the WSO2 Update tool each pack carries (WSO2 Updates 2.0; WUM was shut
 	// down in March 2023). Default: DefaultApimVersion.
+	Release *string
+	// Version is Release.
+	//
+	// Deprecated: use Release.
 	Version *string
 	// PackPrefix is the key prefix of the packs. Default: DefaultPackPrefix.
 	PackPrefix *string
@@ -67,61 +72,103 @@ var scheduleExpr = regexp.MustCompile(`^(rate\(\d+ (minute|minutes|hour|hours|da
 // NewWumUpdater builds the updater. It panics, before adding anything to the tree, when a prop is
 // invalid.
 func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps) *WumUpdater {
-	if props == nil || props.Network == nil {
-		propsError(updaterName, "Network is required")
-	}
-	if props.PackBucket == nil || props.CredentialsSecret == nil {
-		propsError(updaterName, "PackBucket and CredentialsSecret are required: the updater reads the WSO2 subscription from the secret and writes packs to the bucket")
-	}
-	schedule := "cron(0 3 ? * SUN *)"
-	if props.Schedule != nil {
-		schedule = *props.Schedule
-	}
-	if !scheduleExpr.MatchString(schedule) {
-		propsError(updaterName, "Schedule %q is not an EventBridge expression: use rate(7 days) or cron(0 3 ? * SUN *)", schedule)
-	}
-	versionText := DefaultApimVersion
-	if props.Version != nil {
-		versionText = *props.Version
-	}
-	version, err := profiles.ParseVersion(versionText)
-	if err != nil {
-		propsError(updaterName, "Version: %v", err)
-	}
-	layout, _ := profiles.Layout(version)
-	homes := map[string]bool{}
-	var homeList []string
-	for _, p := range layout {
-		pack, _ := profiles.PackOf(version, p.Name)
-		if !homes[pack.Home] {
-			homes[pack.Home] = true
-			homeList = append(homeList, pack.Home)
-		}
-	}
-	// WSO2 Updates 2.0 serves 3.2 and 4.x alike, through the tool in each pack's bin folder.
-	tool := packupdate.UpdateTool
-	prefix := DefaultPackPrefix
-	if props.PackPrefix != nil {
-		prefix = *props.PackPrefix
-	}
+	c := resolveWumUpdater(props)
 
 	u := &WumUpdater{}
 	constructs.NewConstruct_Override(u, scope, &id)
 	pinFlags(u)
-	stack := awscdk.Stack_Of(u)
-	network := props.Network
+	ud := u.userData(props, c)
+	sg, role := u.addAccess(props, c)
+	u.addInstance(props, c, sg, role, ud)
+	u.addSchedule(c)
+	u.suppressFindings()
+	weakenReferences(u)
+	return u
+}
 
+// updaterConfig is a WumUpdater's props resolved and checked: what the updater is built from,
+// worked out before anything is added to the tree.
+type updaterConfig struct {
+	release profiles.Version
+	// homes are the release's pack homes, in its layout's order; prefix is the packs' key prefix.
+	homes  []string
+	prefix string
+	// packs are the keys of the packs nodes run, which the updater reads; staged are the keys
+	// of their staged updates, the only objects it writes.
+	packs, staged []string
+	schedule      string
+	instanceType  awsec2.InstanceType
+}
+
+// resolveWumUpdater checks props and fills their defaults; a bad prop panics with its name.
+func resolveWumUpdater(props *WumUpdaterProps) updaterConfig {
+	if props == nil || props.Network == nil {
+		propsError(updaterName, "Network is required")
+	}
+	props = currentUpdaterProps(props)
+	if props.PackBucket == nil || props.CredentialsSecret == nil {
+		propsError(updaterName, "PackBucket and CredentialsSecret are required: the updater reads the WSO2 subscription from the secret and writes packs to the bucket")
+	}
+	c := updaterConfig{schedule: "cron(0 3 ? * SUN *)", prefix: DefaultPackPrefix, instanceType: updaterInstanceType(props)}
+	if props.Schedule != nil {
+		c.schedule = *props.Schedule
+	}
+	if !scheduleExpr.MatchString(c.schedule) {
+		propsError(updaterName, "Schedule %q is not an EventBridge expression: use rate(7 days) or cron(0 3 ? * SUN *)", c.schedule)
+	}
+	versionText := DefaultApimVersion
+	if props.Release != nil {
+		versionText = *props.Release
+	}
+	var err error
+	if c.release, err = profiles.ParseVersion(versionText); err != nil {
+		propsError(updaterName, "Release: %v", err)
+	}
+	layout, _ := profiles.Layout(c.release)
+	for _, p := range layout {
+		if pack, _ := profiles.PackOf(c.release, p.Name); !slices.Contains(c.homes, pack.Home) {
+			c.homes = append(c.homes, pack.Home)
+		}
+	}
+	if props.PackPrefix != nil {
+		c.prefix = *props.PackPrefix
+	}
+	for _, h := range c.homes {
+		c.packs = append(c.packs, c.prefix+"/"+h+".zip")
+		c.staged = append(c.staged, StagingPrefix+c.prefix+"/"+h+".zip")
+	}
+	return c
+}
+
+// userData installs the update script and its settings (updater.env) on the instance; the
+// subscription's credentials stay in their secret.
+func (u *WumUpdater) userData(props *WumUpdaterProps, c updaterConfig) awsec2.UserData {
+	// WSO2 Updates 2.0 serves 3.2 and 4.x alike, through the tool in each pack's bin folder.
 	env, err := packupdate.Config{
-		Region: *stack.Region(), PackBucket: *props.PackBucket.BucketName(), PackPrefix: prefix, ProductHomes: homeList,
-		CredentialsSecretArn: *props.CredentialsSecret.SecretArn(), Tool: tool, StagingPrefix: StagingPrefix,
+		Region: *awscdk.Stack_Of(u).Region(), PackBucket: *props.PackBucket.BucketName(), PackPrefix: c.prefix, ProductHomes: c.homes,
+		CredentialsSecretArn: *props.CredentialsSecret.SecretArn(), Tool: packupdate.UpdateTool, StagingPrefix: StagingPrefix,
 		RunReportID: u.runReportID(),
 	}.Env()
 	if err != nil {
 		propsError(updaterName, "%v", err)
 	}
+	ud := awsec2.UserData_ForLinux(nil)
+	ud.AddCommands(
+		jsii.String("dnf install -y -q python3 unzip"),
+		jsii.String("install -d -m 0755 /etc/apimkit"),
+		jsii.String("cat > /etc/apimkit/updater.env <<'APIMKIT_ENV'\n"+env+"APIMKIT_ENV"),
+		jsii.String("base64 -d > /usr/local/sbin/apimkit-update <<'APIMKIT_B64'\n"+bootscript.Base64Lines([]byte(packupdate.Script))+"\nAPIMKIT_B64"),
+		jsii.String("chmod 0755 /usr/local/sbin/apimkit-update"),
+	)
+	return ud
+}
 
+// addAccess adds the instance's security group (HTTPS out, nothing in) and role: Run Command's
+// channels, the subscription's secret, the packs it reads and stages, its announcements and its
+// run reports, nothing else.
+func (u *WumUpdater) addAccess(props *WumUpdaterProps, c updaterConfig) (awsec2.SecurityGroup, awsiam.Role) {
 	sg := awsec2.NewSecurityGroup(u, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              network.Vpc(),
+		Vpc:              props.Network.Vpc(),
 		Description:      jsii.String("WSO2 update instance: HTTPS out (NAT gateway, S3 endpoint) and nothing in"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
@@ -140,14 +187,10 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	}
 	// It reads the packs nodes run and writes their staged updates, nothing else: the bucket's
 	// policy would refuse a write outside the staging prefix anyway (PackPromoter).
-	var keys, staged []string
-	for _, h := range homeList {
-		keys = append(keys, prefix+"/"+h+".zip")
-		staged = append(staged, StagingPrefix+prefix+"/"+h+".zip")
-	}
-	grantObjectRead(role, props.PackBucket, keys...)
-	grantObjectWrite(role, props.PackBucket, staged...)
+	grantObjectRead(role, props.PackBucket, c.packs...)
+	grantObjectWrite(role, props.PackBucket, c.staged...)
 	// Announcements on the default bus, under the updater's own source only.
+	stack := awscdk.Stack_Of(u)
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:     jsii.String("AnnounceThePacks"),
 		Actions: jsii.Strings("events:PutEvents"),
@@ -157,22 +200,21 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	}))
 	// Each run reports its outcome (RunFailedMetric).
 	grantPutMetricData(role, "ReportTheRun", packupdate.RunMetricNamespace)
-	ud := awsec2.UserData_ForLinux(nil)
-	ud.AddCommands(
-		jsii.String("dnf install -y -q python3 unzip"),
-		jsii.String("install -d -m 0755 /etc/apimkit"),
-		jsii.String("cat > /etc/apimkit/updater.env <<'APIMKIT_ENV'\n"+env+"APIMKIT_ENV"),
-		jsii.String("base64 -d > /usr/local/sbin/apimkit-update <<'APIMKIT_B64'\n"+bootscript.Base64Lines([]byte(packupdate.Script))+"\nAPIMKIT_B64"),
-		jsii.String("chmod 0755 /usr/local/sbin/apimkit-update"),
-	)
-	instanceType := updaterInstanceType(props)
+	return sg, role
+}
+
+// addInstance adds the update instance in the network's first zone of the application tier, on
+// an encrypted volume with a key of its own, IMDSv2 only (through a launch template) and
+// replaced when its user data changes.
+func (u *WumUpdater) addInstance(props *WumUpdaterProps, c updaterConfig, sg awsec2.SecurityGroup, role awsiam.Role, ud awsec2.UserData) {
+	network := props.Network
 	key := newKey(u, "Key", "Encrypts the WSO2 update instance's volume")
 	allowEc2ToUseKey(key)
 	u.instance = awsec2.NewInstance(u, jsii.String("Resource"), &awsec2.InstanceProps{
 		Vpc:                       network.Vpc(),
 		VpcSubnets:                network.SubnetsInAz(TierApplication, network.AvailabilityZones()[0]),
-		InstanceType:              instanceType,
-		MachineImage:              imageOr(props.MachineImage, instanceType),
+		InstanceType:              c.instanceType,
+		MachineImage:              imageOr(props.MachineImage, c.instanceType),
 		SecurityGroup:             sg,
 		Role:                      role,
 		UserData:                  ud,
@@ -192,8 +234,12 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	u.instance.Instance().SetLaunchTemplate(&awsec2.CfnInstance_LaunchTemplateSpecificationProperty{
 		LaunchTemplateId: lt.LaunchTemplateId(), Version: lt.LatestVersionNumber(),
 	})
+}
 
-	// The schedule runs update.sh on the instance through Systems Manager Run Command.
+// addSchedule adds the rule that runs update.sh on the instance through Systems Manager Run
+// Command on c.schedule, with a role that may send that one command to that one instance.
+func (u *WumUpdater) addSchedule(c updaterConfig) {
+	stack := awscdk.Stack_Of(u)
 	eventsRole := awsiam.NewRole(u, jsii.String("ScheduleRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
 		Description: jsii.String("Runs the WSO2 update script on the update instance"),
@@ -206,10 +252,13 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 	}))
 	u.rule = awsevents.NewRule(u, jsii.String("Schedule"), &awsevents.RuleProps{
 		Description: jsii.String("Fetches WSO2 updates for the packs"),
-		Schedule:    awsevents.Schedule_Expression(jsii.String(schedule)),
+		Schedule:    awsevents.Schedule_Expression(jsii.String(c.schedule)),
 		Targets:     &[]awsevents.IRuleTarget{&runCommandTarget{document: document, instance: u.instance.InstanceId(), role: eventsRole}},
 	})
+}
 
+// suppressFindings records why the cdk-nag rules the updater trips do not apply.
+func (u *WumUpdater) suppressFindings() {
 	cdknag.NagSuppressions_AddResourceSuppressions(u, &[]*cdknag.NagPackSuppression{
 		{
 			Id: jsii.String("AwsSolutions-IAM5"),
@@ -222,8 +271,6 @@ func NewWumUpdater(scope constructs.Construct, id string, props *WumUpdaterProps
 			Reason: jsii.String("The update instance holds no state (packs live in the versioned bucket); it is replaced, not protected."),
 		},
 	}, jsii.Bool(true))
-	weakenReferences(u)
-	return u
 }
 
 // runCommandTarget is an EventBridge target that runs the update script with Run Command.

@@ -102,8 +102,8 @@ func TestWumUpdaterRefusesBadProps(t *testing.T) {
 			`WumUpdater: Schedule "every sunday" is not an EventBridge expression`},
 		{"no credentials", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.CredentialsSecret = nil },
 			"WumUpdater: PackBucket and CredentialsSecret are required"},
-		{"unsupported version", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.Version = jsii.String("2.6.0") },
-			"WumUpdater: Version: version 2.6.0 is not supported"},
+		{"unsupported version", func(_ nodeEnv, p *wso2.WumUpdaterProps) { p.Release = jsii.String("2.6.0") },
+			"WumUpdater: Release: version 2.6.0 is not supported"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestUpdaterUsesTheUpdateToolFor32(t *testing.T) {
 	app := testkit.NewApp(nil)
 	env := newNodeEnv(app)
 	wso2.NewWumUpdater(env.stack, "Updater", &wso2.WumUpdaterProps{
-		Network: env.network, PackBucket: env.packs, Version: jsii.String("3.2.0"),
+		Network: env.network, PackBucket: env.packs, Release: jsii.String("3.2.0"),
 		CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey()),
 	})
 	asm, err := testkit.Synth(app)
@@ -149,5 +149,38 @@ func TestUpdaterRoleHasNoManagedInstanceCore(t *testing.T) {
 	}
 	for _, broad := range []string{"ssm:GetParameter", "ssm:GetDocument", "ssm:ListInstanceAssociations", "ssm:*"} {
 		assert.NotContains(t, d, broad)
+	}
+}
+
+// Version, deprecated, still builds the updater Release builds; both names with different values
+// are refused, the same value by both is not.
+func TestUpdaterDeprecatedVersion(t *testing.T) {
+	build := func(tune func(p *wso2.WumUpdaterProps)) func(awscdk.App) {
+		return func(app awscdk.App) {
+			env := newNodeEnv(app)
+			p := &wso2.WumUpdaterProps{Network: env.network, PackBucket: env.packs,
+				CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey())}
+			tune(p)
+			wso2.NewWumUpdater(env.stack, "Updater", p)
+		}
+	}
+	tmpl := sameTemplate(t,
+		build(func(p *wso2.WumUpdaterProps) { p.Release = jsii.String("3.2.0") }),
+		build(func(p *wso2.WumUpdaterProps) { p.Version = jsii.String("3.2.0") }))
+	raw, _ := json.Marshal(testkit.Props(resourceWithPrefix(t, tmpl, "AWS::EC2::Instance", "Updater"))["UserData"])
+	assert.Contains(t, string(raw), "PRODUCT_HOMES=\\\"wso2am-3.2.0\\\"", "the release given by its deprecated name")
+
+	for _, tc := range []struct {
+		name, release, version, want string
+	}{
+		{"different", "4.3.0", "3.2.0", "WumUpdater: Release is 4.3.0 and Version, its deprecated name, is 3.2.0: set Release only"},
+		{"the same", "4.3.0", "4.3.0", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newNodeEnv(testkit.NewApp(nil))
+			p := &wso2.WumUpdaterProps{Network: env.network, PackBucket: env.packs, Release: jsii.String(tc.release), Version: jsii.String(tc.version),
+				CredentialsSecret: wso2.NewUpdateCredentials(env.stack, "Creds", env.database.EncryptionKey())}
+			assert.Equal(t, tc.want, panicMessage(func() { wso2.NewWumUpdater(env.stack, "Updater", p) }))
+		})
 	}
 }

@@ -136,7 +136,7 @@ func New(app awscdk.App, c Config) *Deployment {
 		AppStack:     stack("Application", "app", "control plane and gateway groups, public load balancer", false),
 	}
 	network := &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings(c.Azs...), SingleNatGateway: jsii.Bool(c.SingleNat),
-		Cidr: optional(c.VpcCidr), AdminSshCidrs: list(c.AdminSSH)}
+		Cidr: optional(c.VpcCidr), AdminSSHCidrs: list(c.AdminSSH)}
 	if c.InterfaceEndpoints {
 		network.InterfaceEndpoints = wso2.RecommendedInterfaceEndpoints()
 	}
@@ -154,7 +154,7 @@ func New(app awscdk.App, c Config) *Deployment {
 		ZoneName:    jsii.String(c.Zone), SchemaPackKey: optional(c.PackKey), MachineImageId: optional(c.MachineImageId),
 		NetworkProps: network, DatabaseProps: database, NetworkScope: d.NetworkStack, DataScope: d.DataStack,
 		OperationsProps: &wso2.ApimOperationsProps{DashboardName: jsii.String(c.StackPrefix + "-operations")},
-		BastionProps:    &wso2.BastionProps{SshFrom: list(c.AdminSSH)}, // SSH mode with admin ranges
+		BastionProps:    &wso2.BastionProps{SSHFrom: list(c.AdminSSH)}, // SSH mode with admin ranges
 	}
 	if c.WebAcl {
 		props.LoadBalancerProps = &wso2.ApimLoadBalancerProps{WebAcl: &wso2.ApimWebAclProps{}}
