@@ -21,15 +21,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/apimkit/apimkit/constructs/profiles"
 	"github.com/apimkit/apimkit/lambda/dbinit/rdsca"
-)
-
-// The WSO2 API Manager 4.x databases (§4 of the reference architecture). WSO2 documents that
-// apim_db needs the latin1 character set on MySQL 8.0, or some of its indexes exceed the key length
-// limit (error 1071).
-const (
-	ApimDb   = "apim_db"
-	SharedDb = "shared_db"
 )
 
 // SchemaPack locates the WSO2 product pack whose dbscripts/ the schema is loaded from.
@@ -555,8 +548,10 @@ func (d *ApimDatabase) addSchema(props *ApimDatabaseProps, cfg databaseConfig) {
 		// The server refuses plain text; "true" also verifies its certificate (see schemaTLS).
 		"Tls": cfg.tls,
 		"Databases": []map[string]string{
-			{"Name": ApimDb, "Charset": "latin1", "Script": "dbscripts/apimgt/mysql.sql"},
-			{"Name": SharedDb, "Charset": "utf8mb4", "Script": "dbscripts/mysql.sql"},
+			// WSO2 documents that apim_db needs the latin1 character set on MySQL 8.0, or some
+			// of its indexes exceed the key length limit (error 1071).
+			{"Name": profiles.ApimDb, "Charset": "latin1", "Script": "dbscripts/apimgt/mysql.sql"},
+			{"Name": profiles.SharedDb, "Charset": "utf8mb4", "Script": "dbscripts/mysql.sql"},
 		},
 	}
 	if props.AppPasswordRevision != nil {
@@ -705,10 +700,17 @@ func (d *ApimDatabase) GrantReadAppSecret(grantee awsiam.IGrantable) awsiam.Gran
 	return grantSecretRead(grantee, d.appSecret, d.key)
 }
 
-// GrantReadSecret lets grantee read another secret encrypted with the database's key (the admin
-// secret of the reference app), on the grantee's policy alone.
+// GrantReadSecret lets grantee read another secret, such as the admin secret, and decrypt it with
+// the secret's own key (secret.EncryptionKey()), on the grantee's policy alone. A secret that
+// names no key (imported by name or ARN alone) is taken to be under the database's key, as
+// NewAdminSecret makes it; import one under another key with
+// awssecretsmanager.Secret_FromSecretAttributes and its EncryptionKey.
 func (d *ApimDatabase) GrantReadSecret(grantee awsiam.IGrantable, secret awssecretsmanager.ISecret) awsiam.Grant {
-	return grantSecretRead(grantee, secret, d.key)
+	key := secret.EncryptionKey()
+	if key == nil {
+		key = d.key
+	}
+	return grantSecretRead(grantee, secret, key)
 }
 
 // AppUsername returns the WSO2 application user's name.

@@ -14,8 +14,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
@@ -431,6 +433,46 @@ func TestApimDatabaseRefusesBadProps(t *testing.T) {
 }
 
 // A storage bound exactly 10% above the start is what RDS accepts.
+// Issue 16: a secret under a key of its own is read with that key, not the database's; one
+// imported with no key is taken to be under the database's key, as NewAdminSecret makes it.
+func TestGrantReadSecretDecryptsWithTheSecretsOwnKey(t *testing.T) {
+	app := testkit.NewApp(nil)
+	stack := stackIn(app, "us-west-1")
+	net := wso2.NewApimNetwork(stack, "Network", &wso2.ApimNetworkProps{AvailabilityZones: jsii.Strings("us-west-1b", "us-west-1c")})
+	db := wso2.NewApimDatabase(stack, "Database", &wso2.ApimDatabaseProps{Network: net})
+	ownKey := awskms.NewKey(stack, jsii.String("AdminKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	own := wso2.NewAdminSecret(stack, "OwnKeyAdmin", ownKey)
+	imported := awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("Imported"), jsii.String("apim/admin"))
+	roles := map[string]awsiam.Role{}
+	for name, secret := range map[string]awssecretsmanager.ISecret{"OwnRole": own, "ImportedRole": imported} {
+		roles[name] = awsiam.NewRole(stack, jsii.String(name), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil)})
+		db.GrantReadSecret(roles[name], secret)
+	}
+	asm, err := testkit.Synth(app)
+	require.NoError(t, err)
+	tmpl := asm.Stack(t, "Test").Template
+	decrypts := func(role string) string {
+		var keys []string
+		for _, pol := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+			p := testkit.Props(pol)
+			if !strings.Contains(fmt.Sprint(p["Roles"]), role) {
+				continue
+			}
+			for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := st.(map[string]any)
+				if fmt.Sprint(st["Action"]) == "kms:Decrypt" {
+					keys = append(keys, fmt.Sprint(st["Resource"]))
+				}
+			}
+		}
+		require.Len(t, keys, 1, "%s decrypts with one key", role)
+		return keys[0]
+	}
+	assert.Contains(t, decrypts("OwnRole"), "AdminKey", "the secret's own key")
+	assert.NotContains(t, decrypts("OwnRole"), "DatabaseKey")
+	assert.Contains(t, decrypts("ImportedRole"), "DatabaseKey", "a secret naming no key: the database's")
+}
+
 func TestStorageBoundOfExactlyTenPercentIsAccepted(t *testing.T) {
 	app := testkit.NewApp(nil)
 	stack := stackIn(app, "us-west-1")

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+
+	"github.com/apimkit/apimkit/constructs/profiles"
 )
 
 // DnsHookName is DNSHookName.
@@ -133,3 +135,13 @@ func currentUpdaterProps(props *WumUpdaterProps) *WumUpdaterProps {
 	p.Version = nil
 	return &p
 }
+
+// ApimDb is profiles.ApimDb, the name of WSO2's API Manager database.
+//
+// Deprecated: use profiles.ApimDb; the names are the profiles package's.
+const ApimDb = profiles.ApimDb
+
+// SharedDb is profiles.SharedDb, the name of WSO2's shared (registry and user store) database.
+//
+// Deprecated: use profiles.SharedDb.
+const SharedDb = profiles.SharedDb

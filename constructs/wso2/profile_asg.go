@@ -85,7 +85,8 @@ type ProfileAsgProps struct {
 	// database. Required for every profile but a 4.x gateway, which may use ExistingDbSecret.
 	Database *ApimDatabase
 	// AdminSecret holds the super admin's password (JSON with a password field), shared by every
-	// node, encrypted with the database's key (NewAdminSecret). Required.
+	// node. The nodes decrypt it with its own key (EncryptionKey()); one that names none is taken
+	// to be under the database's key, as NewAdminSecret makes it. Required.
 	AdminSecret awssecretsmanager.ISecret
 	// PackBucket holds the packs and the JDBC driver. Required.
 	PackBucket awss3.IBucket

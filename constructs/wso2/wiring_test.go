@@ -18,6 +18,7 @@ import (
 type handOptions struct {
 	defaultHubPorts   bool // the hub endpoint left on its default ports (9443, 8672)
 	skipTmGrant       bool // no TrafficManagerPair.AllowFrom
+	deprecatedTmGrant bool // TrafficManagerPair.GrantAccessFrom, AllowFrom's deprecated name
 	skipHubGrant      bool // no ApimInternalEndpoint.AllowFrom
 	tmOffsets         bool // tm1 and tm2 at offsets 1 and 2 ...
 	gatewayOwnTmNames bool // ... while the gateway names them itself at offset 0
@@ -69,7 +70,10 @@ func handBuilt(o handOptions) (awscdk.App, *wso2.ProfileAsg) {
 		Network: env.network, Target: controlPlane, Zone: tms.Zone(), RecordName: jsii.String("cp"),
 		ZonalRecordNames: []string{"cp1", "cp2"}, Ports: ports,
 	})
-	if !o.skipTmGrant {
+	switch {
+	case o.deprecatedTmGrant:
+		tms.GrantAccessFrom(gateway, controlPlane)
+	case !o.skipTmGrant:
 		tms.AllowFrom(gateway, controlPlane)
 	}
 	if !o.skipHubGrant {
