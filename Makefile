@@ -13,7 +13,7 @@ GO ?= go
 NPM_STAMP := node_modules/.installed
 GO_STAMP := .build/go-modules
 
-.PHONY: help deps debian-deps synth test vet unit bench lint lambdas diagram clean
+.PHONY: help deps debian-deps synth test vet unit bench lint lambdas diagram clean FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -34,14 +34,29 @@ deps: $(NPM_STAMP) $(GO_STAMP) ## install the pinned npm tools and Go modules
 debian-deps:
 	@./scripts/debian-deps.sh
 
-synth: deps ## synthesize the reference app into cdk.out/ with the pinned CDK CLI
+# What the reference app's synthesis reads: every tracked file but the tests, docs and scripts,
+# and the context file cdk writes. The CLI runs again when one of them is newer than the last
+# successful synthesis, when cdk.out/ is gone, or always outside a git checkout.
+SYNTH_STAMP := .build/synth-ok
+SYNTH_INPUTS := $(shell git ls-files 2>/dev/null | grep -v -E '^(docs/|test/|\.ci/|scripts/)|_test\.go$$|\.md$$') $(wildcard cdk.context.json)
+SYNTH_FORCE := $(if $(and $(wildcard cdk.out/manifest.json),$(SYNTH_INPUTS)),,FORCE)
+
+synth: $(SYNTH_STAMP) ## synthesize the reference app into cdk.out/ with the pinned CDK CLI
+
+$(SYNTH_STAMP): $(NPM_STAMP) $(GO_STAMP) $(SYNTH_INPUTS) $(SYNTH_FORCE)
+	@rm -f $@
 	cdk synth --quiet --no-notices
+	@mkdir -p $(@D) && touch $@
+
+FORCE:
 
 vet: deps
 	$(GO) vet ./...
 
+# Go's test cache reruns only the packages whose inputs changed (their sources and the files and
+# environment variables their tests read); FRESH=1 reruns every test, as a fresh clone and CI do.
 unit: deps debian-deps
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test $(if $(FRESH),-count=1) -timeout 30m ./...
 
 # The compliance gates (cdk-nag, cfn-guard with the Control Tower rules, cfn-lint) run inside the
 # Go tests of ./test over the synthesized reference app; the last step proves that the pinned CLI

@@ -4,10 +4,11 @@
 #    resource run the same way: compiled Go binary, cdk.json context, pinned CLI and Node.js);
 #  - the same two syntheses inside one warm Go process (the constructs' own cost);
 #  - the dbinit handler's cold path against a local MariaDB, and its Lambda binary's size;
-#  - the wall and CPU time of `make test`: warm (Go build cache and node_modules in place, tests run
-#    with -count=1) with the external checkers' memo filled, warm with the memo off
-#    (APIMKIT_TOOL_MEMO=off: cfn-guard and cfn-lint run over every template), and from a fresh
-#    clone of HEAD (npm ci, an empty .build, the machine's Go caches).
+#  - the wall and CPU time of `make test`: warm with nothing changed (Go's test cache and the synth
+#    stamp answer), warm after a construct's source changed (the packages that import it rerun),
+#    warm with every test rerun (FRESH=1) and the external checkers' memo filled, the same with the
+#    memo off (APIMKIT_TOOL_MEMO=off: cfn-guard and cfn-lint run over every template), and from a
+#    fresh clone of HEAD (npm ci, an empty .build, the machine's Go caches) as CI runs it (FRESH=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,12 +73,22 @@ timed_test() {
     { tail -50 "$work/make-test.log" >&2; echo "bench: make test failed" >&2; exit 1; }
   awk '{ printf "%.0f s wall, %.0f s CPU", $1, $2 + $3 }' <<<"$t"
 }
-timed_test . >/dev/null # fills the memo for the templates of this checkout
-warm=$(timed_test .)
-warm_nomemo=$(timed_test . APIMKIT_TOOL_MEMO=off)
+timed_test . FRESH=1 >/dev/null # fills the memo and Go's test cache for this checkout
+warm_same=$(timed_test .)
+# A construct's code changes (a package-level call, so the test binary changes while templates
+# stay the same): Go reruns the packages that import it, and the CLI synth runs again.
+edited=constructs/wso2/errors.go
+cp "$edited" "$work/edited.orig"
+trap 'cp "$work/edited.orig" "$edited"' EXIT
+printf '\nvar _ = fmt.Sprint("bench %s")\n' "$(date +%s%N)" >>"$edited"
+warm_edit=$(timed_test .)
+cp "$work/edited.orig" "$edited"
+trap - EXIT
+warm=$(timed_test . FRESH=1)
+warm_nomemo=$(timed_test . FRESH=1 APIMKIT_TOOL_MEMO=off)
 clone=$(mktemp -d)
 git clone -q . "$clone/apimkit"
-fresh=$(timed_test "$clone/apimkit")
+fresh=$(timed_test "$clone/apimkit" FRESH=1)
 rm -rf "$clone"
 
 awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v zs="$zips_size" \
@@ -97,7 +108,10 @@ awk -v ce="$cli_empty" -v cr="$cli_ref" -v ge="$go_empty" -v gr="$go_ref" -v zs=
 }'
 # shellcheck disable=SC2016 # the backquotes are Markdown
 printf '\n| `make test` (%d CPUs) | time |\n|---|---|\n' "$(nproc)"
-printf '| warm, checkers'"'"' memo filled (unchanged templates) | %s |\n' "$warm"
+printf '| warm, nothing changed (Go'"'"'s test cache, synth stamp) | %s |\n' "$warm_same"
+printf '| warm, a construct'"'"'s code edited (constructs/wso2 and its importers rerun, CLI synth) | %s |\n' "$warm_edit"
+# shellcheck disable=SC2016
+printf '| warm, every test rerun (`FRESH=1`), checkers'"'"' memo filled | %s |\n' "$warm"
 # shellcheck disable=SC2016
 printf '| warm, memo off (`APIMKIT_TOOL_MEMO=off`: every checker runs) | %s |\n' "$warm_nomemo"
 # shellcheck disable=SC2016
