@@ -69,8 +69,10 @@ tmdns=$(awk '$1 ~ /^BenchmarkLaunch(-[0-9]+)?$/ { print $3 }' <<<"$tmdns_out")
 timed_test() {
   local dir=$1 t
   shift
-  t=$( { /usr/bin/time -f '%e %U %S' env "$@" make --no-print-directory -C "$dir" test >/dev/null 2>"$work/make-test.log"; } 2>&1 | tail -1) ||
+  # time writes to its own file: the command's stderr goes to the log.
+  /usr/bin/time -o "$work/make-test.time" -f '%e %U %S' env "$@" make --no-print-directory -C "$dir" test >"$work/make-test.log" 2>&1 ||
     { tail -50 "$work/make-test.log" >&2; echo "bench: make test failed" >&2; exit 1; }
+  t=$(tail -1 "$work/make-test.time")
   awk '{ printf "%.0f s wall, %.0f s CPU", $1, $2 + $3 }' <<<"$t"
 }
 timed_test . FRESH=1 >/dev/null # fills the memo and Go's test cache for this checkout
