@@ -305,14 +305,18 @@ func TestGuardGateReportsFindings(t *testing.T) {
 }
 
 // cfn-lint over every synthesized template, when it is installed: no errors. Warnings are logged.
+// Without cfn-lint the test is reported as skipped, not passed.
 func TestCfnLint(t *testing.T) {
+	if _, err := exec.LookPath("cfn-lint"); err != nil {
+		t.Skip("cfn-lint is not installed; it is optional (pip install cfn-lint)")
+	}
 	for name, asm := range compliantFixtures(t) {
 		lintClean(t, name, templateFiles(asm))
 	}
 }
 
 // lintClean runs cfn-lint over files, when it is installed, failing on its errors and logging its
-// warnings.
+// warnings. Without it, it logs so and returns: the callers that check more than cfn-lint go on.
 func lintClean(t *testing.T, name string, files []string) {
 	t.Helper()
 	lint, err := exec.LookPath("cfn-lint")
