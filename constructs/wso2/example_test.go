@@ -216,7 +216,7 @@ func ExampleWumUpdater() {
 
 // Example_consumerApp is the README's consumer program: the network and the state in a stack of
 // their own, deployed first, and the nodes in another; the schema is loaded once the pack is in
-// the bucket (-c packKey=...).
+// the bucket (-c packKey=...). It runs (an empty Output), so the program as printed synthesizes.
 func Example_consumerApp() {
 	app := awscdk.NewApp(nil)
 	env := &awscdk.Environment{Region: jsii.String("eu-west-1")}
@@ -238,4 +238,5 @@ func Example_consumerApp() {
 		SchemaPackKey: packKey,
 	})
 	app.Synth(nil)
+	// Output:
 }
