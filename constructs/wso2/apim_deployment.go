@@ -248,9 +248,42 @@ func NewApimDeployment(scope constructs.Construct, id string, props *ApimDeploym
 		dataScope = d
 	}
 	d.addNetworkAndData(props, networkScope, dataScope)
+	d.warnUnprotectedScopes(props, networkScope, dataScope)
 	d.addNodes(props)
 	d.addAccess(props)
 	return d
+}
+
+// warnUnprotectedScopes warns, once per stack, when the network or the stateful parts are placed
+// in a stack other than the deployment's own that has no termination protection. The
+// deployment's stack reaches them through weak references (Fn::GetStackOutput) unless the app
+// names a reference strength, and those, unlike exports, do not stop CloudFormation from deleting
+// the stack they read from: a `cdk destroy` of the network would remove the NAT gateways, routes
+// and endpoints the running nodes use before failing on the subnets still in use.
+func (d *ApimDeployment) warnUnprotectedScopes(props *ApimDeploymentProps, networkScope, dataScope constructs.Construct) {
+	own := awscdk.Stack_Of(d)
+	warned := map[string]bool{}
+	for _, part := range []struct {
+		what  string
+		scope constructs.Construct
+		holds bool
+	}{
+		{"the network", networkScope, props.ExistingNetwork == nil},
+		{"the stateful parts (database, secrets, pack bucket, keystore)", dataScope, true},
+	} {
+		stack := awscdk.Stack_Of(part.scope)
+		path := *stack.Node().Path()
+		protected := stack.TerminationProtection() != nil && *stack.TerminationProtection()
+		if !part.holds || path == *own.Node().Path() || protected || warned[path] {
+			continue
+		}
+		warned[path] = true
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("apimkit:unprotectedStack"), jsii.String(fmt.Sprintf(
+			"ApimDeployment: stack %s holds %s that stack %s stands on, and has no termination protection, "+
+				"which the references between them do not give: set TerminationProtection: true in its StackProps "+
+				"(docs/deploying.md, \"A failed first deploy, and taking a deployment down\", gives the order to delete them in)",
+			path, part.what, *own.Node().Path())), nil)
+	}
 }
 
 func (d *ApimDeployment) addNetworkAndData(props *ApimDeploymentProps, networkScope, dataScope constructs.Construct) {

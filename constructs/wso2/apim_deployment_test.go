@@ -201,6 +201,46 @@ func TestApimDeploymentTakesACreatedCertificate(t *testing.T) {
 	assert.Empty(t, panicMessage(func() { wso2.NewApimDeployment(stack, "Apim", p) }))
 }
 
+// A stack the deployment's stack stands on (the network's, the data's) without termination
+// protection is warned about at synth, once, on that stack; a protected one and the deployment's
+// own stack are not.
+func TestUnprotectedStacksOthersStandOnAreWarnedAbout(t *testing.T) {
+	app := testkit.NewApp(nil)
+	env := &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String("us-west-1")}
+	network := awscdk.NewStack(app, jsii.String("Network"), &awscdk.StackProps{Env: env})
+	data := awscdk.NewStack(app, jsii.String("Data"), &awscdk.StackProps{Env: env, TerminationProtection: jsii.Bool(true)})
+	shared := awscdk.NewStack(app, jsii.String("Shared"), &awscdk.StackProps{Env: env})
+	apim := awscdk.NewStack(app, jsii.String("Apim"), &awscdk.StackProps{Env: env})
+	p := deploymentProps(apim, "4.3.0")
+	p.NetworkScope, p.DataScope = network, data
+	wso2.NewApimDeployment(apim, "Apim", p)
+	// One unprotected stack holding both the network and the data: one warning.
+	other := awscdk.NewStack(app, jsii.String("Other"), &awscdk.StackProps{Env: env})
+	q := deploymentProps(other, "4.3.0")
+	q.PortalHostname, q.GatewayHostname = jsii.String("portal.other.example"), jsii.String("api.other.example")
+	q.NetworkScope, q.DataScope = shared, shared
+	wso2.NewApimDeployment(other, "Apim", q)
+
+	warnings := func(stack awscdk.Stack) []string {
+		var found []string
+		for _, m := range *stack.Node().Metadata() {
+			if text := fmt.Sprint(m.Data); *m.Type == "aws:cdk:warning" && strings.Contains(text, "termination protection") {
+				found = append(found, text)
+			}
+		}
+		return found
+	}
+	if w := warnings(network); assert.Len(t, w, 1, "the network's stack") {
+		assert.Contains(t, w[0], "stack Network holds the network that stack Apim stands on")
+		assert.Contains(t, w[0], "TerminationProtection: true")
+	}
+	assert.Empty(t, warnings(data), "protected")
+	assert.Empty(t, warnings(apim), "the deployment's own stack")
+	if w := warnings(shared); assert.Len(t, w, 1, "once per stack") {
+		assert.Contains(t, w[0], "stack Shared holds the network that stack Other stands on")
+	}
+}
+
 func TestApimDeploymentRefusesBadProps(t *testing.T) {
 	cases := []struct {
 		name string
