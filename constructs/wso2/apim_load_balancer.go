@@ -138,13 +138,22 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		propsError(loadBalancerName, "Network is required: the load balancer lives in its public subnets")
 	}
 	c := resolveLoadBalancer(scope, props)
-	blocked, blockedHosts, portalHosts := c.blocked, c.blockedHosts, c.portalHosts
 
 	lb := &ApimLoadBalancer{groups: map[string]awselasticloadbalancingv2.ApplicationTargetGroup{}}
 	constructs.NewConstruct_Override(lb, scope, &id)
 	pinFlags(lb)
-	network := props.Network
+	lb.addAccessLogs(props)
+	sg, https := lb.addFrontEnd(props)
+	lb.addRefusals(c, https)
+	lb.addRoutes(props, https, sg)
+	lb.addWebAcl(props)
+	weakenReferences(lb)
+	return lb
+}
 
+// addAccessLogs takes the given access-log bucket, or adds one: encrypted, TLS only, private,
+// versioned, retained, its objects kept a year.
+func (lb *ApimLoadBalancer) addAccessLogs(props *ApimLoadBalancerProps) {
 	lb.logs = props.AccessLogBucket
 	if lb.logs == nil {
 		bucket := awss3.NewBucket(lb, jsii.String("AccessLogs"), &awss3.BucketProps{
@@ -166,7 +175,13 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 		enableEventBridge(bucket)
 		lb.logs = bucket
 	}
+}
 
+// addFrontEnd adds the internet-facing load balancer in the public subnets, its security group
+// (443, and 80 only to redirect), and its two listeners: HTTP redirecting to HTTPS, and HTTPS
+// answering 404 to what no rule routes. It returns the security group and the HTTPS listener.
+func (lb *ApimLoadBalancer) addFrontEnd(props *ApimLoadBalancerProps) (awsec2.SecurityGroup, awselasticloadbalancingv2.ApplicationListener) {
+	network := props.Network
 	sg := awsec2.NewSecurityGroup(lb, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              network.Vpc(),
 		Description:      jsii.String("WSO2 public load balancer: HTTPS, and HTTP only to redirect it"),
@@ -206,7 +221,13 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			ContentType: jsii.String("text/plain"), MessageBody: jsii.String("Not found"),
 		}),
 	})
+	return sg, https
+}
 
+// addRefusals adds the rules ahead of every route: the blocked paths (403) on each host that has
+// them, then dot-dot paths (400) on each portal host.
+func (lb *ApimLoadBalancer) addRefusals(c loadBalancerConfig, https awselasticloadbalancingv2.ApplicationListener) {
+	blocked, blockedHosts, portalHosts := c.blocked, c.blockedHosts, c.portalHosts
 	for i, host := range blockedHosts {
 		// Named by priority, so a renamed or added host updates a rule in place rather than
 		// creating one at a priority the old rule still holds.
@@ -235,9 +256,10 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			}),
 		})
 	}
+}
 
-	lb.addRoutes(props, https, sg)
-
+// addWebAcl associates the web ACL given by ARN, or the managed one it adds from WebAcl.
+func (lb *ApimLoadBalancer) addWebAcl(props *ApimLoadBalancerProps) {
 	if props.WebAclArn != nil {
 		awswafv2.NewCfnWebACLAssociation(lb, jsii.String("WebAcl"), &awswafv2.CfnWebACLAssociationProps{
 			ResourceArn: lb.alb.LoadBalancerArn(),
@@ -251,8 +273,6 @@ func NewApimLoadBalancer(scope constructs.Construct, id string, props *ApimLoadB
 			WebAclArn:   lb.webAcl.AttrArn(),
 		})
 	}
-	weakenReferences(lb)
-	return lb
 }
 
 // nodeTargetGroup is an HTTPS target group of group's nodes on base (offset applied), checked on
