@@ -41,6 +41,10 @@ type ApimDeploymentProps struct {
 	// Default: the deployment's own, made at deploy time by an ApimKeystore (in DataScope) for
 	// *.<zone> and the two host names.
 	KeystoreSecret awssecretsmanager.ISecret
+	// KeystoreRevision names the revision of KeystoreSecret: changing it rolls every node onto
+	// what the secret then holds (ProfileAsgProps.KeystoreRevision). Only with KeystoreSecret;
+	// the deployment's own keystore takes KeystoreProps.Revision, which rolls the nodes alike.
+	KeystoreRevision *string
 	// KeystoreProps override the new ApimKeystore's props (Revision, EncryptionKey, HostNames).
 	KeystoreProps *ApimKeystoreProps
 	// UsePackKeystore runs every node on the pack's own wso2carbon.jks, whose private key ships
@@ -129,26 +133,27 @@ type ApimDeploymentProps struct {
 // rules when the app is synthesized.
 type ApimDeployment struct {
 	constructs.Construct
-	topology       profiles.Topology
-	network        *ApimNetwork
-	database       *ApimDatabase
-	keystore       *ApimKeystore
-	keystoreSecret awssecretsmanager.ISecret
-	packs          awss3.IBucket
-	promoter       *PackPromoter
-	pins           map[string]*PinnedObject
-	driver         *PinnedObject
-	alarms         awssns.ITopic
-	admin          awssecretsmanager.ISecret
-	credentials    awssecretsmanager.ISecret
-	tms            *TrafficManagerPair
-	groups         map[profiles.Name]*ProfileAsg
-	images         *deploymentImages
-	hub            *ApimInternalEndpoint
-	lb             *ApimLoadBalancer
-	bastion        *Bastion
-	updater        *WumUpdater
-	operations     *ApimOperations
+	topology         profiles.Topology
+	network          *ApimNetwork
+	database         *ApimDatabase
+	keystore         *ApimKeystore
+	keystoreRevision *string // what every node's launch template carries of the keystore's revision
+	keystoreSecret   awssecretsmanager.ISecret
+	packs            awss3.IBucket
+	promoter         *PackPromoter
+	pins             map[string]*PinnedObject
+	driver           *PinnedObject
+	alarms           awssns.ITopic
+	admin            awssecretsmanager.ISecret
+	credentials      awssecretsmanager.ISecret
+	tms              *TrafficManagerPair
+	groups           map[profiles.Name]*ProfileAsg
+	images           *deploymentImages
+	hub              *ApimInternalEndpoint
+	lb               *ApimLoadBalancer
+	bastion          *Bastion
+	updater          *WumUpdater
+	operations       *ApimOperations
 }
 
 const deploymentName = "ApimDeployment"
@@ -222,6 +227,10 @@ func NewApimDeployment(scope constructs.Construct, id string, props *ApimDeploym
 		if pair[0] && pair[1] {
 			propsError(deploymentName, "%s were both given: the existing part comes as it is; drop one of them", name)
 		}
+	}
+	if props.KeystoreRevision != nil && props.KeystoreSecret == nil {
+		propsError(deploymentName, "KeystoreRevision names a revision of KeystoreSecret, which was not given "+
+			"(the deployment's own keystore takes its revision in KeystoreProps.Revision)")
 	}
 	homes := packHomes(version)
 	for home := range props.PackVersions {
@@ -312,12 +321,12 @@ func (d *ApimDeployment) addNetworkAndData(props *ApimDeploymentProps, networkSc
 		d.database = NewApimDatabase(dataScope, "Database", dp)
 	}
 	d.admin = NewAdminSecret(dataScope, "AdminSecret", d.database.EncryptionKey())
-	d.keystoreSecret = props.KeystoreSecret
+	d.keystoreSecret, d.keystoreRevision = props.KeystoreSecret, props.KeystoreRevision
 	if d.keystoreSecret == nil && (props.UsePackKeystore == nil || !*props.UsePackKeystore) {
 		kp := &ApimKeystoreProps{Network: d.network, HostNames: []string{"*." + zoneNameOf(props), *props.PortalHostname, *props.GatewayHostname}}
 		overrideProps("KeystoreProps", kp, props.KeystoreProps, "Network")
 		d.keystore = NewApimKeystore(dataScope, "Keystore", kp)
-		d.keystoreSecret = d.keystore.Secret()
+		d.keystoreSecret, d.keystoreRevision = d.keystore.Secret(), d.keystore.Revision()
 	}
 	d.credentials = NewUpdateCredentials(dataScope, "UpdateCredentials", d.database.EncryptionKey())
 	// What an operator acts on after the first deploy: upload the packs, subscribe, store the
@@ -360,7 +369,7 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 
 	tp := &TrafficManagerPairProps{
 		Network: d.network, Release: release, Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
-		KeystoreSecret: d.keystoreSecret, UsePackKeystore: props.UsePackKeystore, ControlPlane: controlPlane, ControlPlaneService: &service,
+		KeystoreSecret: d.keystoreSecret, KeystoreRevision: d.keystoreRevision, UsePackKeystore: props.UsePackKeystore, ControlPlane: controlPlane, ControlPlaneService: &service,
 		AlarmTopic: d.alarms, NotificationTopic: d.alarms, NodeOptions: *nodes,
 		Pack: d.pins[tmPack.Home], JdbcDriver: d.driver,
 	}
@@ -371,7 +380,7 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 	}
 	overrideProps("TrafficManagerProps", tp, props.TrafficManagerProps,
 		"Network", "Release", "Version", "Database", "AdminSecret", "PackBucket", "ControlPlane", "ControlPlaneService", "ZoneName", "ExistingZone",
-		"KeystoreSecret", "UsePackKeystore", "Pack", "JdbcDriver")
+		"KeystoreSecret", "KeystoreRevision", "UsePackKeystore", "Pack", "JdbcDriver")
 	if tp.MachineImage == nil {
 		tp.MachineImage = d.images.node(tp.Architecture)
 	}
@@ -399,10 +408,11 @@ func (d *ApimDeployment) addNodes(props *ApimDeploymentProps) {
 			Network: d.network, Profile: p, Release: release, Wiring: wiring,
 			Database: d.database, AdminSecret: d.admin, PackBucket: d.packs,
 			Pack: d.pins[pack.Home], JdbcDriver: d.driver,
-			NotificationTopic: d.alarms, KeystoreSecret: d.keystoreSecret, UsePackKeystore: props.UsePackKeystore, NodeOptions: *nodes,
+			NotificationTopic: d.alarms, KeystoreSecret: d.keystoreSecret, KeystoreRevision: d.keystoreRevision, UsePackKeystore: props.UsePackKeystore,
+			NodeOptions: *nodes,
 		}
 		overrideProps(fmt.Sprintf("Profiles[%q]", p), gp, props.Profiles[p],
-			"Network", "Profile", "Release", "Version", "Wiring", "Database", "AdminSecret", "PackBucket", "KeystoreSecret", "UsePackKeystore",
+			"Network", "Profile", "Release", "Version", "Wiring", "Database", "AdminSecret", "PackBucket", "KeystoreSecret", "KeystoreRevision", "UsePackKeystore",
 			"Pack", "JdbcDriver")
 		if gp.MachineImage == nil {
 			gp.MachineImage = d.images.node(gp.Architecture)

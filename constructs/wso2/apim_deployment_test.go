@@ -1,6 +1,8 @@
 package wso2_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -61,6 +63,7 @@ func deployment45Template(t *testing.T) map[string]any {
 		}
 		p.Profiles = map[profiles.Name]*wso2.ProfileAsgProps{profiles.Gateway: {MinCapacity: jsii.Number(3), MaxCapacity: jsii.Number(6)}}
 		p.MachineImageId = jsii.String("ami-0123456789abcdef1")
+		p.KeystoreProps = &wso2.ApimKeystoreProps{Revision: jsii.String("2027-01")}
 		p.LoadBalancerProps = &wso2.ApimLoadBalancerProps{WebAcl: &wso2.ApimWebAclProps{RateLimit: jsii.Number(5000)}}
 		p.TrafficManagerProps = &wso2.TrafficManagerPairProps{NodeOptions: wso2.NodeOptions{
 			MachineImage: awsec2.MachineImage_GenericLinux(&map[string]*string{"us-west-1": jsii.String("ami-0123456789abcdef0")}, nil),
@@ -165,7 +168,35 @@ func TestDeploymentOverridesReachEachPart(t *testing.T) {
 		after, err := bootscript.File(ud, "/etc/apimkit/after-setup.sh")
 		require.NoError(t, err, id)
 		assert.Equal(t, "echo after\n", string(after), id)
+		// The keystore's Revision rolls every node: its digest is in each node's launch template
+		// data, as the tag of its instances and volumes.
+		assert.Equal(t, []string{revisionDigest("2027-01"), revisionDigest("2027-01")}, revisionTags(data), id)
 	}
+	for id, lt := range testkit.Resources(deployment32Template(t), "AWS::EC2::LaunchTemplate") {
+		assert.Empty(t, revisionTags(testkit.Props(lt)["LaunchTemplateData"].(map[string]any)), "%s: no Revision, no tag", id)
+	}
+}
+
+// revisionTags are the values of the keystore-revision tag in a launch template's data, one per
+// resource type tagged.
+func revisionTags(data map[string]any) []string {
+	var found []string
+	specs, _ := data["TagSpecifications"].([]any)
+	for _, spec := range specs {
+		tags, _ := spec.(map[string]any)["Tags"].([]any)
+		for _, tag := range tags {
+			if m := tag.(map[string]any); m["Key"] == wso2.KeystoreRevisionTag {
+				found = append(found, fmt.Sprint(m["Value"]))
+			}
+		}
+	}
+	return found
+}
+
+// revisionDigest is the first 128 bits of the SHA-256 of s, in hex.
+func revisionDigest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }
 
 // The host names are given once: the load balancer routes them and the nodes are configured with
@@ -294,6 +325,9 @@ func TestApimDeploymentRefusesBadProps(t *testing.T) {
 			p.KeystoreSecret = awssecretsmanager.Secret_FromSecretNameV2(s, jsii.String("Ks"), jsii.String("team-keystore"))
 			p.UsePackKeystore = jsii.Bool(true)
 		}, "ApimDeployment: KeystoreSecret and UsePackKeystore were both given"},
+		{"a keystore revision without the keystore", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
+			p.KeystoreRevision = jsii.String("2")
+		}, "ApimDeployment: KeystoreRevision names a revision of KeystoreSecret, which was not given (the deployment's own keystore takes its revision in KeystoreProps.Revision)"},
 		{"a pack the release does not install", func(_ awscdk.Stack, p *wso2.ApimDeploymentProps) {
 			p.PackVersions = map[string]*string{"wso2am-4.3.0": jsii.String("v1")}
 		}, `ApimDeployment: PackVersions["wso2am-4.3.0"]: API Manager 4.5.0 installs the packs [wso2am-acp-4.5.0 wso2am-universal-gw-4.5.0 wso2am-tm-4.5.0]`},

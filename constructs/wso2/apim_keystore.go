@@ -56,6 +56,7 @@ type ApimKeystore struct {
 	function awslambda.Function
 	resource awscdk.CustomResource
 	written  awssecretsmanager.ISecret
+	revision *string
 }
 
 const keystoreName = "ApimKeystore"
@@ -160,6 +161,7 @@ func NewApimKeystore(scope constructs.Construct, id string, props *ApimKeystoreP
 		// A new value is what makes the function write a new keystore.
 		properties["Revision"] = *props.Revision
 	}
+	k.revision = props.Revision
 	k.resource = awscdk.NewCustomResource(k, jsii.String("KeyPair"), &awscdk.CustomResourceProps{
 		ServiceToken: k.function.FunctionArn(),
 		ResourceType: jsii.String("Custom::Wso2Keystore"),
@@ -188,6 +190,10 @@ func NewApimKeystore(scope constructs.Construct, id string, props *ApimKeystoreP
 // TrafficManagerPairProps.KeystoreSecret, with its key. Its ARN is the custom resource's answer,
 // so resources that name it are created after the keystore was written.
 func (k *ApimKeystore) Secret() awssecretsmanager.ISecret { return k.written }
+
+// Revision returns the keystore's Revision (nil when none was given), for
+// ProfileAsgProps.KeystoreRevision: a new one rolls the nodes onto the new keystore.
+func (k *ApimKeystore) Revision() *string { return k.revision }
 
 // EncryptionKey returns the key the secret is encrypted with.
 func (k *ApimKeystore) EncryptionKey() awskms.IKey { return k.key }

@@ -1,6 +1,8 @@
 package wso2
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -109,6 +111,12 @@ type ProfileAsgProps struct {
 	// deploy time (ApimKeystore.Secret()).
 	// Required, unless UsePackKeystore is true.
 	KeystoreSecret awssecretsmanager.ISecret
+	// KeystoreRevision names the revision of the keystore in KeystoreSecret (ApimKeystoreProps'
+	// Revision, or your own label for a secret you replace): changing it rolls every node, so
+	// none keeps the keystore it read at boot once the secret holds another. A digest of it is
+	// the nodes' KeystoreRevisionTag. ApimDeployment sets it from its keystore. Literal text; needs
+	// KeystoreSecret. Default: none (a new keystore reaches a node when it is next replaced).
+	KeystoreRevision *string
 	// NodeOptions are the node settings every WSO2 group shares (instance types, image,
 	// volume, keys, logs, boot commands).
 	NodeOptions
@@ -328,6 +336,25 @@ func checkKeystore(construct string, secret awssecretsmanager.ISecret, usePack *
 		propsError(construct, "KeystoreSecret and UsePackKeystore were both given: drop UsePackKeystore to use the "+
 			"deployment's keystore, or KeystoreSecret to run on the pack's")
 	}
+}
+
+// checkKeystoreRevision refuses a keystore revision without a keystore, and one known only at
+// deploy time (it must change the user data at synth to roll the nodes).
+func checkKeystoreRevision(construct string, secret awssecretsmanager.ISecret, revision *string) {
+	switch {
+	case revision == nil:
+	case secret == nil:
+		propsError(construct, "KeystoreRevision names a revision of KeystoreSecret, which was not given")
+	case unresolved(revision):
+		propsError(construct, "KeystoreRevision is known only at deploy time: give literal text, changed only when the keystore is")
+	}
+}
+
+// revisionDigest is what a keystore revision puts on the nodes' launch template: the first 128
+// bits of its SHA-256 in hex, so any text may name a revision, of any length.
+func revisionDigest(revision string) string {
+	sum := sha256.Sum256([]byte(revision))
+	return hex.EncodeToString(sum[:16])
 }
 
 // warnDefaultKeystore warns, once per stack, that nodes run with the pack's own keystore.
@@ -655,6 +682,7 @@ func resolveProfileAsg(props *ProfileAsgProps) nodeGroupConfig {
 	checkPinned(profileAsgName, "Pack", props.Pack)
 	checkPinned(profileAsgName, "JdbcDriver", props.JdbcDriver)
 	checkKeystore(profileAsgName, props.KeystoreSecret, props.UsePackKeystore)
+	checkKeystoreRevision(profileAsgName, props.KeystoreSecret, props.KeystoreRevision)
 	if props.Database == nil {
 		propsError(profileAsgName, "Database is required: %s uses %s", profile.Name, strings.Join(profile.Databases, " and "))
 	}
@@ -920,8 +948,20 @@ func (n *ProfileAsg) addLaunchTemplate(props *ProfileAsgProps, c nodeGroupConfig
 			}),
 		}},
 	})
+	if props.KeystoreRevision != nil {
+		// In the launch template's data (its instances' and volumes' tags), so a new revision is a
+		// new template version, which the group rolls out like any other; and an operator sees
+		// which keystore revision a node booted with. Not in the user data, which is near EC2's
+		// 16 KB limit for a control plane with boot commands.
+		awscdk.Tags_Of(template).Add(jsii.String(KeystoreRevisionTag), jsii.String(revisionDigest(*props.KeystoreRevision)), nil)
+	}
 	return template
 }
+
+// KeystoreRevisionTag is the tag whose value, a SHA-256 digest of ProfileAsgProps.KeystoreRevision,
+// every node of a group carries: a new revision changes the launch template and so rolls the
+// group.
+const KeystoreRevisionTag = "apimkit:keystore-revision"
 
 // addGroup adds the Auto Scaling group: health checks, rolling updates on the nodes' signals,
 // the instance types, the zones and the launch hooks.

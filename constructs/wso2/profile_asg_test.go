@@ -993,6 +993,7 @@ func TestNodesRefuseThePacksKeystoreUnlessNamed(t *testing.T) {
 	keystore := awssecretsmanager.Secret_FromSecretCompleteArn(env.stack, jsii.String("Keystore"),
 		jsii.String("arn:aws:secretsmanager:us-west-1:123456789012:secret:apim-keystore-AbCdEf"))
 	gateway := env.props(profiles.Gateway) // copied by each case: it holds the admin secret
+	pair := env.pairProps()                // the same
 	for name, tc := range map[string]struct {
 		build func()
 		want  []string
@@ -1012,10 +1013,21 @@ func TestNodesRefuseThePacksKeystoreUnlessNamed(t *testing.T) {
 			p.KeystoreSecret = keystore
 			wso2.NewProfileAsg(env.stack, "Refused", &p)
 		}, []string{"ProfileAsg: KeystoreSecret and UsePackKeystore were both given"}},
+		"group with a keystore revision and no keystore": {func() {
+			p := *gateway
+			p.KeystoreRevision = jsii.String("2")
+			wso2.NewProfileAsg(env.stack, "Refused", &p)
+		}, []string{"ProfileAsg: KeystoreRevision names a revision of KeystoreSecret, which was not given"}},
+		"pair with a revision known only at deploy time": {func() {
+			p := *pair
+			p.UsePackKeystore, p.KeystoreSecret = nil, keystore
+			p.KeystoreRevision = awscdk.Aws_STACK_NAME()
+			wso2.NewTrafficManagerPair(env.stack, "Refused", &p)
+		}, []string{"TrafficManagerPair: KeystoreRevision is known only at deploy time"}},
 		"pair without a keystore": {func() {
-			p := env.pairProps()
+			p := *pair
 			p.UsePackKeystore = nil
-			wso2.NewTrafficManagerPair(env.stack, "Refused", p)
+			wso2.NewTrafficManagerPair(env.stack, "Refused", &p)
 		}, []string{"TrafficManagerPair: KeystoreSecret is required", "ApimKeystore", "UsePackKeystore"}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -53,13 +53,14 @@ type TrafficManagerPairProps struct {
 	// NodeOptions are the nodes' settings, as for ProfileAsg: pin tm1 and tm2 to an image, size
 	// them, or add boot commands like any node.
 	NodeOptions
-	// Pack, JdbcDriver, KeystoreSecret and UsePackKeystore are as for ProfileAsg: Pack (the
-	// traffic manager's pack) and JdbcDriver are required, KeystoreSecret unless UsePackKeystore
-	// is true.
-	Pack            *PinnedObject
-	JdbcDriver      *PinnedObject
-	KeystoreSecret  awssecretsmanager.ISecret
-	UsePackKeystore *bool
+	// Pack, JdbcDriver, KeystoreSecret, KeystoreRevision and UsePackKeystore are as for
+	// ProfileAsg: Pack (the traffic manager's pack) and JdbcDriver are required, KeystoreSecret
+	// unless UsePackKeystore is true.
+	Pack             *PinnedObject
+	JdbcDriver       *PinnedObject
+	KeystoreSecret   awssecretsmanager.ISecret
+	KeystoreRevision *string
+	UsePackKeystore  *bool
 	// ZoneName is the private hosted zone created for the nodes' names. A name ending in .local
 	// collides with multicast DNS on many Linux resolvers and gets a warning.
 	// Default: apim.internal.
@@ -118,6 +119,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 		propsError(pairName, "ControlPlane is required: traffic managers report to the control plane's event hub")
 	}
 	checkKeystore(pairName, props.KeystoreSecret, props.UsePackKeystore)
+	checkKeystoreRevision(pairName, props.KeystoreSecret, props.KeystoreRevision)
 	checkPinned(pairName, "Pack", props.Pack)
 	checkPinned(pairName, "JdbcDriver", props.JdbcDriver)
 	if props.ExistingZone != nil && props.ZoneName != nil {
@@ -198,7 +200,7 @@ func NewTrafficManagerPair(scope constructs.Construct, id string, props *Traffic
 			},
 			Database: props.Database, AdminSecret: props.AdminSecret, PackBucket: props.PackBucket,
 			Pack: props.Pack, JdbcDriver: props.JdbcDriver,
-			KeystoreSecret: props.KeystoreSecret, UsePackKeystore: props.UsePackKeystore,
+			KeystoreSecret: props.KeystoreSecret, KeystoreRevision: props.KeystoreRevision, UsePackKeystore: props.UsePackKeystore,
 			NodeOptions: props.NodeOptions,
 			MinCapacity: jsii.Number(1), MaxCapacity: jsii.Number(1),
 			Subnets: network.SubnetsInAz(TierApplication, azs[i]),
