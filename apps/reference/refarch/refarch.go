@@ -48,7 +48,8 @@ type Config struct {
 	Layout               string   `ctx:"layout" default:"4.x"`                 // Layout4x or Layout32.
 	MysqlVersion         string   `ctx:"mysqlVersion"`                         // 8.0.x or 8.4.x. Default: the library's.
 	MysqlExtendedSupport *bool    `ctx:"mysqlExtendedSupport"`                 // ApimDatabaseProps.ExtendedSupport.
-	KeystoreSecretArn    string   `ctx:"keystoreSecretArn"`                    // Complete ARN. Default: the pack's keystore.
+	KeystoreSecretArn    string   `ctx:"keystoreSecretArn"`                    // Complete ARN. Default: the deployment's own keystore.
+	KeystoreRevision     string   `ctx:"keystoreRevision"`                     // Changed: a new keystore, every node rolled onto it.
 	AppPasswordRevision  string   `ctx:"appPasswordRevision"`                  // Changed: apply the WSO2 user's new password.
 	ReadReplicas         string   `ctx:"readReplicas"`                         // 0 to 5 read replicas of the database. Default: none.
 	WebAcl               bool     `ctx:"webAcl" default:"true"`                // A web ACL of AWS managed rules in front of the load balancer.
@@ -169,6 +170,9 @@ func New(app awscdk.App, c Config) *Deployment {
 	props.JdbcDriverVersion = optional(c.JdbcDriverVersion)
 	if c.KeystoreSecretArn != "" {
 		props.KeystoreSecret = awssecretsmanager.Secret_FromSecretCompleteArn(d.AppStack, jsii.String("Keystore"), jsii.String(c.KeystoreSecretArn))
+		props.KeystoreRevision = optional(c.KeystoreRevision)
+	} else if c.KeystoreRevision != "" {
+		props.KeystoreProps = &wso2.ApimKeystoreProps{Revision: jsii.String(c.KeystoreRevision)}
 	}
 	if c.PackBucket != "" {
 		attrs := &awss3.BucketAttributes{BucketName: jsii.String(c.PackBucket)}

@@ -134,6 +134,18 @@ func TestStacksOthersStandOnAreProtected(t *testing.T) {
 	assert.NotNil(t, d.Profile("control-plane"), "the deployment's parts are reachable from the app")
 }
 
+// keystoreRevision replaces the deployment's own keystore (its Revision, which every node's launch
+// template carries, so they roll onto it).
+func TestConfigKeystoreRevision(t *testing.T) {
+	ctx := map[string]any{"keystoreRevision": "2027-01"}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	c, err := ConfigFromContext(app.Node())
+	require.NoError(t, err)
+	d := New(app, c)
+	require.NotNil(t, d.Keystore())
+	assert.Equal(t, "2027-01", *d.Keystore().Revision())
+}
+
 func TestConfigReadReplicas(t *testing.T) {
 	c, err := configFrom(t, map[string]any{"readReplicas": float64(2)}) // a number in cdk.json
 	require.NoError(t, err)
