@@ -92,7 +92,7 @@ func main() {
 // The library works when another module imports it: a consumer module requires it through a
 // read-only copy (as the module cache holds it), builds with -trimpath from its own directory, and
 // synthesizes a deployment with every construct. The synth compiles nothing: the go command on
-// its PATH is a stub that records any call and fails, and the three functions' assets are the
+// its PATH is a stub that records any call and fails, and the four functions' assets are the
 // zips the module ships. Nothing depends on the current directory being this repository.
 func TestImportedByAnotherModule(t *testing.T) {
 	if testing.Short() {
