@@ -339,7 +339,7 @@ func checkKeystore(construct string, secret awssecretsmanager.ISecret, usePack *
 }
 
 // checkKeystoreRevision refuses a keystore revision without a keystore, and one known only at
-// deploy time (it must change the user data at synth to roll the nodes).
+// deploy time (its digest must change the launch template's tags at synth to roll the nodes).
 func checkKeystoreRevision(construct string, secret awssecretsmanager.ISecret, revision *string) {
 	switch {
 	case revision == nil:
